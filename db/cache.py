@@ -1,0 +1,50 @@
+"""The response cache in the database: reads off the event loop, writes buffered and flushed in bulk."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import Engine, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from oversight.db.schema import CachedResponse
+from oversight.models.types import Completion
+
+TABLE = CachedResponse.__table__
+
+
+def insert_ignoring_duplicates(engine: Engine, table, rows: list[dict]):  # type: ignore[no-untyped-def]
+    """INSERT that skips rows whose key exists (two runs may cache the same call at once)."""
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).values(rows).on_conflict_do_nothing()
+
+
+class SqlResponseCache:
+    def __init__(self, engine: Engine, flush_every: int = 256) -> None:
+        self._engine = engine
+        self._pending: dict[str, dict] = {}
+        self._flush_every = flush_every
+
+    def _get(self, key: str) -> Completion | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(TABLE.c.completion).where(TABLE.c.key == key)).scalar_one_or_none()
+        return Completion.model_validate(row) if row is not None else None
+
+    async def get(self, key: str) -> Completion | None:
+        pending = self._pending.get(key)
+        if pending is not None:
+            return Completion.model_validate(pending["completion"])
+        return await asyncio.to_thread(self._get, key)
+
+    async def put(self, key: str, model: str, completion: Completion) -> None:
+        self._pending[key] = {"key": key, "model": model, "completion": completion.model_dump(mode="json")}
+        if len(self._pending) >= self._flush_every:
+            await asyncio.to_thread(self.flush)
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        rows, self._pending = list(self._pending.values()), {}
+        with self._engine.begin() as conn:
+            for start in range(0, len(rows), 500):
+                conn.execute(insert_ignoring_duplicates(self._engine, TABLE, rows[start : start + 500]))

@@ -1,0 +1,91 @@
+"""Opening a database by URL and bringing its schema up to date."""
+
+from __future__ import annotations
+
+import os
+from importlib.resources import files
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+
+from oversight.errors import ExtraMissingError, InputError, OversightError
+
+DEFAULT_DB_URL = "sqlite:///oversight.db"
+
+
+def resolve_url(url: str | None) -> str:
+    url = url or os.environ.get("OVERSIGHT_DB") or DEFAULT_DB_URL
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def safe_url(url: str) -> str:
+    """The URL with its password hidden: fit for logs and error messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable URL>"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def connect(url: str | None = None, *, migrate: bool = True) -> Engine:
+    """An Engine for `url` (default: $OVERSIGHT_DB or sqlite:///oversight.db), schema upgraded unless told not to."""
+    url = resolve_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InputError(f"--db {url!r}: not a database URL (e.g. sqlite:///oversight.db or postgresql://user@host/db)") from None
+    try:
+        engine = create_engine(parsed, pool_pre_ping=not parsed.drivername.startswith("sqlite"))
+    except ModuleNotFoundError as exc:
+        raise ExtraMissingError(exc.name or "the database driver", "postgres") from None
+    except (ArgumentError, SQLAlchemyError) as exc:
+        raise InputError(f"--db {safe_url(url)}: {exc}") from None
+    if parsed.drivername.startswith("sqlite"):
+        event.listen(engine, "connect", _sqlite_pragmas)
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as exc:
+        detail = " ".join(str(exc.orig).split())[:200]
+        raise OversightError(f"cannot open database {safe_url(url)}: {detail}") from None
+    if migrate:
+        upgrade(engine)
+    return engine
+
+
+def _alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(files("oversight.db") / "migrations"))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine) -> str | None:
+    """Apply any pending migrations; returns the revision the database is at."""
+    config = _alembic_config(engine)
+    head = ScriptDirectory.from_config(config).get_current_head()
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    if current != head:
+        command.upgrade(config, "head")
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()

@@ -1,0 +1,150 @@
+"""The tables. Every change here needs an Alembic revision in `migrations/versions` (a test compares them)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Context(Base):
+    """A hidden article or passage, stored once however many questions and runs use it."""
+
+    __tablename__ = "contexts"
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    n_chars: Mapped[int] = mapped_column(Integer)
+
+
+class QuestionRow(Base):
+    __tablename__ = "questions"
+    uid: Mapped[str] = mapped_column(String(64), primary_key=True, comment="hash of source, id and content")
+    source: Mapped[str] = mapped_column(String(200))
+    external_id: Mapped[str] = mapped_column(String(200))
+    question: Mapped[str] = mapped_column(Text)
+    options: Mapped[list[Any]] = mapped_column(JSON)
+    answer: Mapped[int] = mapped_column(Integer)
+    distractor: Mapped[int | None] = mapped_column(Integer)
+    context_hash: Mapped[str | None] = mapped_column(ForeignKey("contexts.hash"))
+    article_id: Mapped[str | None] = mapped_column(String(200))
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Run(Base):
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    protocol: Mapped[str] = mapped_column(String(64))
+    dataset: Mapped[str] = mapped_column(String(200))
+    dataset_path: Mapped[str] = mapped_column(Text)
+    dataset_format: Mapped[str] = mapped_column(String(32))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    config_hash: Mapped[str] = mapped_column(String(64))
+    prompt_version: Mapped[str] = mapped_column(String(32))
+    models: Mapped[dict[str, Any]] = mapped_column(JSON)
+    seed: Mapped[int] = mapped_column(Integer)
+    package_version: Mapped[str] = mapped_column(String(64))
+    git_revision: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), comment="running | finished | interrupted | failed")
+    n_items: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    elapsed_s: Mapped[float] = mapped_column(Float, default=0.0, comment="summed over resumed attempts")
+
+
+class Transcript(Base):
+    """One question as one protocol ran it: the options it used (A, B) and who argued what."""
+
+    __tablename__ = "transcripts"
+    __table_args__ = (UniqueConstraint("run_id", "item_key", name="uq_transcript_item"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    question_uid: Mapped[str] = mapped_column(ForeignKey("questions.uid"), index=True)
+    item_key: Mapped[str] = mapped_column(String(200))
+    protocol: Mapped[str] = mapped_column(String(64))
+    option_a: Mapped[int] = mapped_column(Integer, comment="index into the question's options shown as A")
+    option_b: Mapped[int] = mapped_column(Integer)
+    correct: Mapped[str] = mapped_column(String(1), comment="A or B")
+    prompt_version: Mapped[str] = mapped_column(String(32))
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Turn(Base):
+    __tablename__ = "turns"
+    __table_args__ = (UniqueConstraint("transcript_id", "idx", name="uq_turn_idx"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcripts.id", ondelete="CASCADE"), index=True)
+    idx: Mapped[int] = mapped_column(Integer)
+    round: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(32))
+    side: Mapped[str | None] = mapped_column(String(1))
+    model: Mapped[str | None] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    saw_context: Mapped[bool] = mapped_column(Boolean, default=False)
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Quote(Base):
+    __tablename__ = "quotes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcripts.id", ondelete="CASCADE"), index=True)
+    turn_idx: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    verified: Mapped[bool] = mapped_column(Boolean)
+    start: Mapped[int | None] = mapped_column(Integer, comment="character offsets in the context")
+    end: Mapped[int | None] = mapped_column(Integer)
+
+
+class Judgment(Base):
+    __tablename__ = "judgments"
+    __table_args__ = (
+        UniqueConstraint("transcript_id", "judge", "order", "prompt_version", name="uq_judgment"),
+        Index("ix_judgments_judge", "judge"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcripts.id", ondelete="CASCADE"), index=True)
+    judge: Mapped[str] = mapped_column(String(200))
+    judge_kind: Mapped[str] = mapped_column(String(16), comment="model | human")
+    order: Mapped[str] = mapped_column(String(2), comment="AB: A shown first; BA: swapped")
+    p_a: Mapped[float | None] = mapped_column(Float)
+    p_b: Mapped[float | None] = mapped_column(Float)
+    p_correct: Mapped[float | None] = mapped_column(Float)
+    correct: Mapped[bool | None] = mapped_column(Boolean, comment="the judge's top choice was the correct option")
+    valid: Mapped[bool] = mapped_column(Boolean)
+    method: Mapped[str] = mapped_column(String(32), comment="how the probabilities were obtained")
+    raw_output: Mapped[str] = mapped_column(Text, default="")
+    prompt_version: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ModelCall(Base):
+    __tablename__ = "model_calls"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    transcript_id: Mapped[int | None] = mapped_column(ForeignKey("transcripts.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(200))
+    prompt_tokens: Mapped[int] = mapped_column(Integer)
+    completion_tokens: Mapped[int] = mapped_column(Integer)
+    cached_prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    latency: Mapped[float] = mapped_column(Float)
+    cache_hit: Mapped[bool] = mapped_column(Boolean)
+    truncated_prompt: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CachedResponse(Base):
+    __tablename__ = "response_cache"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(200))
+    completion: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,0 +1,255 @@
+"""Bulk reads and writes. Core statements and executemany throughout: no per-row ORM objects on hot paths."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+
+from oversight.data.question import Question
+from oversight.db.cache import insert_ignoring_duplicates
+from oversight.db.schema import Context, Judgment, ModelCall, QuestionRow, Quote, Run, Transcript, Turn
+from oversight.errors import InputError
+from oversight.transcript import ItemResult
+
+CONTEXTS, QUESTIONS, RUNS = Context.__table__, QuestionRow.__table__, Run.__table__
+TRANSCRIPTS, TURNS, QUOTES = Transcript.__table__, Turn.__table__, Quote.__table__
+JUDGMENTS, CALLS = Judgment.__table__, ModelCall.__table__
+
+
+def question_uid(q: Question) -> str:
+    payload = json.dumps([q.source, q.id, q.question, q.options, q.answer, q.context_hash], ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()[:40]
+
+
+def store_questions(engine: Engine, questions: list[Question]) -> dict[str, str]:
+    """Store each context once (by hash) and each question once (by content); returns question id -> uid."""
+    contexts = {q.context_hash: q.context for q in questions if q.context_hash}
+    rows = {
+        question_uid(q): {
+            "uid": question_uid(q),
+            "source": q.source,
+            "external_id": q.id,
+            "question": q.question,
+            "options": q.options,
+            "answer": q.answer,
+            "distractor": q.distractor,
+            "context_hash": q.context_hash,
+            "article_id": q.article_id,
+            "meta": q.meta,
+        }
+        for q in questions
+    }
+    with engine.begin() as conn:
+        have = set(conn.execute(select(CONTEXTS.c.hash).where(CONTEXTS.c.hash.in_(list(contexts)))).scalars()) if contexts else set()
+        new_contexts = [{"hash": h, "text": t, "n_chars": len(t)} for h, t in contexts.items() if h not in have]
+        for start in range(0, len(new_contexts), 200):
+            conn.execute(insert_ignoring_duplicates(engine, CONTEXTS, new_contexts[start : start + 200]))
+        uids = list(rows)
+        have_q: set[str] = set()
+        for start in range(0, len(uids), 500):
+            chunk = uids[start : start + 500]
+            have_q |= set(conn.execute(select(QUESTIONS.c.uid).where(QUESTIONS.c.uid.in_(chunk))).scalars())
+        new_rows = [r for uid, r in rows.items() if uid not in have_q]
+        for start in range(0, len(new_rows), 200):
+            conn.execute(insert_ignoring_duplicates(engine, QUESTIONS, new_rows[start : start + 200]))
+    return {q.id: question_uid(q) for q in questions}
+
+
+def start_run(engine: Engine, *, name: str, config_hash: str, **fields: Any) -> tuple[int, set[str]]:
+    """Create the run, or reopen one of the same name and config; returns its id and the finished item keys."""
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        row = conn.execute(select(RUNS.c.id, RUNS.c.config_hash).where(RUNS.c.name == name)).first()
+        if row is None:
+            run_id = conn.execute(
+                insert(RUNS).values(name=name, config_hash=config_hash, status="running", started_at=now, **fields).returning(RUNS.c.id)
+            ).scalar_one()
+            return run_id, set()
+        if row.config_hash != config_hash:
+            raise InputError(
+                f"--run-name {name!r}: a run of that name exists with a different configuration; "
+                "choose another name to start a new run (a rerun with the same settings resumes it)"
+            )
+        conn.execute(update(RUNS).where(RUNS.c.id == row.id).values(status="running", started_at=now, error=None, n_items=fields.get("n_items", 0)))
+        done = set(conn.execute(select(TRANSCRIPTS.c.item_key).where(TRANSCRIPTS.c.run_id == row.id)).scalars())
+        return row.id, done
+
+
+def finish_run(engine: Engine, run_id: int, status: str, elapsed: float, error: str | None = None) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            update(RUNS)
+            .where(RUNS.c.id == run_id)
+            .values(status=status, finished_at=datetime.now(UTC), elapsed_s=RUNS.c.elapsed_s + elapsed, error=error)
+        )
+
+
+def write_items(engine: Engine, run_id: int, items: list[ItemResult]) -> None:
+    """Write finished items in one transaction: each item appears whole or not at all."""
+    if not items:
+        return
+    with engine.begin() as conn:
+        transcript_rows = [
+            {
+                "run_id": run_id,
+                "question_uid": item.question_uid,
+                "item_key": item.item_key,
+                "protocol": item.transcript.protocol,
+                "option_a": item.transcript.option_a,
+                "option_b": item.transcript.option_b,
+                "correct": item.transcript.correct,
+                "prompt_version": item.judgments[0].prompt_version if item.judgments else "",
+                "meta": item.transcript.meta,
+            }
+            for item in items
+        ]
+        ids = conn.execute(
+            insert(TRANSCRIPTS).returning(TRANSCRIPTS.c.id, sort_by_parameter_order=True), transcript_rows
+        ).scalars().all()
+        turns, quotes, judgments, calls = [], [], [], []
+        for tid, item in zip(ids, items):
+            for idx, turn in enumerate(item.transcript.turns):
+                turns.append(
+                    {
+                        "transcript_id": tid,
+                        "idx": idx,
+                        "round": turn.round,
+                        "role": turn.role,
+                        "side": turn.side,
+                        "model": turn.model,
+                        "text": turn.text,
+                        "saw_context": turn.saw_context,
+                        "meta": turn.meta,
+                    }
+                )
+                quotes.extend(
+                    {"transcript_id": tid, "turn_idx": idx, "text": q.text, "verified": q.verified, "start": q.start, "end": q.end}
+                    for q in turn.quotes
+                )
+            judgments.extend(
+                {
+                    "transcript_id": tid,
+                    "judge": j.judge,
+                    "judge_kind": j.judge_kind,
+                    "order": j.order,
+                    "p_a": j.p_a,
+                    "p_b": j.p_b,
+                    "p_correct": j.p_correct,
+                    "correct": j.correct,
+                    "valid": j.valid,
+                    "method": j.method,
+                    "raw_output": j.raw_output,
+                    "prompt_version": j.prompt_version,
+                }
+                for j in item.judgments
+            )
+            calls.extend(
+                {
+                    "run_id": run_id,
+                    "transcript_id": tid,
+                    "role": c.role,
+                    "model": c.model,
+                    "prompt_tokens": c.prompt_tokens,
+                    "completion_tokens": c.completion_tokens,
+                    "cached_prompt_tokens": c.cached_prompt_tokens,
+                    "cost_usd": c.cost_usd,
+                    "latency": c.latency,
+                    "cache_hit": c.cache_hit,
+                    "truncated_prompt": c.truncated_prompt,
+                }
+                for c in item.calls
+            )
+        for table, rows in ((TURNS, turns), (QUOTES, quotes), (JUDGMENTS, judgments), (CALLS, calls)):
+            if rows:
+                conn.execute(insert(table), rows)
+
+
+JUDGMENT_COLUMNS = (
+    RUNS.c.name.label("run"),
+    TRANSCRIPTS.c.protocol,
+    QUESTIONS.c.source.label("dataset"),
+    QUESTIONS.c.external_id.label("question_id"),
+    TRANSCRIPTS.c.id.label("transcript_id"),
+    QUESTIONS.c.article_id,
+    QUESTIONS.c.context_hash,
+    JUDGMENTS.c.judge,
+    JUDGMENTS.c.judge_kind,
+    JUDGMENTS.c.order,
+    JUDGMENTS.c.p_a,
+    JUDGMENTS.c.p_b,
+    JUDGMENTS.c.p_correct,
+    JUDGMENTS.c.correct,
+    JUDGMENTS.c.valid,
+    JUDGMENTS.c.method,
+    JUDGMENTS.c.prompt_version,
+    TRANSCRIPTS.c.correct.label("correct_side"),
+    JUDGMENTS.c.raw_output,
+)
+
+
+def judgment_rows(engine: Engine, run: str | None = None) -> list[dict[str, Any]]:
+    """One dict per judgment, joined with its run, transcript and question: the input of every metric."""
+    query = (
+        select(*JUDGMENT_COLUMNS)
+        .select_from(JUDGMENTS.join(TRANSCRIPTS).join(RUNS).join(QUESTIONS, QUESTIONS.c.uid == TRANSCRIPTS.c.question_uid))
+        .order_by(JUDGMENTS.c.id)
+    )
+    if run is not None:
+        query = query.where(RUNS.c.name == run)
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(query)]
+    for row in rows:
+        row["cluster"] = row.pop("article_id") or row.pop("context_hash") or f"q:{row['question_id']}"
+        row.pop("context_hash", None)
+    return rows
+
+
+def transcript_rows(engine: Engine, run: str | None = None) -> list[dict[str, Any]]:
+    """Transcripts with their turns, quotes and judgments nested, for export."""
+    query = (
+        select(
+            TRANSCRIPTS.c.id,
+            RUNS.c.name.label("run"),
+            TRANSCRIPTS.c.protocol,
+            QUESTIONS.c.source.label("dataset"),
+            QUESTIONS.c.external_id.label("question_id"),
+            QUESTIONS.c.question,
+            QUESTIONS.c.options,
+            TRANSCRIPTS.c.option_a,
+            TRANSCRIPTS.c.option_b,
+            TRANSCRIPTS.c.correct,
+            TRANSCRIPTS.c.prompt_version,
+        )
+        .select_from(TRANSCRIPTS.join(RUNS).join(QUESTIONS, QUESTIONS.c.uid == TRANSCRIPTS.c.question_uid))
+        .order_by(TRANSCRIPTS.c.id)
+    )
+    if run is not None:
+        query = query.where(RUNS.c.name == run)
+    with engine.connect() as conn:
+        out = {r.id: {**dict(r._mapping), "turns": [], "judgments": []} for r in conn.execute(query)}
+        if not out:
+            return []
+        ids = list(out)
+        turn_index: dict[tuple[int, int], dict[str, Any]] = {}
+        for r in conn.execute(select(TURNS).where(TURNS.c.transcript_id.in_(ids)).order_by(TURNS.c.transcript_id, TURNS.c.idx)):
+            turn = {k: getattr(r, k) for k in ("idx", "round", "role", "side", "model", "text", "saw_context")} | {"quotes": []}
+            out[r.transcript_id]["turns"].append(turn)
+            turn_index[(r.transcript_id, r.idx)] = turn
+        for r in conn.execute(select(QUOTES).where(QUOTES.c.transcript_id.in_(ids)).order_by(QUOTES.c.id)):
+            turn_index[(r.transcript_id, r.turn_idx)]["quotes"].append({"text": r.text, "verified": r.verified, "start": r.start, "end": r.end})
+        for r in conn.execute(select(JUDGMENTS).where(JUDGMENTS.c.transcript_id.in_(ids)).order_by(JUDGMENTS.c.id)):
+            out[r.transcript_id]["judgments"].append(
+                {k: getattr(r, k) for k in ("judge", "judge_kind", "order", "p_a", "p_b", "p_correct", "correct", "valid", "method")}
+            )
+    for row in out.values():
+        row["transcript_id"] = row.pop("id")
+    return list(out.values())
+
+
+def run_summaries(engine: Engine) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(select(RUNS).order_by(RUNS.c.id))]

@@ -1,0 +1,76 @@
+"""The `oversight` command line. Every option can also come from an `OVERSIGHT_*` variable; `run` also reads a YAML config."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from oversight import __version__
+from oversight.errors import OversightError
+
+app = typer.Typer(
+    name="oversight",
+    help="Run debate, consultancy and baseline protocols between language models, store them in SQL and rank the judges.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+data_app = typer.Typer(help="Inspect dataset files.", no_args_is_help=True)
+db_app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks with documented targets.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+app.add_typer(db_app, name="db")
+app.add_typer(bench_app, name="bench")
+
+err_console = Console(stderr=True)
+
+DbOption = Annotated[Optional[str], typer.Option("--db", envvar="OVERSIGHT_DB", help="Database URL [default: sqlite:///oversight.db].")]
+FormatOption = Annotated[str, typer.Option("--format", envvar="OVERSIGHT_FORMAT", help="table | json | csv | markdown.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"oversight {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    log_level: Annotated[str, typer.Option("--log-level", envvar="OVERSIGHT_LOG_LEVEL", help="debug | info | warning | error.")] = "warning",
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+) -> None:
+    level = getattr(logging, log_level.upper(), None)
+    if not isinstance(level, int):
+        raise OversightError(f"--log-level {log_level!r}: choose debug, info, warning or error")
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("httpx", "openai", "alembic"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+def _check_format(fmt: str, allowed: tuple[str, ...] = ("table", "json", "csv", "markdown")) -> str:
+    if fmt not in allowed:
+        raise OversightError(f"--format {fmt!r}: choose one of {', '.join(allowed)}")
+    return fmt
+
+
+from oversight.cli import commands  # noqa: E402,F401  (registers the commands on `app`)
+
+
+def main() -> None:
+    try:
+        app()
+    except OversightError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+
+
+__all__ = ["app", "main", "json", "Path"]

@@ -1,0 +1,240 @@
+"""The commands; each is a thin layer over the library (engine, store, metrics)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import time
+from enum import Enum
+from importlib.resources import files
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from oversight.cli import DbOption, FormatOption, _check_format, app, bench_app, data_app, db_app, err_console
+from oversight.cli.output import render
+from oversight.errors import OversightError
+
+
+class ExportKind(str, Enum):
+    judgments = "judgments"
+    transcripts = "transcripts"
+
+
+def _print(text: str | None) -> None:
+    if text is not None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+@app.command()
+def run(
+    protocol: Annotated[Optional[str], typer.Option("--protocol", "-p", envvar="OVERSIGHT_PROTOCOL", help="naive | expert | debate [default: debate].")] = None,
+    dataset: Annotated[Optional[str], typer.Option("--dataset", "-d", envvar="OVERSIGHT_DATASET", help="Dataset file.")] = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", envvar="OVERSIGHT_DATASET_FORMAT", help="Dataset format (detected when left out).")] = None,
+    hard: Annotated[Optional[bool], typer.Option("--hard/--all-questions", envvar="OVERSIGHT_HARD", help="QuALITY: keep difficult questions only.")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", envvar="OVERSIGHT_LIMIT", help="Use the first N questions.")] = None,
+    rounds: Annotated[Optional[int], typer.Option("--rounds", envvar="OVERSIGHT_ROUNDS", help="Debate rounds [default: 3].")] = None,
+    debater: Annotated[Optional[str], typer.Option("--debater", envvar="OVERSIGHT_DEBATER", help="Spec for both debaters [default: local/smollm2-135m].")] = None,
+    debater_a: Annotated[Optional[str], typer.Option("--debater-a", envvar="OVERSIGHT_DEBATER_A", help="Spec for debater A.")] = None,
+    debater_b: Annotated[Optional[str], typer.Option("--debater-b", envvar="OVERSIGHT_DEBATER_B", help="Spec for debater B.")] = None,
+    judge: Annotated[Optional[list[str]], typer.Option("--judge", "-j", envvar="OVERSIGHT_JUDGE", help="Judge spec; repeat for several [default: local/smollm2-135m].")] = None,
+    orders: Annotated[Optional[str], typer.Option("--orders", envvar="OVERSIGHT_ORDERS", help="both | random: judge each item in both answer orders, or one drawn order.")] = None,
+    word_limit: Annotated[Optional[int], typer.Option("--word-limit", envvar="OVERSIGHT_WORD_LIMIT", help="Words per debater turn asked for.")] = None,
+    debater_max_tokens: Annotated[Optional[int], typer.Option("--debater-max-tokens", envvar="OVERSIGHT_DEBATER_MAX_TOKENS", help="Token cap per debater turn.")] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", envvar="OVERSIGHT_SEED", help="Seed for option pairing and order.")] = None,
+    db: DbOption = None,
+    run_name: Annotated[Optional[str], typer.Option("--run-name", envvar="OVERSIGHT_RUN_NAME", help="Name; reuse it to resume a run.")] = None,
+    max_connections: Annotated[Optional[int], typer.Option("--max-connections", envvar="OVERSIGHT_MAX_CONNECTIONS", help="Concurrent requests per endpoint.")] = None,
+    cache: Annotated[Optional[str], typer.Option("--cache", envvar="OVERSIGHT_CACHE", help="auto (temperature 0 only) | on | off.")] = None,
+    context_policy: Annotated[Optional[str], typer.Option("--context-policy", envvar="OVERSIGHT_CONTEXT_POLICY", help="error (check before the run) | truncate (cut and mark).")] = None,
+    timeout: Annotated[Optional[float], typer.Option("--timeout", envvar="OVERSIGHT_TIMEOUT", help="Seconds per request.")] = None,
+    max_retries: Annotated[Optional[int], typer.Option("--max-retries", envvar="OVERSIGHT_MAX_RETRIES", help="Retries per request.")] = None,
+    config: Annotated[Optional[str], typer.Option("--config", "-c", envvar="OVERSIGHT_CONFIG", help="YAML file with any of these options.")] = None,
+    progress: Annotated[Optional[bool], typer.Option("--progress/--no-progress", envvar="OVERSIGHT_PROGRESS", help="Show a progress bar.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON.")] = False,
+) -> None:
+    """Run a protocol over a dataset and store transcripts and judgments."""
+    from oversight.config import build_config
+    from oversight.engine import run_sync
+
+    cli = {
+        "protocol": protocol, "dataset": dataset, "format": fmt, "hard": hard, "limit": limit, "rounds": rounds,
+        "debater": debater, "debater_a": debater_a, "debater_b": debater_b, "judges": judge or None,
+        "orders": orders, "word_limit": word_limit, "debater_max_tokens": debater_max_tokens, "seed": seed, "db": db,
+        "run_name": run_name, "max_connections": max_connections, "cache": cache, "context_policy": context_policy,
+        "timeout": timeout, "max_retries": max_retries, "progress": progress,
+    }  # fmt: skip
+    run_config = build_config(cli, config)
+    summary = run_sync(run_config, console=err_console)
+    _report_run(summary, as_json)
+
+
+def _report_run(summary: Any, as_json: bool) -> None:
+    data = {k: v for k, v in vars(summary).items()}
+    if as_json:
+        _print(json.dumps(data, indent=2))
+    else:
+        hit = f", {summary.cache_hits} from cache" if summary.cache_hits else ""
+        err_console.print(
+            f"run [bold]{summary.run_name}[/]: {summary.status}; {summary.written} item(s) written, "
+            f"{summary.skipped} already done, {summary.calls} model call(s){hit}, {summary.elapsed:.1f} s"
+        )
+        for error in summary.errors:
+            err_console.print(f"[red]{error}[/]", soft_wrap=True)
+    if summary.status == "interrupted":
+        raise typer.Exit(130)
+    if summary.status == "failed":
+        raise typer.Exit(1)
+
+
+@app.command()
+def quickstart(
+    db: DbOption = None,
+    model: Annotated[str, typer.Option("--model", envvar="OVERSIGHT_QUICKSTART_MODEL", help="Model for every role.")] = "local/smollm2-135m",
+    rounds: Annotated[int, typer.Option("--rounds", help="Debate rounds.")] = 2,
+) -> None:
+    """Run naive, expert and debate on a bundled sample with the embedded model, then print the leaderboard."""
+    from oversight.config import RunConfig
+    from oversight.db import connect
+    from oversight.db.store import judgment_rows
+    from oversight.engine import run_sync
+    from oversight.metrics import leaderboard as compute
+
+    sample = str(files("oversight.samples") / "quickstart.jsonl")
+    engine = connect(db)
+    started = time.perf_counter()
+    names = []
+    for protocol in ("naive", "expert", "debate"):
+        config = RunConfig(
+            protocol=protocol, dataset=sample, rounds=rounds, debater=model, judges=[model], db=db,
+            run_name=f"quickstart-{protocol}", word_limit=40, debater_max_tokens=64,
+        )  # fmt: skip
+        summary = run_sync(config, engine=engine, console=err_console)
+        names.append(summary.run_name)
+        if summary.status != "finished":
+            _report_run(summary, False)
+    rows = [r for r in judgment_rows(engine) if r["run"] in names]
+    render(compute(rows), "table", title="Judge accuracy (quickstart sample, 95% CI clustered by article)")
+    err_console.print(f"done in {time.perf_counter() - started:.0f} s; results are in {engine.url.render_as_string(hide_password=True)}")
+    err_console.print(
+        "next: oversight run --protocol debate --dataset ../shared/data/quality_debate/train.jsonl --limit 5 --rounds 1\n"
+        "      oversight leaderboard --format markdown · oversight export judgments --format csv",
+        highlight=False,
+    )
+
+
+@app.command()
+def leaderboard(
+    db: DbOption = None,
+    fmt: FormatOption = "table",
+    run_filter: Annotated[Optional[str], typer.Option("--run", help="Only this run.")] = None,
+    bootstrap: Annotated[int, typer.Option("--bootstrap", min=100, max=100000, help="Bootstrap resamples.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
+) -> None:
+    """Judge accuracy per protocol × judge × dataset with 95% CIs clustered by article."""
+    from oversight.db import connect
+    from oversight.db.store import judgment_rows
+    from oversight.metrics import leaderboard as compute
+
+    _check_format(fmt)
+    rows = compute(judgment_rows(connect(db), run_filter), n_resamples=bootstrap, seed=seed)
+    if not rows and fmt == "table":
+        err_console.print("no judgments stored yet: run `oversight quickstart` or `oversight run`")
+        return
+    _print(render(rows, fmt, title="Judge accuracy (95% CI clustered by article)"))
+
+
+@app.command()
+def export(
+    kind: Annotated[ExportKind, typer.Argument(help="judgments | transcripts")],
+    db: DbOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="jsonl | csv.")] = "jsonl",
+    run_filter: Annotated[Optional[str], typer.Option("--run", help="Only this run.")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Export stored judgments or transcripts (with turns, quotes and judgments)."""
+    from oversight.db import connect
+    from oversight.db.store import judgment_rows, transcript_rows
+
+    _check_format(fmt, ("jsonl", "csv"))
+    engine = connect(db)
+    rows = judgment_rows(engine, run_filter) if kind is ExportKind.judgments else transcript_rows(engine, run_filter)
+    handle = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
+    try:
+        if fmt == "jsonl":
+            for row in rows:
+                handle.write(json.dumps(row, default=str, ensure_ascii=False) + "\n")
+        elif rows:
+            flat = [{k: (json.dumps(v, default=str) if isinstance(v, (list, dict)) else v) for k, v in r.items()} for r in rows]
+            writer = csv.DictWriter(handle, fieldnames=list(flat[0]), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(flat)
+    finally:
+        if out:
+            handle.close()
+    if out:
+        err_console.print(f"wrote {len(rows)} {kind.value} to {out}")
+
+
+@app.command()
+def runs(db: DbOption = None, fmt: FormatOption = "table") -> None:
+    """List stored runs with their status and provenance."""
+    from oversight.db import connect
+    from oversight.db.store import run_summaries
+
+    _check_format(fmt)
+    keep = ("name", "protocol", "dataset", "status", "n_items", "seed", "prompt_version", "config_hash", "package_version", "git_revision", "elapsed_s")
+    rows = [{k: (r[k][:12] if k in ("config_hash", "git_revision") and r[k] else r[k]) for k in keep} for r in run_summaries(connect(db))]
+    _print(render(rows, fmt, title="Runs"))
+
+
+@data_app.command("inspect")
+def data_inspect(
+    path: Annotated[Path, typer.Argument(help="Dataset file.")],
+    fmt: Annotated[Optional[str], typer.Option("--format", help="Dataset format (detected when left out).")] = None,
+    hard: Annotated[bool, typer.Option("--hard", help="QuALITY: difficult questions only.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
+) -> None:
+    """Validate a dataset file and summarise it: format, articles, questions, options, context lengths."""
+    from oversight.data import load_dataset, summarize
+
+    used, questions = load_dataset(path, fmt, hard=hard)
+    summary = summarize(path, used, questions)
+    if as_json:
+        _print(json.dumps(summary, indent=2))
+        return
+    ctx = summary["context_chars"]
+    rows = [
+        {"field": "format", "value": used},
+        {"field": "articles", "value": summary["articles"]},
+        {"field": "questions", "value": summary["questions"]},
+        {"field": "options per question", "value": ", ".join(f"{k}: {v}" for k, v in summary["options_per_question"].items())},
+        {"field": "context chars (min/median/max)", "value": f"{ctx['min']}/{ctx['median']}/{ctx['max']}" if ctx else "no context"},
+        {"field": "with a named distractor", "value": summary["with_distractor"]},
+    ]
+    render(rows, "table", title=str(path))
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = None) -> None:
+    """Create the schema or apply pending migrations."""
+    from oversight.db import connect
+    from oversight.db.connect import current_revision, safe_url
+
+    engine = connect(db, migrate=True)
+    err_console.print(f"{safe_url(str(engine.url.render_as_string(hide_password=False)))} is at revision {current_revision(engine)}")
+
+
+@bench_app.command("engine")
+def bench_engine(
+    n: Annotated[int, typer.Option("--n", min=1, help="Judge items (one call each).")] = 2000,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Concurrent requests.")] = 256,
+    db: Annotated[Optional[str], typer.Option("--db", help="Database URL [default: a temporary SQLite file].")] = None,
+) -> None:
+    """Time the engine on one-call judge items against a local scripted server, beside a bare aiohttp loop."""
+    from oversight.bench import engine_benchmark
+
+    result = engine_benchmark(n=n, concurrency=concurrency, db=db)
+    _print(json.dumps(result, indent=2))

@@ -1,0 +1,119 @@
+"""Run configuration: one pydantic model fed, in rising priority, by a YAML file, `OVERSIGHT_*` variables and CLI options."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from oversight.errors import InputError
+from oversight.models import DEFAULT_MODEL, parse_spec
+
+# keys that change how a run is executed but not what it computes: excluded from the config hash
+EXECUTION_ONLY = {"db", "run_name", "max_connections", "limit", "progress", "timeout", "max_retries", "log_level", "config"}
+
+
+class RunConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    protocol: str = "debate"
+    dataset: str
+    format: str | None = None
+    hard: bool = False
+    limit: int | None = Field(default=None, ge=1)
+    rounds: int = Field(default=3, ge=1, le=20)
+    word_limit: int = Field(default=120, ge=10, le=2000)
+    debater_max_tokens: int = Field(default=256, ge=8, le=8192)
+    debater_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    debater: str | None = None
+    debater_a: str | None = None
+    debater_b: str | None = None
+    judges: list[str] = Field(default_factory=lambda: [DEFAULT_MODEL])
+    orders: Literal["both", "random"] = "both"
+    seed: int = 0
+    db: str | None = None
+    run_name: str | None = None
+    max_connections: int | None = Field(default=None, ge=1, le=4096)
+    cache: Literal["auto", "on", "off"] = "auto"
+    context_policy: Literal["error", "truncate"] = "error"
+    min_quote_words: int = Field(default=5, ge=1, le=100)
+    timeout: float = Field(default=120.0, gt=0)
+    max_retries: int = Field(default=6, ge=0, le=50)
+    progress: bool = True
+
+    @field_validator("debater", "debater_a", "debater_b")
+    @classmethod
+    def _check_spec(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_spec(v)
+        return v
+
+    @field_validator("judges")
+    @classmethod
+    def _check_judges(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("at least one judge is needed")
+        for spec in v:
+            parse_spec(spec)
+        return v
+
+    @property
+    def debater_specs(self) -> tuple[str, str]:
+        a = self.debater_a or self.debater or DEFAULT_MODEL
+        b = self.debater_b or self.debater or DEFAULT_MODEL
+        return a, b
+
+    def fingerprint(self, dataset_hash: str) -> dict[str, Any]:
+        """What the run computes: the config without execution-only keys, plus the dataset's content hash."""
+        data = self.model_dump(exclude=EXECUTION_ONLY)
+        data["debaters"] = list(self.debater_specs)
+        data.pop("debater", None), data.pop("debater_a", None), data.pop("debater_b", None)
+        data["dataset_sha256"] = dataset_hash
+        return data
+
+
+def config_hash(fingerprint: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()
+
+
+def load_yaml(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"{mark.line + 1}" if mark is not None else "1"
+        raise InputError(f"{path}:{line}: yaml: {getattr(exc, 'problem', None) or exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InputError(f"{path}:1: yaml: expected a mapping of option names to values")
+    normalised = {str(k).replace("-", "_"): v for k, v in data.items()}
+    if "judge" in normalised:  # the CLI option is --judge; accept the same key in YAML
+        judge = normalised.pop("judge")
+        normalised["judges"] = judge if isinstance(judge, list) else [judge]
+    return normalised
+
+
+def build_config(cli: dict[str, Any], config_file: str | None) -> RunConfig:
+    """Merge YAML (lowest), then CLI/environment values that were given (None means not given)."""
+    merged = load_yaml(config_file) if config_file else {}
+    merged.update({k: v for k, v in cli.items() if v is not None and v != []})
+    source = config_file or "options"
+    try:
+        return RunConfig.model_validate(merged)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "config"
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown option"
+        if err["type"] == "missing":
+            msg = "required (give --dataset or set it in the config file)"
+        raise InputError(f"{source}: {field.replace('_', '-')}: {msg}") from None

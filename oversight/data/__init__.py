@@ -1,0 +1,114 @@
+"""Datasets: every supported file format becomes a list of validated `Question`s.
+
+`load_dataset` stops at the first bad row with `path:line: field: problem` (an `InputError`,
+exit code 2), before any model is called or anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from oversight.data.loaders import csv_sets, generic, gsm8k, hf, quality
+from oversight.data.question import Question
+from oversight.errors import InputError
+
+Loader = Callable[..., list[Question]]
+
+FORMATS: dict[str, Loader] = {
+    "generic": generic.load,
+    "quality-debate": quality.load_debate,
+    "quality": quality.load_official,
+    "gpqa": csv_sets.load_gpqa,
+    "boolq": hf.load_boolq,
+    "mmlu": hf.load_mmlu,
+    "arc": hf.load_arc,
+    "gsm8k": gsm8k.load,
+    "truthfulqa": csv_sets.load_truthfulqa,
+}
+
+
+def _first_object(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise InputError(f"{path}:{number}: json: {exc.msg}") from None
+                if not isinstance(obj, dict):
+                    raise InputError(f"{path}:{number}: json: expected an object")
+                return obj
+    raise InputError(f"{path}: the file has no rows")
+
+
+def detect_format(path: Path) -> str:
+    """Guess the format from the extension and the first row's fields."""
+    if path.suffix.lower() in (".csv", ".tsv"):
+        with path.open(encoding="utf-8-sig", errors="replace") as handle:
+            header = handle.readline()
+        if "Correct Answer" in header and "Incorrect Answer 1" in header:
+            return "gpqa"
+        if "Best Answer" in header:
+            return "truthfulqa"
+        raise InputError(f"{path}:1: header: unknown CSV layout; pass --format gpqa or --format truthfulqa")
+    keys = set(_first_object(path))
+    if {"passage_id", "questions"} <= keys:
+        return "quality-debate"
+    if "questions" in keys and ({"article_id", "set_unique_id"} & keys):
+        return "quality"
+    if {"question", "options", "answer"} <= keys:
+        return "generic"
+    if {"question", "passage", "answer"} <= keys:
+        return "boolq"
+    if {"question", "choices", "answerKey"} <= keys:
+        return "arc"
+    if {"question", "choices", "answer"} <= keys:
+        return "mmlu"
+    if {"question", "answer"} <= keys:
+        return "gsm8k"
+    raise InputError(f"{path}:1: row: cannot tell the format from fields {sorted(keys)}; pass --format ({', '.join(FORMATS)})")
+
+
+def load_dataset(path: str | Path, fmt: str | None = None, *, hard: bool = False, limit: int | None = None) -> tuple[str, list[Question]]:
+    """Load and validate a whole file; returns the format used and the questions."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    fmt = fmt or detect_format(path)
+    if fmt not in FORMATS:
+        raise InputError(f"--format {fmt!r}: unknown; choose one of {', '.join(FORMATS)}")
+    if hard and fmt != "quality":
+        raise InputError("--hard only applies to official QuALITY files (--format quality)")
+    questions = FORMATS[fmt](path, hard=hard)
+    if not questions:
+        raise InputError(f"{path}: no questions found")
+    return fmt, questions[:limit] if limit else questions
+
+
+def summarize(path: Path, fmt: str, questions: list[Question]) -> dict[str, Any]:
+    """What `oversight data inspect` prints: sizes a researcher checks before spending compute."""
+    contexts = [len(q.context) for q in questions if q.context]
+    options = [len(q.options) for q in questions]
+    return {
+        "path": str(path),
+        "format": fmt,
+        "articles": len({q.cluster for q in questions if q.context or q.article_id}),
+        "questions": len(questions),
+        "options_per_question": {str(k): options.count(k) for k in sorted(set(options))},
+        "with_context": len(contexts),
+        "context_chars": {
+            "min": min(contexts),
+            "median": int(statistics.median(contexts)),
+            "max": max(contexts),
+        }
+        if contexts
+        else None,
+        "with_distractor": sum(q.distractor is not None for q in questions),
+    }
+
+
+__all__ = ["FORMATS", "Question", "detect_format", "load_dataset", "summarize"]

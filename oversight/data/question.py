@@ -1,0 +1,59 @@
+"""`Question`: what every loader produces and every protocol consumes."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Question(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(min_length=1)
+    question: str = Field(min_length=1)
+    options: list[str] = Field(min_length=2)
+    answer: int = Field(ge=0, description="index of the correct option")
+    context: str = ""
+    source: str = ""
+    article_id: str | None = Field(default=None, description="questions on one article share it; used to cluster CIs")
+    distractor: int | None = Field(default=None, description="the dataset's best wrong option, when it names one")
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check_indices(self) -> Question:
+        if self.answer >= len(self.options):
+            raise ValueError(f"answer index {self.answer} is out of range for {len(self.options)} options")
+        if self.distractor is not None and (self.distractor >= len(self.options) or self.distractor == self.answer):
+            raise ValueError(f"distractor index {self.distractor} must name a wrong option")
+        if any(not o.strip() for o in self.options):
+            raise ValueError("options must not be empty")
+        correct = self.options[self.answer].strip()
+        if any(o.strip() == correct for i, o in enumerate(self.options) if i != self.answer):
+            raise ValueError("the correct option's text also appears as a wrong option")
+        return self
+
+    @property
+    def context_hash(self) -> str | None:
+        return hashlib.sha256(self.context.encode("utf-8")).hexdigest() if self.context else None
+
+    @property
+    def cluster(self) -> str:
+        """Unit of resampling for confidence intervals: questions on one article are not independent."""
+        return self.article_id or self.context_hash or f"q:{self.id}"
+
+    def two_options(self, seed: int) -> tuple[int, int]:
+        """The two options a two-sided protocol uses, in the canonical (A, B) order.
+
+        The correct option and the best distractor (or one drawn with the seed); which one is A
+        is drawn too, so that A is not always the correct side.
+        """
+        rng = random.Random(f"{seed}:{self.source}:{self.id}")
+        if self.distractor is not None:
+            wrong = self.distractor
+        else:
+            wrong = rng.choice([i for i in range(len(self.options)) if i != self.answer])
+        pair = (self.answer, wrong)
+        return pair if rng.random() < 0.5 else (pair[1], pair[0])

@@ -1,0 +1,263 @@
+"""The run engine: dataset -> protocol -> judges -> SQL, concurrent, resumable, and consistent if stopped.
+
+Each item (one question) runs its protocol and every judge in every answer order, then goes to a
+single writer task that stores finished items in batched transactions, each item whole. A rerun
+with the same run name and settings skips the items already stored; Ctrl-C cancels the items in
+flight, writes the finished ones and marks the run `interrupted`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import random
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from sqlalchemy import Engine
+
+from oversight import __version__
+from oversight.config import RunConfig, config_hash
+from oversight.data import Question, load_dataset
+from oversight.db import connect
+from oversight.db.cache import SqlResponseCache
+from oversight.db.store import finish_run, start_run, store_questions, write_items
+from oversight.errors import InputError, OversightError
+from oversight.judging import judge_transcript
+from oversight.models import Model, ModelPool, call_log
+from oversight.prompts import PROMPT_VERSION
+from oversight.protocols import Participants, Protocol, ProtocolSettings, get_protocol
+from oversight.transcript import ItemResult, Order
+
+log = logging.getLogger(__name__)
+WRITE_BATCH = 256
+
+
+@dataclass
+class RunSummary:
+    run_name: str
+    run_id: int
+    status: str
+    total: int
+    skipped: int
+    written: int
+    elapsed: float
+    calls: int = 0
+    cache_hits: int = 0
+    prompt_tokens: int = 0
+    cached_prompt_tokens: int = 0
+    cost_usd: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+
+def git_revision() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def orders_for(config: RunConfig, question: Question) -> list[Order]:
+    if config.orders == "both":
+        return ["AB", "BA"]
+    return [random.Random(f"order:{config.seed}:{question.source}:{question.id}").choice(["AB", "BA"])]
+
+
+class Runner:
+    def __init__(self, config: RunConfig, *, engine: Engine | None = None, console: Console | None = None) -> None:
+        self.config = config
+        self.console = console or Console(stderr=True)
+        self.protocol: Protocol = get_protocol(
+            config.protocol,
+            ProtocolSettings(
+                rounds=config.rounds,
+                word_limit=config.word_limit,
+                max_tokens=config.debater_max_tokens,
+                temperature=config.debater_temperature,
+                min_quote_words=config.min_quote_words,
+            ),
+        )
+        # everything that can be wrong with the input is found here, before any DB write or model call
+        self.dataset_format, self.questions = load_dataset(config.dataset, config.format, hard=config.hard, limit=config.limit)
+        self.dataset_path = Path(config.dataset)
+        self.dataset_hash = file_sha256(self.dataset_path)
+        self.engine = engine or connect(config.db)
+        self.fingerprint = config.fingerprint(self.dataset_hash)
+        self.config_hash = config_hash(self.fingerprint)
+        default_name = f"{config.protocol}-{self.dataset_path.stem}-{self.config_hash[:8]}"
+        self.run_name = config.run_name or default_name
+        self.cache = SqlResponseCache(self.engine) if config.cache != "off" else None
+        self.pool = ModelPool(
+            max_connections=config.max_connections,
+            cache=self.cache,
+            cache_mode=config.cache,
+            max_retries=config.max_retries,
+            timeout=config.timeout,
+            context_policy=config.context_policy,
+        )
+
+    def _models(self) -> tuple[Participants, list[Model]]:
+        judges = [self.pool.get(spec) for spec in self.config.judges]
+        if self.protocol.needs_debaters:
+            a, b = self.config.debater_specs
+            return Participants(self.pool.get(a), self.pool.get(b)), judges
+        return Participants(), judges
+
+    def _check_context_windows(self, participants: Participants, judges: list[Model]) -> None:
+        """Fail before the run, naming the questions, if a prompt cannot fit a model's context window."""
+        if self.config.context_policy != "error":
+            return
+        models = [m for m in (participants.debater_a, participants.debater_b) if m is not None]
+        checks: list[tuple[Model, int]] = [(m, self.protocol.reserved_tokens()) for m in models]
+        if not self.protocol.needs_debaters:
+            checks = [(j, 8) for j in judges]
+        for model, reserve in checks:
+            window = model.context_window
+            if window is None:
+                continue
+            too_long = []
+            for q in self.questions:
+                n = model.count_tokens(self.protocol.longest_first_prompt(q, q.two_options(self.config.seed)))
+                if n is not None and n + reserve > window:
+                    too_long.append((q.id, n))
+            if too_long:
+                first_id, first_n = too_long[0]
+                raise InputError(
+                    f"{len(too_long)} question(s) do not fit {model.name}'s {window}-token context window "
+                    f"(e.g. {first_id}: {first_n} prompt tokens + {reserve} for the turns); use fewer --rounds, "
+                    "a model with a longer context, or --context-policy truncate"
+                )
+
+    async def _item(self, question: Question, uid: str, participants: Participants, judges: list[Model]) -> ItemResult:
+        with call_log() as calls:
+            pair = question.two_options(self.config.seed)
+            transcript = await self.protocol.run(question, pair, participants)
+            transcript.meta["seed"] = self.config.seed
+            jobs = [
+                judge_transcript(judge, self.protocol, transcript, order, PROMPT_VERSION)
+                for judge in judges
+                for order in orders_for(self.config, question)
+            ]
+            judgments = list(await asyncio.gather(*jobs))
+        return ItemResult(item_key=question.id, question_uid=uid, transcript=transcript, judgments=judgments, calls=list(calls))
+
+    def _item_concurrency(self, participants: Participants, judges: list[Model]) -> int:
+        models = [m for m in (participants.debater_a, participants.debater_b, *judges) if m is not None]
+        if all(m.provider.spec.provider == "local" for m in models):
+            # one local model does one call at a time; items in sequence keep its prefix cache warm
+            return 1
+        return self.config.max_connections or 256
+
+    async def run(self) -> RunSummary:
+        participants, judges = self._models()
+        self._check_context_windows(participants, judges)
+        uids = store_questions(self.engine, self.questions)
+        models = {"judges": self.config.judges}
+        if self.protocol.needs_debaters:
+            models["debaters"] = list(self.config.debater_specs)
+        run_id, done = start_run(
+            self.engine,
+            name=self.run_name,
+            config_hash=self.config_hash,
+            protocol=self.protocol.name,
+            dataset=self.questions[0].source,
+            dataset_path=str(self.dataset_path),
+            dataset_format=self.dataset_format,
+            config=self.fingerprint,
+            prompt_version=PROMPT_VERSION,
+            models=models,
+            seed=self.config.seed,
+            package_version=__version__,
+            git_revision=git_revision(),
+            n_items=len(self.questions),
+        )
+        todo = [q for q in self.questions if q.id not in done]
+        summary = RunSummary(self.run_name, run_id, "running", len(self.questions), len(self.questions) - len(todo), 0, 0.0)
+        start = time.perf_counter()
+        queue: asyncio.Queue[ItemResult | None] = asyncio.Queue()
+        writer = asyncio.create_task(self._writer(queue, run_id, summary))
+        status, error = "finished", None
+        progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=self.console,
+            disable=not self.config.progress,
+            transient=False,
+        )
+        try:
+            with progress:
+                task = progress.add_task(f"{self.protocol.name} · {self.run_name}", total=len(self.questions), completed=summary.skipped)
+                limit = asyncio.Semaphore(self._item_concurrency(participants, judges))
+
+                async def one(question: Question) -> None:
+                    async with limit:
+                        result = await self._item(question, uids[question.id], participants, judges)
+                    queue.put_nowait(result)
+                    progress.advance(task)
+
+                async with asyncio.TaskGroup() as group:
+                    for question in todo:
+                        group.create_task(one(question))
+        except* OversightError as group_error:
+            status, error = "failed", str(group_error.exceptions[0])
+        except* (asyncio.CancelledError, KeyboardInterrupt):
+            status, error = "interrupted", "stopped before all items finished"
+        except* Exception as group_error:
+            status, error = "failed", f"{type(group_error.exceptions[0]).__name__}: {group_error.exceptions[0]}"
+            raise
+        finally:
+            queue.put_nowait(None)
+            await asyncio.shield(writer)
+            if self.cache is not None:
+                await asyncio.to_thread(self.cache.flush)
+            await self.pool.aclose()
+            summary.elapsed = time.perf_counter() - start
+            summary.status = status
+            if error:
+                summary.errors.append(error)
+            finish_run(self.engine, run_id, status, summary.elapsed, error)
+        return summary
+
+    async def _writer(self, queue: asyncio.Queue[ItemResult | None], run_id: int, summary: RunSummary) -> None:
+        finished = False
+        while not finished:
+            batch = [await queue.get()]
+            while not queue.empty() and len(batch) < WRITE_BATCH:
+                batch.append(queue.get_nowait())
+            if batch[-1] is None or None in batch:
+                finished = True
+            items = [b for b in batch if b is not None]
+            if items:
+                await asyncio.to_thread(write_items, self.engine, run_id, items)
+                summary.written += len(items)
+                for item in items:
+                    for call in item.calls:
+                        summary.calls += 1
+                        summary.cache_hits += call.cache_hit
+                        summary.prompt_tokens += call.prompt_tokens
+                        summary.cached_prompt_tokens += call.cached_prompt_tokens
+                        summary.cost_usd += call.cost_usd
+
+
+def run_sync(config: RunConfig, *, engine: Engine | None = None, console: Console | None = None) -> RunSummary:
+    runner = Runner(config, engine=engine, console=console)
+    return asyncio.run(runner.run())

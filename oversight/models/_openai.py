@@ -1,0 +1,121 @@
+"""OpenAI, vLLM and any OpenAI-compatible server, through the official `openai` client.
+
+The SDK's own retries are off (`max_retries=0`): retrying is the wrapper's job, so that rate
+limits, transient faults and fatal errors are told apart in one place for every provider.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from typing import Any
+
+import openai
+
+from oversight.errors import InputError
+from oversight.models.errors import TransientResponseError
+from oversight.models.provider import ModelProvider
+from oversight.models.spec import ModelSpec
+from oversight.models.types import Completion, GenerateConfig, Message, TokenLogprob, Usage
+
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+
+
+def _http_client() -> Any:
+    """The aiohttp transport: about half the CPU per call of the default httpx one at high concurrency."""
+    try:
+        return openai.DefaultAioHttpClient()
+    except Exception:  # openai[aiohttp] missing: fall back to the SDK's default transport
+        return None
+
+
+class OpenAIProvider(ModelProvider):
+    def __init__(self, spec: ModelSpec) -> None:
+        super().__init__(spec)
+        if spec.provider == "openai":
+            api_key = os.environ.get("OPENAI_API_KEY")
+            if not api_key:
+                raise InputError(f"{spec.name}: set OPENAI_API_KEY to use the OpenAI API")
+            urls = spec.base_urls or (os.environ.get("OPENAI_BASE_URL", OPENAI_BASE_URL),)
+        else:
+            urls = spec.base_urls or tuple(
+                u for u in os.environ.get("OVERSIGHT_VLLM_BASE_URL", "").split(",") if u
+            )
+            if not urls:
+                raise InputError(f"{spec}: needs a base URL, e.g. {spec.name}@http://localhost:8000/v1")
+            api_key = os.environ.get("OVERSIGHT_API_KEY") or os.environ.get("OPENAI_API_KEY") or "EMPTY"
+        self._clients = [
+            openai.AsyncOpenAI(base_url=url, api_key=api_key, max_retries=0, http_client=_http_client())
+            for url in urls
+        ]
+        self._next_client = itertools.cycle(self._clients)
+
+    @property
+    def default_concurrency(self) -> int:
+        return 64 * len(self._clients)
+
+    def _extra_body(self, config: GenerateConfig) -> dict[str, Any] | None:
+        if not config.choices or self.spec.provider != "vllm":
+            return None
+        if os.environ.get("OVERSIGHT_VLLM_GUIDED") == "legacy":  # vLLM < 0.10
+            return {"guided_choice": list(config.choices)}
+        return {"structured_outputs": {"choice": list(config.choices)}}
+
+    async def generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
+        client = next(self._next_client)
+        params: dict[str, Any] = {
+            "model": self.spec.model,
+            "messages": [m.model_dump() for m in messages],
+            "max_tokens": config.max_tokens,
+            "temperature": config.temperature,
+        }
+        if config.seed is not None:
+            params["seed"] = config.seed
+        if config.stop:
+            params["stop"] = list(config.stop)
+        if config.logprobs:
+            params["logprobs"] = True
+            if config.top_logprobs:
+                params["top_logprobs"] = config.top_logprobs
+        extra = self._extra_body(config)
+        if extra:
+            params["extra_body"] = extra
+        start = time.perf_counter()
+        response = await client.chat.completions.create(**params)
+        latency = time.perf_counter() - start
+        choices = getattr(response, "choices", None)
+        if not choices:
+            raise TransientResponseError(f"{self.spec.name}: the server returned no choices (body: {str(response)[:120]!r})")
+        choice = choices[0]
+        usage = Usage()
+        if response.usage is not None:
+            details = getattr(response.usage, "prompt_tokens_details", None)
+            usage = Usage(
+                prompt_tokens=response.usage.prompt_tokens or 0,
+                completion_tokens=response.usage.completion_tokens or 0,
+                cached_prompt_tokens=(getattr(details, "cached_tokens", 0) or 0) if details else 0,
+            )
+        return Completion(
+            text=choice.message.content or "",
+            logprobs=_normalise_logprobs(choice.logprobs),
+            usage=usage,
+            latency=latency,
+            finish_reason=choice.finish_reason,
+        )
+
+    async def aclose(self) -> None:
+        for client in self._clients:
+            await client.close()
+
+
+def _normalise_logprobs(raw: Any) -> list[TokenLogprob] | None:
+    """OpenAI and vLLM both return `logprobs.content[i].{token, logprob, top_logprobs}`; absent means none."""
+    content = getattr(raw, "content", None) if raw is not None else None
+    if not content:
+        return None
+    out = []
+    for entry in content:
+        top = {t.token: float(t.logprob) for t in (entry.top_logprobs or [])}
+        out.append(TokenLogprob(token=entry.token, logprob=float(entry.logprob), top=top))
+    return out

@@ -1,0 +1,46 @@
+"""The response-cache contract. The SQL implementation lives in `oversight.db.cache`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Literal, Protocol
+
+from oversight.models.types import Completion, GenerateConfig, Message
+
+CacheMode = Literal["auto", "on", "off"]
+"""`auto` caches deterministic calls only (temperature 0); `on` caches every call; `off` none."""
+
+
+class ResponseCache(Protocol):
+    async def get(self, key: str) -> Completion | None: ...
+
+    async def put(self, key: str, model: str, completion: Completion) -> None: ...
+
+
+def cache_key(model: str, messages: list[Message], config: GenerateConfig) -> str:
+    payload = {
+        "model": model,
+        "messages": [[m.role, m.content] for m in messages],
+        "config": config.model_dump(mode="json"),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def should_cache(mode: CacheMode, config: GenerateConfig) -> bool:
+    if mode == "off":
+        return False
+    return mode == "on" or config.temperature == 0.0
+
+
+class MemoryCache:
+    """A dict-backed cache for one process: used when no database is at hand (scripts, notebooks)."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, Completion] = {}
+
+    async def get(self, key: str) -> Completion | None:
+        return self._items.get(key)
+
+    async def put(self, key: str, model: str, completion: Completion) -> None:
+        self._items[key] = completion

@@ -1,0 +1,69 @@
+"""Sorting failures into rate limits, transient faults and fatal errors, for every provider at once."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+
+import openai
+
+
+class TransientResponseError(Exception):
+    """A reply that could not be read (non-JSON body, no choices): worth another try."""
+
+
+class PromptTooLongError(Exception):
+    """The prompt does not fit the model's context window."""
+
+
+class ErrorKind(str, Enum):
+    RATE_LIMIT = "rate_limit"
+    TRANSIENT = "transient"
+    FATAL = "fatal"
+
+
+def classify(exc: BaseException) -> ErrorKind:
+    if isinstance(exc, openai.RateLimitError):
+        return ErrorKind.RATE_LIMIT
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        if status == 429:
+            return ErrorKind.RATE_LIMIT
+        if status >= 500 or status in (408, 409):
+            return ErrorKind.TRANSIENT
+        return ErrorKind.FATAL
+    if isinstance(
+        exc,
+        (
+            openai.APITimeoutError,
+            openai.APIConnectionError,
+            openai.APIResponseValidationError,
+            TransientResponseError,
+            json.JSONDecodeError,
+            TimeoutError,
+            ConnectionError,
+        ),
+    ):
+        return ErrorKind.TRANSIENT
+    return ErrorKind.FATAL
+
+
+def retry_after_seconds(exc: BaseException) -> float | None:
+    """The server's Retry-After (seconds or retry-after-ms), when it sent one."""
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return float(ms) / 1000.0
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value:
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None

@@ -1,0 +1,172 @@
+"""`Model`: the one wrapper every provider is used through.
+
+Retries, the per-request timeout, the concurrency limit per endpoint, the response cache, the
+context-window policy and token/cost accounting are written here once, so a provider only has
+to turn messages into a completion.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Literal
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from oversight.errors import ModelError
+from oversight.models.accounting import CallRecord, cost_usd, note_call
+from oversight.models.cache import CacheMode, ResponseCache, cache_key, should_cache
+from oversight.models.errors import ErrorKind, PromptTooLongError, classify, retry_after_seconds
+from oversight.models.provider import ModelProvider
+from oversight.models.types import Completion, GenerateConfig, Message
+
+log = logging.getLogger(__name__)
+
+ContextPolicy = Literal["error", "truncate"]
+"""What happens to a prompt longer than the context window: a clear error before any call
+(the engine checks every question before the run), or truncation of the longest message,
+marked on the completion and stored with the call."""
+
+TRUNCATION_MARK = "\n[... truncated to fit the context window ...]\n"
+MAX_RETRY_AFTER = 120.0
+
+
+class Model:
+    def __init__(
+        self,
+        provider: ModelProvider,
+        *,
+        semaphore: asyncio.Semaphore,
+        cache: ResponseCache | None = None,
+        cache_mode: CacheMode = "auto",
+        max_retries: int = 6,
+        timeout: float = 120.0,
+        context_policy: ContextPolicy = "error",
+        retry_wait_max: float = 30.0,
+    ) -> None:
+        self.provider = provider
+        self.name = provider.spec.name
+        self._semaphore = semaphore
+        self._cache = cache
+        self._cache_mode = cache_mode
+        self._max_retries = max_retries
+        self._timeout = timeout
+        self._context_policy = context_policy
+        self._backoff = wait_random_exponential(multiplier=0.5, max=retry_wait_max)
+
+    @property
+    def context_window(self) -> int | None:
+        return self.provider.context_window
+
+    def count_tokens(self, messages: list[Message]) -> int | None:
+        return self.provider.count_tokens(messages)
+
+    async def generate(
+        self,
+        messages: list[Message],
+        config: GenerateConfig | None = None,
+        *,
+        role: str = "model",
+        **overrides: Any,
+    ) -> Completion:
+        config = (config or GenerateConfig()).model_copy(update=overrides) if overrides else (config or GenerateConfig())
+        messages, truncated = self._fit_context(messages, config)
+        use_cache = self._cache is not None and should_cache(self._cache_mode, config)
+        key = cache_key(self.name, messages, config) if use_cache else ""
+        if use_cache:
+            assert self._cache is not None
+            hit = await self._cache.get(key)
+            if hit is not None:
+                completion = hit.model_copy(update={"cached": True, "latency": 0.0})
+                self._note(role, completion, truncated)
+                return completion
+        completion = await self._call_with_retries(messages, config)
+        if truncated:
+            completion = completion.model_copy(update={"truncated_prompt": True})
+        if use_cache:
+            assert self._cache is not None
+            await self._cache.put(key, self.name, completion)
+        self._note(role, completion, truncated)
+        return completion
+
+    def _note(self, role: str, completion: Completion, truncated: bool) -> None:
+        usage = completion.usage
+        note_call(
+            CallRecord(
+                model=self.name,
+                role=role,
+                prompt_tokens=usage.prompt_tokens,
+                completion_tokens=usage.completion_tokens,
+                cached_prompt_tokens=usage.cached_prompt_tokens,
+                cost_usd=0.0 if completion.cached else cost_usd(self.name, usage.prompt_tokens, usage.completion_tokens),
+                latency=completion.latency,
+                cache_hit=completion.cached,
+                truncated_prompt=truncated,
+            )
+        )
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        backoff = self._backoff(state)
+        if exc is not None and classify(exc) is ErrorKind.RATE_LIMIT:
+            after = retry_after_seconds(exc)
+            if after is not None:
+                return min(max(after, 0.0), MAX_RETRY_AFTER)
+        return backoff
+
+    async def _call_with_retries(self, messages: list[Message], config: GenerateConfig) -> Completion:
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._max_retries + 1),
+            wait=self._wait,
+            retry=retry_if_exception(lambda e: classify(e) is not ErrorKind.FATAL),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    async with self._semaphore:
+                        async with asyncio.timeout(self._timeout):
+                            return await self.provider.generate(messages, config)
+        except Exception as exc:
+            kind = classify(exc)
+            detail = _one_line(exc)
+            if kind is ErrorKind.FATAL:
+                raise ModelError(f"{self.name}: {detail}") from exc
+            raise ModelError(f"{self.name}: gave up after {self._max_retries + 1} attempts: {detail}") from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _fit_context(self, messages: list[Message], config: GenerateConfig) -> tuple[list[Message], bool]:
+        window = self.provider.context_window
+        if window is None:
+            return messages, False
+        n = self.provider.count_tokens(messages)
+        if n is None or n + config.max_tokens <= window:
+            return messages, False
+        if self._context_policy == "error":
+            raise ModelError(
+                f"{self.name}: prompt of {n} tokens + {config.max_tokens} to generate exceeds the "
+                f"{window}-token context window (use --context-policy truncate to cut it)"
+            ) from PromptTooLongError()
+        fitted = list(messages)
+        for _ in range(8):
+            longest = max(range(len(fitted)), key=lambda i: len(fitted[i].content))
+            excess = n + config.max_tokens - window
+            text = fitted[longest].content
+            # ~4 characters a token; cut a little more than needed so the loop ends quickly
+            keep = max(0, len(text) - int(excess * 4.5) - len(TRUNCATION_MARK) - 16)
+            fitted[longest] = Message(role=fitted[longest].role, content=text[:keep] + TRUNCATION_MARK)
+            n = self.provider.count_tokens(fitted) or 0
+            if n + config.max_tokens <= window:
+                return fitted, True
+        raise ModelError(f"{self.name}: could not truncate the prompt to fit the {window}-token context window")
+
+    async def aclose(self) -> None:
+        await self.provider.aclose()
+
+
+def _one_line(exc: BaseException) -> str:
+    status = getattr(exc, "status_code", None)
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if len(text) > 300:
+        text = text[:300] + "..."
+    return f"HTTP {status}: {text}" if status else f"{type(exc).__name__}: {text}"

@@ -1,0 +1,37 @@
+"""What every provider implements: one `generate`. Retries, caching, limits and accounting live in `Model`, not here."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from oversight.models.spec import ModelSpec
+from oversight.models.types import Completion, GenerateConfig, Message
+
+
+class ModelProvider(ABC):
+    def __init__(self, spec: ModelSpec) -> None:
+        self.spec = spec
+
+    @property
+    def endpoint(self) -> str:
+        """Key of the concurrency limit: requests to one endpoint share one limit."""
+        return str(self.spec)
+
+    @property
+    def context_window(self) -> int | None:
+        """Tokens the model accepts (prompt + completion), where known."""
+        return None
+
+    def count_tokens(self, messages: list[Message]) -> int | None:
+        """Exact prompt length in tokens where the provider can tell without a call."""
+        return None
+
+    @property
+    def default_concurrency(self) -> int:
+        return 32
+
+    @abstractmethod
+    async def generate(self, messages: list[Message], config: GenerateConfig) -> Completion: ...
+
+    async def aclose(self) -> None:  # noqa: B027 - most providers hold nothing
+        pass

@@ -1,0 +1,46 @@
+"""Model spec strings: `provider/model[@base_url[,base_url...]]`, e.g. `vllm/meta-llama/Llama-3.1-8B-Instruct@http://gpu1:8000/v1`."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from oversight.errors import InputError
+
+KNOWN_PROVIDERS = ("local", "openai", "vllm", "openai-compatible")
+
+
+class ModelSpec(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    provider: str
+    model: str
+    base_urls: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """The id stored with results: provider and model, without the endpoint (endpoints move, models don't)."""
+        return f"{self.provider}/{self.model}"
+
+    def __str__(self) -> str:
+        return self.name + (f"@{','.join(self.base_urls)}" if self.base_urls else "")
+
+
+def parse_spec(spec: str) -> ModelSpec:
+    text = spec.strip()
+    if "/" not in text:
+        raise InputError(f"model spec {spec!r}: expected provider/model[@base_url], e.g. local/smollm2-135m")
+    provider, rest = text.split("/", 1)
+    model, _, urls = rest.partition("@")
+    if provider not in KNOWN_PROVIDERS:
+        raise InputError(f"model spec {spec!r}: unknown provider {provider!r}; known: {', '.join(KNOWN_PROVIDERS)}")
+    if not model:
+        raise InputError(f"model spec {spec!r}: the model name is empty")
+    base_urls = tuple(u.strip().rstrip("/") for u in urls.split(",") if u.strip())
+    for url in base_urls:
+        if not url.startswith(("http://", "https://")):
+            raise InputError(f"model spec {spec!r}: base URL {url!r} must start with http:// or https://")
+    if provider == "openai-compatible" and not base_urls:
+        raise InputError(f"model spec {spec!r}: openai-compatible needs a base URL: openai-compatible/<model>@http://host:port/v1")
+    if provider == "local" and base_urls:
+        raise InputError(f"model spec {spec!r}: the local provider takes no base URL")
+    return ModelSpec(provider=provider, model=model, base_urls=base_urls)

@@ -1,0 +1,26 @@
+"""Expert baseline: the judge also reads the hidden context (the upper reference point for debate)."""
+
+from __future__ import annotations
+
+from oversight.data.question import Question
+from oversight.models import Message
+from oversight.prompts import judge_messages
+from oversight.transcript import Order, Transcript
+from oversight.protocols.base import Participants, Protocol, options_in_order
+
+
+class Expert(Protocol):
+    name = "expert"
+    judge_sees_context = True
+
+    async def run(self, question: Question, pair: tuple[int, int], participants: Participants) -> Transcript:
+        return Transcript(question=question, protocol=self.name, option_a=pair[0], option_b=pair[1])
+
+    def judge_view(self, transcript: Transcript, order: Order) -> list[Message]:
+        first, second = options_in_order(transcript, order)
+        return judge_messages(
+            question=transcript.question.question,
+            option_first=first,
+            option_second=second,
+            context=transcript.question.context,
+        )

@@ -1,0 +1,20 @@
+"""Naive baseline: the judge sees the question and the two answers, nothing else."""
+
+from __future__ import annotations
+
+from oversight.data.question import Question
+from oversight.models import Message
+from oversight.prompts import judge_messages
+from oversight.transcript import Order, Transcript
+from oversight.protocols.base import Participants, Protocol, options_in_order
+
+
+class Naive(Protocol):
+    name = "naive"
+
+    async def run(self, question: Question, pair: tuple[int, int], participants: Participants) -> Transcript:
+        return Transcript(question=question, protocol=self.name, option_a=pair[0], option_b=pair[1])
+
+    def judge_view(self, transcript: Transcript, order: Order) -> list[Message]:
+        first, second = options_in_order(transcript, order)
+        return judge_messages(question=transcript.question.question, option_first=first, option_second=second)

@@ -1,0 +1,104 @@
+"""A scripted OpenAI-compatible HTTP server for tests: exact replies, faults and timing on demand.
+
+Replies are taken from a queue (`push`) and fall back to `default`, a function of the request
+body. Every request body is recorded in `requests`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: Any = None  # dict -> JSON; str -> raw text
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    drop: bool = False  # close the connection without answering
+
+
+def chat_completion(text: str, *, logprobs: dict[str, float] | None = None, model: str = "fake", prompt_tokens: int = 10) -> dict[str, Any]:
+    """A chat.completion body; `logprobs` maps candidate first tokens to probabilities."""
+    choice: dict[str, Any] = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop", "logprobs": None}
+    if logprobs is not None:
+        first = text[:1] or "A"
+        top = [{"token": t, "logprob": math.log(p), "bytes": None} for t, p in logprobs.items()]
+        choice["logprobs"] = {
+            "content": [{"token": first, "logprob": math.log(logprobs.get(first, 1e-9)), "bytes": None, "top_logprobs": top}]
+        }
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": 0,
+        "model": model,
+        "choices": [choice],
+        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": 2, "total_tokens": prompt_tokens + 2},
+    }
+
+
+def judge_reply(_request: dict[str, Any]) -> Reply:
+    return Reply(body=chat_completion("A 70%", logprobs={"A": 0.7, "B": 0.3}))
+
+
+class FakeOpenAIServer:
+    def __init__(self, default: Callable[[dict[str, Any]], Reply] = judge_reply) -> None:
+        self.default = default
+        self.script: deque[Reply] = deque()
+        self.requests: list[dict[str, Any]] = []
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self.port = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def push(self, *replies: Reply) -> None:
+        self.script.extend(replies)
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        self.requests.append(body)
+        reply = self.script.popleft() if self.script else self.default(body)
+        if reply.delay:
+            await asyncio.sleep(reply.delay)
+        if reply.drop:
+            assert request.transport is not None
+            request.transport.close()
+            return web.Response(status=200)
+        if isinstance(reply.body, str):
+            return web.Response(status=reply.status, text=reply.body, headers=reply.headers, content_type="text/html")
+        return web.json_response(reply.body or {"error": {"message": "scripted error", "type": "server_error"}}, status=reply.status, headers=reply.headers)
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        self._loop.run_until_complete(self._runner.setup())
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        self._loop.run_until_complete(site.start())
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._ready.set()
+        self._loop.run_forever()
+
+    def __enter__(self) -> FakeOpenAIServer:
+        self._thread.start()
+        self._ready.wait(10)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
