@@ -24,6 +24,12 @@ class SqlResponseCache:
         self._engine = engine
         self._pending: dict[str, dict] = {}
         self._flush_every = flush_every
+        self._known: set[str] | None = None
+
+    def _load_keys(self) -> set[str]:
+        """All stored keys, read once: a miss (the common case in a new run) then costs no query."""
+        with self._engine.connect() as conn:
+            return set(conn.execute(select(TABLE.c.key)).scalars())
 
     def _get(self, key: str) -> Completion | None:
         with self._engine.connect() as conn:
@@ -34,6 +40,10 @@ class SqlResponseCache:
         pending = self._pending.get(key)
         if pending is not None:
             return Completion.model_validate(pending["completion"])
+        if self._known is None:
+            self._known = await asyncio.to_thread(self._load_keys)
+        if key not in self._known:
+            return None
         return await asyncio.to_thread(self._get, key)
 
     async def put(self, key: str, model: str, completion: Completion) -> None:
@@ -45,6 +55,8 @@ class SqlResponseCache:
         if not self._pending:
             return
         rows, self._pending = list(self._pending.values()), {}
+        if self._known is not None:
+            self._known.update(r["key"] for r in rows)
         with self._engine.begin() as conn:
             for start in range(0, len(rows), 500):
                 conn.execute(insert_ignoring_duplicates(self._engine, TABLE, rows[start : start + 500]))

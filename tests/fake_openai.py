@@ -59,6 +59,8 @@ class FakeOpenAIServer:
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self.port = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
 
     @property
     def base_url(self) -> str:
@@ -71,6 +73,14 @@ class FakeOpenAIServer:
         body = await request.json()
         self.requests.append(body)
         reply = self.script.popleft() if self.script else self.default(body)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return await self._answer(request, reply)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(self, request: web.Request, reply: Reply) -> web.StreamResponse:
         if reply.delay:
             await asyncio.sleep(reply.delay)
         if reply.drop:

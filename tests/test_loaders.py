@@ -1,0 +1,180 @@
+"""Every loader on real shared files or format fixtures, and bad input for each."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, SHARED_DATA, write_jsonl
+from oversight.data import detect_format, load_dataset, summarize
+from oversight.data.loaders.gsm8k import distractor_for
+from oversight.errors import InputError
+
+
+def test_shared_quality_debate_set():
+    fmt, qs = load_dataset(SHARED_DATA / "quality_debate" / "train.jsonl")
+    assert fmt == "quality-debate"
+    assert len(qs) == 314
+    assert len({q.article_id for q in qs}) == 25
+    assert len({q.id for q in qs}) == 314  # ids made unique across articles
+    q = qs[0]
+    assert q.options[q.answer] != q.options[q.distractor]
+    assert q.context and q.meta["human_arguments"]
+    # every human snippet is in the article, as the data README promises
+    assert all(s in q.context for a in q.meta["human_arguments"] for s in a["snippets"])
+
+
+def test_shared_gsm8k_with_distractors():
+    fmt, qs = load_dataset(SHARED_DATA / "gsm8k" / "test.jsonl")
+    assert fmt == "gsm8k" and len(qs) == 1319
+    first = qs[0]
+    assert first.options == ["18", "9"]  # 9 is the last intermediate result that differs from 18
+    assert all(q.options[0] != q.options[1] for q in qs)
+
+
+def test_gsm8k_distractor_falls_back_to_a_slip():
+    assert distractor_for("10", "It is 10.\n#### 10", "q") in {"20", "5", "11", "9"}
+    assert distractor_for("7", "3+4=<<3+4=7>>7\n#### 7", "q") != "7"
+
+
+def test_shared_truthfulqa():
+    fmt, qs = load_dataset(SHARED_DATA / "truthfulqa" / "TruthfulQA.csv")
+    assert fmt == "truthfulqa" and len(qs) == 817
+    q = qs[0]
+    assert q.options[0] == "The watermelon seeds pass through your digestive system"
+    assert q.options[q.distractor] == "You grow watermelons in your stomach"
+
+
+def test_official_quality_best_distractor_and_hard():
+    fmt, qs = load_dataset(FIXTURES / "quality_official.jsonl")
+    assert fmt == "quality"
+    assert [q.id for q in qs] == ["s1_1", "20001_ABC_2"]
+    assert qs[0].answer == 0 and qs[0].distractor == 2  # two votes for option 3 (1-based)
+    assert qs[1].answer == 1 and qs[1].distractor == 0  # tie between 1 and 4 -> lower index
+    assert "\u2028" in qs[0].context  # U+2028 kept inside the article, not treated as a line break
+    _, hard = load_dataset(FIXTURES / "quality_official.jsonl", hard=True)
+    assert [q.id for q in hard] == ["20001_ABC_2"]
+
+
+def test_gpqa_shuffles_but_keeps_the_answer():
+    fmt, qs = load_dataset(FIXTURES / "gpqa.csv")
+    assert fmt == "gpqa" and len(qs) == 2
+    assert qs[0].options[qs[0].answer] == "-1 e"
+    assert qs[1].options[qs[1].answer] == "Thymine"
+    assert sorted(qs[1].options) == sorted(["Thymine", "Cytosine", "Guanine", "Uracil"])
+
+
+def test_boolq_mmlu_arc():
+    _, boolq = load_dataset(FIXTURES / "boolq.jsonl")
+    assert [q.options[q.answer] for q in boolq] == ["Yes", "No"]
+    assert boolq[0].question == "Is the sky blue on a clear day?"
+    assert boolq[0].context.startswith("On a clear day")
+    fmt, mmlu = load_dataset(FIXTURES / "mmlu.jsonl")
+    assert fmt == "mmlu" and [q.options[q.answer] for q in mmlu] == ["4", "Jupiter"]
+    fmt, arc = load_dataset(FIXTURES / "arc.jsonl")
+    assert fmt == "arc" and [q.options[q.answer] for q in arc] == ["the Sun", "0 C"]
+
+
+def test_generic_jsonl(tmp_path: Path):
+    path = write_jsonl(
+        tmp_path / "g.jsonl",
+        [
+            {"id": 1, "question": "Q1?", "options": ["x", "y"], "answer": 1, "context": "ctx"},
+            {"id": "b", "question": "Q2?", "options": ["x", "y", "z"], "answer": "z"},
+        ],
+    )
+    fmt, qs = load_dataset(path)
+    assert fmt == "generic"
+    assert [(q.id, q.answer) for q in qs] == [("1", 1), ("b", 2)]
+    assert qs[0].source == "g"
+
+
+def test_quickstart_sample_is_valid():
+    from importlib.resources import files
+
+    path = Path(str(files("oversight.samples") / "quickstart.jsonl"))
+    fmt, qs = load_dataset(path)
+    assert fmt == "generic" and len(qs) == 6
+    info = summarize(path, fmt, qs)
+    assert info["articles"] == 3 and info["questions"] == 6
+
+
+@pytest.mark.parametrize(
+    ("name", "rows", "expected"),
+    [
+        ("bad_json", ['{"id": 1, "question": "q", "options": ["a","b"], "answer": 0}', "{not json"], ":2: json:"),
+        ("answer_range", [{"id": 1, "question": "q", "options": ["a", "b"], "answer": 5}], ":1: row: answer index 5 is out of range"),
+        ("missing_options", [{"id": 1, "question": "q", "answer": 0, "options": ["a"]}], ":1: options:"),
+        ("dup_id", [{"id": 1, "question": "q", "options": ["a", "b"], "answer": 0}] * 2, ":2: id: duplicate id '1'"),
+        ("answer_text", [{"id": 1, "question": "q", "options": ["a", "b"], "answer": "c"}], ":1: answer: 'c' is not one of the options"),
+        ("empty_option", [{"id": 1, "question": "q", "options": ["a", " "], "answer": 0}], ":1: row: options must not be empty"),
+    ],
+)
+def test_generic_bad_rows(tmp_path: Path, name: str, rows: list, expected: str):
+    path = tmp_path / f"{name}.jsonl"
+    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n")
+    with pytest.raises(InputError) as err:
+        load_dataset(path, "generic")
+    assert str(err.value).startswith(str(path)) and expected in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+BAD_FILES = {
+    "quality-debate": ('{"passage_id": "1", "article": "text", "questions": [{"question_id": 1, "question": "q", "correct_answer": "a"}]}', "questions.0.incorrect_answer"),
+    "quality": ('{"article_id": 1, "article": "t", "questions": [{"question": "q", "options": ["a","b"]}]}', "questions.0.gold_label: missing"),
+    "boolq": ('{"question": "q", "answer": "yes", "passage": "p"}', ":1: answer:"),
+    "mmlu": ('{"question": "q", "choices": ["a","b"], "answer": "Z"}', ":1: answer:"),
+    "arc": ('{"question": "q", "choices": {"text": ["a","b"], "label": ["A","B"]}, "answerKey": "C"}', ":1: answerKey:"),
+    "gsm8k": ('{"question": "q", "answer": "no final line"}', ":1: answer: no final"),
+}
+
+
+@pytest.mark.parametrize("fmt", sorted(BAD_FILES))
+def test_bad_rows_per_jsonl_format(tmp_path: Path, fmt: str):
+    text, expected = BAD_FILES[fmt]
+    path = tmp_path / "bad.jsonl"
+    path.write_text(text + "\n")
+    with pytest.raises(InputError) as err:
+        load_dataset(path, fmt)
+    assert expected in str(err.value) and str(err.value).startswith(f"{path}:1:")
+
+
+def test_bad_csv_rows(tmp_path: Path):
+    gpqa = tmp_path / "gpqa.csv"
+    gpqa.write_text("Question,Correct Answer,Incorrect Answer 1,Incorrect Answer 2,Incorrect Answer 3\nq,a,b,,d\n")
+    with pytest.raises(InputError, match=r"gpqa.csv:2: Incorrect Answer 2: empty"):
+        load_dataset(gpqa)
+    tqa = tmp_path / "tqa.csv"
+    tqa.write_text("Type,Category,Question,Best Answer,Correct Answers,Incorrect Answers,Source\nA,B,q?,yes,yes,,src\n")
+    with pytest.raises(InputError, match=r"tqa.csv:2: Incorrect Answers: no incorrect answer listed"):
+        load_dataset(tqa)
+    wrong_header = tmp_path / "w.csv"
+    wrong_header.write_text("a,b\n1,2\n")
+    with pytest.raises(InputError, match=r"w.csv:1: header: unknown CSV layout"):
+        load_dataset(wrong_header)
+    missing_col = tmp_path / "m.csv"
+    missing_col.write_text("Question,Best Answer\nq,a\n")
+    with pytest.raises(InputError, match=r"m.csv:1: header: missing column\(s\): Incorrect Answers"):
+        load_dataset(missing_col, "truthfulqa")
+
+
+def test_file_level_errors(tmp_path: Path):
+    with pytest.raises(InputError, match="no such file"):
+        load_dataset(tmp_path / "missing.jsonl")
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    with pytest.raises(InputError, match="no rows"):
+        load_dataset(empty)
+    odd = write_jsonl(tmp_path / "odd.jsonl", [{"foo": 1}])
+    with pytest.raises(InputError, match=r"odd.jsonl:1: row: cannot tell the format"):
+        detect_format(odd)
+    with pytest.raises(InputError, match="--format 'nope': unknown"):
+        load_dataset(odd, "nope")
+    with pytest.raises(InputError, match="--hard only applies"):
+        load_dataset(FIXTURES / "mmlu.jsonl", hard=True)
+    binary = tmp_path / "bin.jsonl"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(InputError, match=r"bin.jsonl:1: "):
+        load_dataset(binary, "generic")
