@@ -122,6 +122,7 @@ def quickstart(
         "next: oversight run --protocol debate --dataset ../shared/data/quality_debate/train.jsonl --limit 5 --rounds 1\n"
         "      oversight leaderboard --format markdown · oversight export judgments --format csv",
         highlight=False,
+        soft_wrap=True,
     )
 
 

@@ -42,5 +42,8 @@ def render(rows: list[dict[str, Any]], fmt: str, *, title: str | None = None, co
         table.add_column(column, justify="right" if rows and isinstance(rows[0][column], (int, float)) else "left")
     for row in rows:
         table.add_row(*(_cell(row[c]) for c in columns))
-    (console or Console()).print(table)
+    console = console or Console()
+    if not console.is_terminal:
+        console = Console(width=200)  # piped output: don't squeeze columns to 80 characters
+    console.print(table)
     return None

@@ -1,0 +1,142 @@
+"""The command line: real entry point, bad options give one line and a non-zero exit, outputs parse."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import SHARED_DATA, write_jsonl
+from fake_openai import FakeOpenAIServer
+from oversight.cli import main
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    old = sys.argv
+    sys.argv = ["oversight", *args]
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        sys.argv = old
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line_error(err: str) -> str:
+    lines = [line for line in err.strip().splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_data_inspect_json(capsys):
+    code, out, _ = cli(capsys, "data", "inspect", str(SHARED_DATA / "quality_debate" / "train.jsonl"), "--json")
+    assert code == 0
+    info = json.loads(out)
+    assert info["questions"] == 314 and info["articles"] == 25 and info["format"] == "quality-debate"
+    assert info["context_chars"]["max"] > info["context_chars"]["min"] > 0
+
+
+def test_data_inspect_table(capsys):
+    code, out, _ = cli(capsys, "data", "inspect", str(SHARED_DATA / "truthfulqa" / "TruthfulQA.csv"))
+    assert code == 0 and "truthfulqa" in out and "817" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["data", "inspect", "/nonexistent.jsonl"], "no such file"),
+        (["data", "inspect", str(SHARED_DATA / "gsm8k" / "test.jsonl"), "--format", "bogus"], "--format 'bogus': unknown"),
+        (["run", "--protocol", "naive"], "dataset: required"),
+        (["run", "--dataset", "x.jsonl", "--protocol", "chess"], "--protocol 'chess': unknown"),
+        (["run", "--dataset", "x.jsonl", "--judge", "gpt4"], "expected provider/model"),
+        (["run", "--dataset", "x.jsonl", "--rounds", "0"], "rounds: Input should be greater than or equal to 1"),
+        (["run", "--dataset", "x.jsonl", "--orders", "sideways"], "orders: Input should be 'both' or 'random'"),
+        (["run", "--dataset", "x.jsonl", "--cache", "maybe"], "cache: Input should be"),
+        (["run", "--dataset", "x.jsonl", "--max-connections", "0"], "max-connections: Input should be greater"),
+        (["run", "--dataset", "/nonexistent.jsonl"], "no such file"),
+        (["leaderboard", "--format", "xml"], "--format 'xml': choose one of"),
+        (["export", "judgments", "--format", "xml"], "--format 'xml': choose one of"),
+        (["--log-level", "loud", "runs"], "--log-level 'loud'"),
+        (["leaderboard", "--db", "notaurl"], "not a database URL"),
+        (["leaderboard", "--db", "postgresql://nobody@127.0.0.1:1/x"], "cannot open database"),
+    ],
+)
+def test_bad_options_give_one_line(capsys, tmp_path: Path, monkeypatch, args: list[str], message: str):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli(capsys, *args)
+    assert code == 2 or code == 1
+    assert code != 0
+    assert message in one_line_error(err)
+
+
+def test_typer_level_bad_values_exit_2(capsys):
+    code, _, err = cli(capsys, "run", "--limit", "many")
+    assert code == 2 and "Traceback" not in err
+
+
+def test_config_file_errors(capsys, tmp_path: Path):
+    bad_yaml = tmp_path / "run.yaml"
+    bad_yaml.write_text("protocol: [unclosed\n")
+    code, _, err = cli(capsys, "run", "--config", str(bad_yaml))
+    assert code == 2 and f"{bad_yaml}:" in one_line_error(err)
+    unknown = tmp_path / "u.yaml"
+    unknown.write_text("dataset: x.jsonl\ncolour: blue\n")
+    code, _, err = cli(capsys, "run", "--config", str(unknown))
+    assert code == 2 and "colour: unknown option" in one_line_error(err)
+
+
+def test_run_from_yaml_env_and_cli_priority(capsys, tmp_path: Path, monkeypatch):
+    dataset = write_jsonl(tmp_path / "d.jsonl", [{"id": i, "question": f"q{i}?", "options": ["a", "b"], "answer": 0} for i in range(4)])
+    db = f"sqlite:///{tmp_path / 'o.db'}"
+    with FakeOpenAIServer() as server:
+        spec = f"openai-compatible/fake@{server.base_url}"
+        cfg = tmp_path / "run.yaml"
+        cfg.write_text(f"protocol: naive\ndataset: {dataset}\njudge: {spec}\nlimit: 1\nrun-name: from-yaml\n")
+        monkeypatch.setenv("OVERSIGHT_LIMIT", "2")  # environment beats the file
+        code, out, err = cli(capsys, "run", "--config", str(cfg), "--db", db, "--run-name", "from-cli", "--json", "--no-progress")
+        assert code == 0, err
+        summary = json.loads(out)
+        assert summary["run_name"] == "from-cli" and summary["written"] == 2 and summary["status"] == "finished"
+        assert len(server.requests) == 4  # 2 items x 2 orders
+
+        code, out, _ = cli(capsys, "leaderboard", "--db", db, "--format", "json")
+        board = json.loads(out)
+        assert code == 0 and board[0]["n"] == 4 and board[0]["judge"] == "openai-compatible/fake"
+        assert {"protocol", "judge", "dataset", "n", "accuracy", "ci_low", "ci_high"} <= set(board[0])
+
+        code, out, _ = cli(capsys, "export", "judgments", "--db", db, "--format", "jsonl")
+        rows = [json.loads(line) for line in out.splitlines()]
+        assert len(rows) == 4
+        for key in ("run", "protocol", "dataset", "question_id", "judge", "order", "p_correct", "correct", "valid"):
+            assert key in rows[0]
+        # every leaderboard number can be recomputed from the export
+        assert board[0]["accuracy"] == pytest.approx(sum(r["correct"] for r in rows) / 4)
+
+        code, out, _ = cli(capsys, "export", "transcripts", "--db", db, "--format", "csv")
+        assert code == 0 and out.splitlines()[0].startswith("run,protocol,dataset") and len(out.splitlines()) == 3
+
+        for fmt, probe in (("csv", "protocol,judge,dataset,n,accuracy"), ("markdown", "| protocol | judge |")):
+            code, out, _ = cli(capsys, "leaderboard", "--db", db, "--format", fmt)
+            assert code == 0 and probe in out
+
+        code, out, _ = cli(capsys, "runs", "--db", db, "--format", "json")
+        assert json.loads(out)[0]["name"] == "from-cli"
+
+
+def test_console_script_is_installed():
+    out = subprocess.run(["oversight", "--help"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0
+    for command in ("run", "quickstart", "leaderboard", "export", "data", "db", "bench"):
+        assert command in out.stdout
+
+
+def test_db_upgrade(capsys, tmp_path: Path):
+    code, _, err = cli(capsys, "db", "upgrade", "--db", f"sqlite:///{tmp_path / 'x.db'}")
+    assert code == 0 and "revision 0001" in err

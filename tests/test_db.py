@@ -1,0 +1,61 @@
+"""Schema and migrations agree; SQLite runs in WAL mode; contexts are stored once; secrets stay out of messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import func, select, text
+
+from oversight.data import load_dataset
+from oversight.db import connect
+from oversight.db.schema import Base, Context, QuestionRow
+from oversight.db.store import store_questions
+from oversight.errors import OversightError
+from conftest import SHARED_DATA
+
+
+def test_migrations_match_the_schema(db_url: str):
+    engine = connect(db_url)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    engine.dispose()
+    assert diff == []
+
+
+def test_sqlite_uses_wal(sqlite_url: str):
+    engine = connect(sqlite_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    engine.dispose()
+
+
+def test_contexts_and_questions_are_stored_once(db_url: str):
+    _, qs = load_dataset(SHARED_DATA / "quality_debate" / "train.jsonl")
+    engine = connect(db_url)
+    first = store_questions(engine, qs[:60])
+    again = store_questions(engine, qs[:80])
+    with engine.connect() as conn:
+        n_contexts = conn.execute(select(func.count()).select_from(Context)).scalar_one()
+        n_questions = conn.execute(select(func.count()).select_from(QuestionRow)).scalar_one()
+    engine.dispose()
+    assert n_questions == 80 and n_contexts == len({q.article_id for q in qs[:80]})
+    assert all(again[k] == v for k, v in first.items())
+
+
+def test_password_never_appears_in_errors():
+    with pytest.raises(OversightError) as err:
+        connect("postgresql://user:s3cret-pw@127.0.0.1:1/nodb")
+    assert "s3cret-pw" not in str(err.value) and "***" in str(err.value)
+
+
+def test_upgrade_is_idempotent(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    connect(url).dispose()
+    engine = connect(url)
+    with engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == "0001"
+    engine.dispose()
