@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import random
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from sqlalchemy import Engine
 from oversight import __version__
 from oversight.config import RunConfig, config_hash
 from oversight.data import Question, load_dataset
+from oversight.data.question import stable_draw
 from oversight.db import connect
 from oversight.db.cache import SqlResponseCache
 from oversight.db.store import finish_run, start_run, store_questions, write_items
@@ -76,7 +76,7 @@ def file_sha256(path: Path) -> str:
 def orders_for(config: RunConfig, question: Question) -> list[Order]:
     if config.orders == "both":
         return ["AB", "BA"]
-    return [random.Random(f"order:{config.seed}:{question.source}:{question.id}").choice(["AB", "BA"])]
+    return ["AB" if stable_draw(f"order:{config.seed}:{question.source}:{question.id}") & 1 else "BA"]
 
 
 class Runner:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import random
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -50,10 +49,13 @@ class Question(BaseModel):
         The correct option and the best distractor (or one drawn with the seed); which one is A
         is drawn too, so that A is not always the correct side.
         """
-        rng = random.Random(f"{seed}:{self.source}:{self.id}")
-        if self.distractor is not None:
-            wrong = self.distractor
-        else:
-            wrong = rng.choice([i for i in range(len(self.options)) if i != self.answer])
+        draw = stable_draw(f"{seed}:{self.source}:{self.id}")
+        wrongs = [i for i in range(len(self.options)) if i != self.answer]
+        wrong = self.distractor if self.distractor is not None else wrongs[(draw >> 1) % len(wrongs)]
         pair = (self.answer, wrong)
-        return pair if rng.random() < 0.5 else (pair[1], pair[0])
+        return pair if draw & 1 else (pair[1], pair[0])
+
+
+def stable_draw(key: str) -> int:
+    """A 64-bit number fixed by `key`: the same on every machine and Python version (unlike hash())."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")

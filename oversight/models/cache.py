@@ -19,12 +19,12 @@ class ResponseCache(Protocol):
 
 
 def cache_key(model: str, messages: list[Message], config: GenerateConfig) -> str:
-    payload = {
-        "model": model,
-        "messages": [[m.role, m.content] for m in messages],
-        "config": config.model_dump(mode="json"),
-    }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    """sha256 over the model, every message and every sampling parameter (hot path: no JSON of pydantic dumps)."""
+    digest = hashlib.sha256(model.encode())
+    for m in messages:
+        digest.update(b"\x1e" + m.role.encode() + b"\x1f" + m.content.encode())
+    digest.update(b"\x1d" + json.dumps(list(config.__dict__.values())).encode())
+    return digest.hexdigest()
 
 
 def should_cache(mode: CacheMode, config: GenerateConfig) -> bool:
