@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, case, func, insert, select, update
 
 from oversight.data.question import Question
 from oversight.db.cache import insert_ignoring_duplicates
@@ -253,3 +253,29 @@ def transcript_rows(engine: Engine, run: str | None = None) -> list[dict[str, An
 def run_summaries(engine: Engine) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(select(RUNS).order_by(RUNS.c.id))]
+
+
+def usage_rows(engine: Engine, run: str | None = None) -> list[dict[str, Any]]:
+    """Token, cost and cache accounting per run, role and model."""
+    query = (
+        select(
+            RUNS.c.name.label("run"),
+            CALLS.c.role,
+            CALLS.c.model,
+            func.count().label("calls"),
+            func.sum(case((CALLS.c.cache_hit, 1), else_=0)).label("cache_hits"),
+            func.sum(CALLS.c.prompt_tokens).label("prompt_tokens"),
+            func.sum(CALLS.c.cached_prompt_tokens).label("prefix_cached_tokens"),
+            func.sum(CALLS.c.completion_tokens).label("completion_tokens"),
+            func.sum(CALLS.c.cost_usd).label("cost_usd"),
+            func.avg(CALLS.c.latency).label("mean_latency_s"),
+            func.sum(case((CALLS.c.truncated_prompt, 1), else_=0)).label("truncated"),
+        )
+        .select_from(CALLS.join(RUNS))
+        .group_by(RUNS.c.name, CALLS.c.role, CALLS.c.model)
+        .order_by(RUNS.c.name, CALLS.c.role, CALLS.c.model)
+    )
+    if run is not None:
+        query = query.where(RUNS.c.name == run)
+    with engine.connect() as conn:
+        return [{k: (float(v) if isinstance(v, float) else v) for k, v in r._mapping.items()} for r in conn.execute(query)]

@@ -126,6 +126,9 @@ def test_run_from_yaml_env_and_cli_priority(capsys, tmp_path: Path, monkeypatch)
             code, out, _ = cli(capsys, "leaderboard", "--db", db, "--format", fmt)
             assert code == 0 and probe in out
 
+        code, out, _ = cli(capsys, "usage", "--db", db, "--format", "json")
+        assert code == 0 and json.loads(out)[0]["calls"] == 4 and json.loads(out)[0]["role"] == "judge"
+
         code, out, _ = cli(capsys, "runs", "--db", db, "--format", "json")
         assert json.loads(out)[0]["name"] == "from-cli"
 

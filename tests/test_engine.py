@@ -210,3 +210,27 @@ def test_cache_is_shared_across_runs_in_the_database(tmp_path: Path, sqlite_url:
         summary = run_sync(config(tmp_path, server, sqlite_url, protocol="naive", n=3, run_name="b"))
         assert len(server.requests) == before  # every call answered from the DB cache
     assert summary.cache_hits == 6
+
+
+def test_judge_without_logprobs_falls_back_to_stated_confidence(tmp_path: Path, sqlite_url: str):
+    with FakeOpenAIServer(default=lambda _: Reply(body=chat_completion("B 80%"))) as server:
+        run_sync(config(tmp_path, server, sqlite_url, protocol="naive", n=1))
+    engine = connect(sqlite_url)
+    rows = {r["order"]: r for r in judgment_rows(engine)}
+    engine.dispose()
+    assert {r["method"] for r in rows.values()} == {"stated_confidence"}
+    # "B 80%" means canonical B when shown AB, canonical A when shown BA
+    assert rows["AB"]["p_b"] == pytest.approx(0.8) and rows["BA"]["p_a"] == pytest.approx(0.8)
+
+
+def test_usage_accounting_per_role(tmp_path: Path, sqlite_url: str):
+    from oversight.db.store import usage_rows
+
+    with FakeOpenAIServer(default=scripted) as server:
+        run_sync(config(tmp_path, server, sqlite_url, n=2, rounds=1))
+    engine = connect(sqlite_url)
+    rows = {r["role"]: r for r in usage_rows(engine, "r1")}
+    engine.dispose()
+    assert set(rows) == {"debater_a", "debater_b", "judge"}
+    assert rows["judge"]["calls"] == 4 and rows["debater_a"]["calls"] == 2
+    assert rows["judge"]["prompt_tokens"] == 40 and rows["debater_b"]["completion_tokens"] == 4

@@ -191,6 +191,20 @@ def runs(db: DbOption = None, fmt: FormatOption = "table") -> None:
     _print(render(rows, fmt, title="Runs"))
 
 
+@app.command()
+def usage(
+    db: DbOption = None,
+    fmt: FormatOption = "table",
+    run_filter: Annotated[Optional[str], typer.Option("--run", help="Only this run.")] = None,
+) -> None:
+    """Model calls, tokens (prompt, prefix-cached, completion), cost and cache hits per run, role and model."""
+    from oversight.db import connect
+    from oversight.db.store import usage_rows
+
+    _check_format(fmt)
+    _print(render(usage_rows(connect(db), run_filter), fmt, title="Model usage"))
+
+
 @data_app.command("inspect")
 def data_inspect(
     path: Annotated[Path, typer.Argument(help="Dataset file.")],
