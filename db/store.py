@@ -74,7 +74,9 @@ def start_run(engine: Engine, *, name: str, config_hash: str, **fields: Any) -> 
                 f"--run-name {name!r}: a run of that name exists with a different configuration; "
                 "choose another name to start a new run (a rerun with the same settings resumes it)"
             )
-        conn.execute(update(RUNS).where(RUNS.c.id == row.id).values(status="running", started_at=now, error=None, n_items=fields.get("n_items", 0)))
+        conn.execute(
+            update(RUNS).where(RUNS.c.id == row.id).values(status="running", started_at=now, error=None, n_items=fields.get("n_items", 0))
+        )
         done = set(conn.execute(select(TRANSCRIPTS.c.item_key).where(TRANSCRIPTS.c.run_id == row.id)).scalars())
         return row.id, done
 
@@ -107,11 +109,9 @@ def write_items(engine: Engine, run_id: int, items: list[ItemResult]) -> None:
             }
             for item in items
         ]
-        ids = conn.execute(
-            insert(TRANSCRIPTS).returning(TRANSCRIPTS.c.id, sort_by_parameter_order=True), transcript_rows
-        ).scalars().all()
+        ids = conn.execute(insert(TRANSCRIPTS).returning(TRANSCRIPTS.c.id, sort_by_parameter_order=True), transcript_rows).scalars().all()
         turns, quotes, judgments, calls = [], [], [], []
-        for tid, item in zip(ids, items):
+        for tid, item in zip(ids, items, strict=True):
             for idx, turn in enumerate(item.transcript.turns):
                 turns.append(
                     {
@@ -240,7 +240,9 @@ def transcript_rows(engine: Engine, run: str | None = None) -> list[dict[str, An
             out[r.transcript_id]["turns"].append(turn)
             turn_index[(r.transcript_id, r.idx)] = turn
         for r in conn.execute(select(QUOTES).where(QUOTES.c.transcript_id.in_(ids)).order_by(QUOTES.c.id)):
-            turn_index[(r.transcript_id, r.turn_idx)]["quotes"].append({"text": r.text, "verified": r.verified, "start": r.start, "end": r.end})
+            turn_index[(r.transcript_id, r.turn_idx)]["quotes"].append(
+                {"text": r.text, "verified": r.verified, "start": r.start, "end": r.end}
+            )
         for r in conn.execute(select(JUDGMENTS).where(JUDGMENTS.c.transcript_id.in_(ids)).order_by(JUDGMENTS.c.id)):
             out[r.transcript_id]["judgments"].append(
                 {k: getattr(r, k) for k in ("judge", "judge_kind", "order", "p_a", "p_b", "p_correct", "correct", "valid", "method")}

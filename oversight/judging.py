@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
@@ -72,7 +71,7 @@ def from_text(text: str) -> Verdict:
         return Verdict(p=None, method="invalid")
     letter = letter_match.group(1)
     other = "B" if letter == "A" else "A"
-    rest = text[letter_match.end():]
+    rest = text[letter_match.end() :]
     confidence: float | None = None
     if (pct := PERCENT.search(rest)) is not None:
         confidence = float(pct.group(1)) / 100.0
@@ -87,7 +86,6 @@ def from_text(text: str) -> Verdict:
 
 def read_verdict(text: str, distribution: dict[str, float]) -> Verdict:
     return from_logprobs(distribution) or from_text(text)
-
 
 
 JUDGE_CONFIG = GenerateConfig(max_tokens=8, temperature=0.0, logprobs=True, top_logprobs=20, choices=("A", "B"))

@@ -10,10 +10,10 @@ import asyncio
 from oversight.data.question import Question
 from oversight.models import GenerateConfig, Message, Model
 from oversight.prompts import debater_messages, judge_messages
+from oversight.protocols.base import Participants, Protocol, options_in_order
 from oversight.quotes import ContextIndex, check_quotes, mark_quotes
 from oversight.swap import shown_label, swap_labels
 from oversight.transcript import Order, Side, Transcript, Turn
-from oversight.protocols.base import Participants, Protocol, options_in_order
 
 
 class Debate(Protocol):
@@ -34,7 +34,7 @@ class Debate(Protocol):
             replies = await asyncio.gather(
                 *(debaters[side].generate(prompts[side], config, role=f"debater_{side.lower()}") for side in ("A", "B"))
             )
-            for side, reply in zip(("A", "B"), replies):
+            for side, reply in zip(("A", "B"), replies, strict=True):
                 text = reply.text.strip()
                 transcript.turns.append(
                     Turn(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from oversight.data.question import Question
 from oversight.models import Message
 from oversight.prompts import judge_messages
-from oversight.transcript import Order, Transcript
 from oversight.protocols.base import Participants, Protocol, options_in_order
+from oversight.transcript import Order, Transcript
 
 
 class Expert(Protocol):

@@ -7,7 +7,6 @@ body. Every request body is recorded in `requests`.
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import threading
 from collections import deque
@@ -89,7 +88,9 @@ class FakeOpenAIServer:
             return web.Response(status=200)
         if isinstance(reply.body, str):
             return web.Response(status=reply.status, text=reply.body, headers=reply.headers, content_type="text/html")
-        return web.json_response(reply.body or {"error": {"message": "scripted error", "type": "server_error"}}, status=reply.status, headers=reply.headers)
+        return web.json_response(
+            reply.body or {"error": {"message": "scripted error", "type": "server_error"}}, status=reply.status, headers=reply.headers
+        )
 
     def _serve(self) -> None:
         asyncio.set_event_loop(self._loop)

@@ -9,12 +9,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select, text
 
+from conftest import SHARED_DATA
 from oversight.data import load_dataset
 from oversight.db import connect
 from oversight.db.schema import Base, Context, QuestionRow
 from oversight.db.store import store_questions
 from oversight.errors import OversightError
-from conftest import SHARED_DATA
 
 
 def test_migrations_match_the_schema(db_url: str):

@@ -54,7 +54,10 @@ def config(tmp_path: Path, server: FakeOpenAIServer, db: str, **kw) -> RunConfig
 def counts(db: str) -> dict[str, int]:
     engine = connect(db)
     with engine.connect() as conn:
-        out = {t.__tablename__: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in (Transcript, Turn, Quote, Judgment, ModelCall)}
+        out = {
+            t.__tablename__: conn.execute(select(func.count()).select_from(t)).scalar_one()
+            for t in (Transcript, Turn, Quote, Judgment, ModelCall)
+        }
     engine.dispose()
     return out
 

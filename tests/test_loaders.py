@@ -122,8 +122,14 @@ def test_generic_bad_rows(tmp_path: Path, name: str, rows: list, expected: str):
 
 
 BAD_FILES = {
-    "quality-debate": ('{"passage_id": "1", "article": "text", "questions": [{"question_id": 1, "question": "q", "correct_answer": "a"}]}', "questions.0.incorrect_answer"),
-    "quality": ('{"article_id": 1, "article": "t", "questions": [{"question": "q", "options": ["a","b"]}]}', "questions.0.gold_label: missing"),
+    "quality-debate": (
+        '{"passage_id": "1", "article": "text", "questions": [{"question_id": 1, "question": "q", "correct_answer": "a"}]}',
+        "questions.0.incorrect_answer",
+    ),
+    "quality": (
+        '{"article_id": 1, "article": "t", "questions": [{"question": "q", "options": ["a","b"]}]}',
+        "questions.0.gold_label: missing",
+    ),
     "boolq": ('{"question": "q", "answer": "yes", "passage": "p"}', ":1: answer:"),
     "mmlu": ('{"question": "q", "choices": ["a","b"], "answer": "Z"}', ":1: answer:"),
     "arc": ('{"question": "q", "choices": {"text": ["a","b"], "label": ["A","B"]}, "answerKey": "C"}', ":1: answerKey:"),

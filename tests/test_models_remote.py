@@ -160,6 +160,7 @@ def test_cache_off_and_on(fake_server: FakeOpenAIServer):
 
 def test_vllm_spec_round_robin_and_guided_choice():
     with FakeOpenAIServer() as s1, FakeOpenAIServer() as s2:
+
         async def go():
             p = pool()
             m = p.get(f"vllm/org/model@{s1.base_url},{s2.base_url}")

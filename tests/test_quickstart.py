@@ -15,7 +15,9 @@ def test_quickstart_runs_all_three_protocols(tmp_path: Path):
     done = subprocess.run(["oversight", "quickstart", "--db", db], capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Judge accuracy" in done.stdout and "next:" in done.stderr
-    board = json.loads(subprocess.run(["oversight", "leaderboard", "--db", db, "--format", "json"], capture_output=True, text=True, check=True).stdout)
+    board = json.loads(
+        subprocess.run(["oversight", "leaderboard", "--db", db, "--format", "json"], capture_output=True, text=True, check=True).stdout
+    )
     assert {r["protocol"] for r in board} == {"naive", "expert", "debate"}
     assert all(r["n"] + r["invalid"] == 12 and r["judge"] == "local/smollm2-135m" for r in board)
     transcripts = [
@@ -29,5 +31,7 @@ def test_quickstart_runs_all_three_protocols(tmp_path: Path):
     # a second quickstart resumes: nothing is recomputed or duplicated
     again = subprocess.run(["oversight", "quickstart", "--db", db], capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert again.returncode == 0
-    board2 = json.loads(subprocess.run(["oversight", "leaderboard", "--db", db, "--format", "json"], capture_output=True, text=True, check=True).stdout)
+    board2 = json.loads(
+        subprocess.run(["oversight", "leaderboard", "--db", db, "--format", "json"], capture_output=True, text=True, check=True).stdout
+    )
     assert board2 == board

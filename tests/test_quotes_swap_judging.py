@@ -32,7 +32,7 @@ def test_quote_spanning_lines_with_other_whitespace_case_and_punctuation():
 
 def test_typographic_quotes_match_straight_ones():
     index = ContextIndex("She wrote \u201cit\u2019s over\u201d in the margin of every page she read.")
-    assert index.find("she wrote \"it's over\" in the margin").verified
+    assert index.find('she wrote "it\'s over" in the margin').verified
 
 
 def test_short_empty_and_invented_quotes_are_unverified():

@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -30,7 +30,7 @@ app.add_typer(bench_app, name="bench")
 
 err_console = Console(stderr=True)
 
-DbOption = Annotated[Optional[str], typer.Option("--db", envvar="OVERSIGHT_DB", help="Database URL [default: sqlite:///oversight.db].")]
+DbOption = Annotated[str | None, typer.Option("--db", envvar="OVERSIGHT_DB", help="Database URL [default: sqlite:///oversight.db].")]
 FormatOption = Annotated[str, typer.Option("--format", envvar="OVERSIGHT_FORMAT", help="table | json | csv | markdown.")]
 
 
@@ -42,7 +42,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    log_level: Annotated[str, typer.Option("--log-level", envvar="OVERSIGHT_LOG_LEVEL", help="debug | info | warning | error.")] = "warning",
+    log_level: Annotated[
+        str, typer.Option("--log-level", envvar="OVERSIGHT_LOG_LEVEL", help="debug | info | warning | error.")
+    ] = "warning",
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
 ) -> None:
     level = getattr(logging, log_level.upper(), None)

@@ -6,19 +6,18 @@ import csv
 import json
 import sys
 import time
-from enum import Enum
+from enum import StrEnum
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
 from oversight.cli import DbOption, FormatOption, _check_format, app, bench_app, data_app, db_app, err_console
 from oversight.cli.output import render
-from oversight.errors import OversightError
 
 
-class ExportKind(str, Enum):
+class ExportKind(StrEnum):
     judgments = "judgments"
     transcripts = "transcripts"
 
@@ -30,29 +29,58 @@ def _print(text: str | None) -> None:
 
 @app.command()
 def run(
-    protocol: Annotated[Optional[str], typer.Option("--protocol", "-p", envvar="OVERSIGHT_PROTOCOL", help="naive | expert | debate [default: debate].")] = None,
-    dataset: Annotated[Optional[str], typer.Option("--dataset", "-d", envvar="OVERSIGHT_DATASET", help="Dataset file.")] = None,
-    fmt: Annotated[Optional[str], typer.Option("--format", envvar="OVERSIGHT_DATASET_FORMAT", help="Dataset format (detected when left out).")] = None,
-    hard: Annotated[Optional[bool], typer.Option("--hard/--all-questions", envvar="OVERSIGHT_HARD", help="QuALITY: keep difficult questions only.")] = None,
-    limit: Annotated[Optional[int], typer.Option("--limit", envvar="OVERSIGHT_LIMIT", help="Use the first N questions.")] = None,
-    rounds: Annotated[Optional[int], typer.Option("--rounds", envvar="OVERSIGHT_ROUNDS", help="Debate rounds [default: 3].")] = None,
-    debater: Annotated[Optional[str], typer.Option("--debater", envvar="OVERSIGHT_DEBATER", help="Spec for both debaters [default: local/smollm2-135m].")] = None,
-    debater_a: Annotated[Optional[str], typer.Option("--debater-a", envvar="OVERSIGHT_DEBATER_A", help="Spec for debater A.")] = None,
-    debater_b: Annotated[Optional[str], typer.Option("--debater-b", envvar="OVERSIGHT_DEBATER_B", help="Spec for debater B.")] = None,
-    judge: Annotated[Optional[list[str]], typer.Option("--judge", "-j", envvar="OVERSIGHT_JUDGE", help="Judge spec; repeat for several [default: local/smollm2-135m].")] = None,
-    orders: Annotated[Optional[str], typer.Option("--orders", envvar="OVERSIGHT_ORDERS", help="both | random: judge each item in both answer orders, or one drawn order.")] = None,
-    word_limit: Annotated[Optional[int], typer.Option("--word-limit", envvar="OVERSIGHT_WORD_LIMIT", help="Words per debater turn asked for.")] = None,
-    debater_max_tokens: Annotated[Optional[int], typer.Option("--debater-max-tokens", envvar="OVERSIGHT_DEBATER_MAX_TOKENS", help="Token cap per debater turn.")] = None,
-    seed: Annotated[Optional[int], typer.Option("--seed", envvar="OVERSIGHT_SEED", help="Seed for option pairing and order.")] = None,
+    protocol: Annotated[
+        str | None, typer.Option("--protocol", "-p", envvar="OVERSIGHT_PROTOCOL", help="naive | expert | debate [default: debate].")
+    ] = None,
+    dataset: Annotated[str | None, typer.Option("--dataset", "-d", envvar="OVERSIGHT_DATASET", help="Dataset file.")] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", envvar="OVERSIGHT_DATASET_FORMAT", help="Dataset format (detected when left out).")
+    ] = None,
+    hard: Annotated[
+        bool | None, typer.Option("--hard/--all-questions", envvar="OVERSIGHT_HARD", help="QuALITY: keep difficult questions only.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", envvar="OVERSIGHT_LIMIT", help="Use the first N questions.")] = None,
+    rounds: Annotated[int | None, typer.Option("--rounds", envvar="OVERSIGHT_ROUNDS", help="Debate rounds [default: 3].")] = None,
+    debater: Annotated[
+        str | None, typer.Option("--debater", envvar="OVERSIGHT_DEBATER", help="Spec for both debaters [default: local/smollm2-135m].")
+    ] = None,
+    debater_a: Annotated[str | None, typer.Option("--debater-a", envvar="OVERSIGHT_DEBATER_A", help="Spec for debater A.")] = None,
+    debater_b: Annotated[str | None, typer.Option("--debater-b", envvar="OVERSIGHT_DEBATER_B", help="Spec for debater B.")] = None,
+    judge: Annotated[
+        list[str] | None,
+        typer.Option("--judge", "-j", envvar="OVERSIGHT_JUDGE", help="Judge spec; repeat for several [default: local/smollm2-135m]."),
+    ] = None,
+    orders: Annotated[
+        str | None,
+        typer.Option(
+            "--orders", envvar="OVERSIGHT_ORDERS", help="both | random: judge each item in both answer orders, or one drawn order."
+        ),
+    ] = None,
+    word_limit: Annotated[
+        int | None, typer.Option("--word-limit", envvar="OVERSIGHT_WORD_LIMIT", help="Words per debater turn asked for.")
+    ] = None,
+    debater_max_tokens: Annotated[
+        int | None, typer.Option("--debater-max-tokens", envvar="OVERSIGHT_DEBATER_MAX_TOKENS", help="Token cap per debater turn.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", envvar="OVERSIGHT_SEED", help="Seed for option pairing and order.")] = None,
     db: DbOption = None,
-    run_name: Annotated[Optional[str], typer.Option("--run-name", envvar="OVERSIGHT_RUN_NAME", help="Name; reuse it to resume a run.")] = None,
-    max_connections: Annotated[Optional[int], typer.Option("--max-connections", envvar="OVERSIGHT_MAX_CONNECTIONS", help="Concurrent requests per endpoint.")] = None,
-    cache: Annotated[Optional[str], typer.Option("--cache", envvar="OVERSIGHT_CACHE", help="auto (temperature 0 only) | on | off.")] = None,
-    context_policy: Annotated[Optional[str], typer.Option("--context-policy", envvar="OVERSIGHT_CONTEXT_POLICY", help="error (check before the run) | truncate (cut and mark).")] = None,
-    timeout: Annotated[Optional[float], typer.Option("--timeout", envvar="OVERSIGHT_TIMEOUT", help="Seconds per request.")] = None,
-    max_retries: Annotated[Optional[int], typer.Option("--max-retries", envvar="OVERSIGHT_MAX_RETRIES", help="Retries per request.")] = None,
-    config: Annotated[Optional[str], typer.Option("--config", "-c", envvar="OVERSIGHT_CONFIG", help="YAML file with any of these options.")] = None,
-    progress: Annotated[Optional[bool], typer.Option("--progress/--no-progress", envvar="OVERSIGHT_PROGRESS", help="Show a progress bar.")] = None,
+    run_name: Annotated[str | None, typer.Option("--run-name", envvar="OVERSIGHT_RUN_NAME", help="Name; reuse it to resume a run.")] = None,
+    max_connections: Annotated[
+        int | None, typer.Option("--max-connections", envvar="OVERSIGHT_MAX_CONNECTIONS", help="Concurrent requests per endpoint.")
+    ] = None,
+    cache: Annotated[str | None, typer.Option("--cache", envvar="OVERSIGHT_CACHE", help="auto (temperature 0 only) | on | off.")] = None,
+    context_policy: Annotated[
+        str | None,
+        typer.Option("--context-policy", envvar="OVERSIGHT_CONTEXT_POLICY", help="error (check before the run) | truncate (cut and mark)."),
+    ] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", envvar="OVERSIGHT_TIMEOUT", help="Seconds per request.")] = None,
+    max_retries: Annotated[int | None, typer.Option("--max-retries", envvar="OVERSIGHT_MAX_RETRIES", help="Retries per request.")] = None,
+    config: Annotated[
+        str | None, typer.Option("--config", "-c", envvar="OVERSIGHT_CONFIG", help="YAML file with any of these options.")
+    ] = None,
+    progress: Annotated[
+        bool | None, typer.Option("--progress/--no-progress", envvar="OVERSIGHT_PROGRESS", help="Show a progress bar.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON.")] = False,
 ) -> None:
     """Run a protocol over a dataset and store transcripts and judgments."""
@@ -92,7 +120,9 @@ def _report_run(summary: Any, as_json: bool) -> None:
 @app.command()
 def quickstart(
     db: DbOption = None,
-    model: Annotated[str, typer.Option("--model", envvar="OVERSIGHT_QUICKSTART_MODEL", help="Model for every role.")] = "local/smollm2-135m",
+    model: Annotated[
+        str, typer.Option("--model", envvar="OVERSIGHT_QUICKSTART_MODEL", help="Model for every role.")
+    ] = "local/smollm2-135m",
     rounds: Annotated[int, typer.Option("--rounds", help="Debate rounds.")] = 2,
 ) -> None:
     """Run naive, expert and debate on a bundled sample with the embedded model, then print the leaderboard."""
@@ -119,7 +149,7 @@ def quickstart(
     render(compute(rows), "table", title="Judge accuracy (quickstart sample, 95% CI clustered by article)")
     err_console.print(f"done in {time.perf_counter() - started:.0f} s; results are in {engine.url.render_as_string(hide_password=True)}")
     err_console.print(
-        "next: oversight run --protocol debate --dataset ../shared/data/quality_debate/train.jsonl --limit 5 --rounds 1\n"
+        "next: oversight run --protocol debate --dataset YOUR_FILE.jsonl --limit 5 --rounds 1   (QuALITY, GPQA, BoolQ, MMLU, ARC, GSM8K, TruthfulQA or generic JSONL)\n"
         "      oversight leaderboard --format markdown · oversight export judgments --format csv",
         highlight=False,
         soft_wrap=True,
@@ -130,7 +160,7 @@ def quickstart(
 def leaderboard(
     db: DbOption = None,
     fmt: FormatOption = "table",
-    run_filter: Annotated[Optional[str], typer.Option("--run", help="Only this run.")] = None,
+    run_filter: Annotated[str | None, typer.Option("--run", help="Only this run.")] = None,
     bootstrap: Annotated[int, typer.Option("--bootstrap", min=100, max=100000, help="Bootstrap resamples.")] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
 ) -> None:
@@ -152,8 +182,8 @@ def export(
     kind: Annotated[ExportKind, typer.Argument(help="judgments | transcripts")],
     db: DbOption = None,
     fmt: Annotated[str, typer.Option("--format", help="jsonl | csv.")] = "jsonl",
-    run_filter: Annotated[Optional[str], typer.Option("--run", help="Only this run.")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
+    run_filter: Annotated[str | None, typer.Option("--run", help="Only this run.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
 ) -> None:
     """Export stored judgments or transcripts (with turns, quotes and judgments)."""
     from oversight.db import connect
@@ -186,7 +216,19 @@ def runs(db: DbOption = None, fmt: FormatOption = "table") -> None:
     from oversight.db.store import run_summaries
 
     _check_format(fmt)
-    keep = ("name", "protocol", "dataset", "status", "n_items", "seed", "prompt_version", "config_hash", "package_version", "git_revision", "elapsed_s")
+    keep = (
+        "name",
+        "protocol",
+        "dataset",
+        "status",
+        "n_items",
+        "seed",
+        "prompt_version",
+        "config_hash",
+        "package_version",
+        "git_revision",
+        "elapsed_s",
+    )
     rows = [{k: (r[k][:12] if k in ("config_hash", "git_revision") and r[k] else r[k]) for k in keep} for r in run_summaries(connect(db))]
     _print(render(rows, fmt, title="Runs"))
 
@@ -195,7 +237,7 @@ def runs(db: DbOption = None, fmt: FormatOption = "table") -> None:
 def usage(
     db: DbOption = None,
     fmt: FormatOption = "table",
-    run_filter: Annotated[Optional[str], typer.Option("--run", help="Only this run.")] = None,
+    run_filter: Annotated[str | None, typer.Option("--run", help="Only this run.")] = None,
 ) -> None:
     """Model calls, tokens (prompt, prefix-cached, completion), cost and cache hits per run, role and model."""
     from oversight.db import connect
@@ -208,7 +250,7 @@ def usage(
 @data_app.command("inspect")
 def data_inspect(
     path: Annotated[Path, typer.Argument(help="Dataset file.")],
-    fmt: Annotated[Optional[str], typer.Option("--format", help="Dataset format (detected when left out).")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="Dataset format (detected when left out).")] = None,
     hard: Annotated[bool, typer.Option("--hard", help="QuALITY: difficult questions only.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
 ) -> None:
@@ -246,7 +288,7 @@ def db_upgrade(db: DbOption = None) -> None:
 def bench_engine(
     n: Annotated[int, typer.Option("--n", min=1, help="Judge items (one call each).")] = 2000,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Concurrent requests.")] = 256,
-    db: Annotated[Optional[str], typer.Option("--db", help="Database URL [default: a temporary SQLite file].")] = None,
+    db: Annotated[str | None, typer.Option("--db", help="Database URL [default: a temporary SQLite file].")] = None,
 ) -> None:
     """Time the engine on one-call judge items against a local scripted server, beside a bare aiohttp loop."""
     from oversight.bench import engine_benchmark

@@ -83,7 +83,7 @@ class _Engine:
     def _cached_prefix(self, tokens: list[int]) -> int:
         held = self.llm.input_ids[: self.llm.n_tokens]
         n = 0
-        for a, b in zip(held, tokens):
+        for a, b in zip(held, tokens, strict=False):
             if a != b:
                 break
             n += 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
+from enum import StrEnum
 
 import openai
 
@@ -16,7 +16,7 @@ class PromptTooLongError(Exception):
     """The prompt does not fit the model's context window."""
 
 
-class ErrorKind(str, Enum):
+class ErrorKind(StrEnum):
     RATE_LIMIT = "rate_limit"
     TRANSIENT = "transient"
     FATAL = "fatal"

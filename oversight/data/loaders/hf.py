@@ -61,7 +61,9 @@ def load_mmlu(path: Path, **_: Any) -> list[Question]:
         answer = row.answer
         if isinstance(answer, str):
             key = answer.strip().upper()
-            require(key in LETTERS[: len(row.choices)] or key.isdigit(), path, line, "answer", f"{answer!r} is neither an index nor a letter")
+            require(
+                key in LETTERS[: len(row.choices)] or key.isdigit(), path, line, "answer", f"{answer!r} is neither an index nor a letter"
+            )
             answer = LETTERS.index(key) if key in LETTERS else int(key)
         out.append(
             validate(

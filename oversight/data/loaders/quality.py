@@ -92,7 +92,8 @@ def best_distractor(q: _OfficialQuestion, gold: int) -> int | None:
     votes = Counter(
         v.untimed_best_distractor - 1
         for v in q.validation
-        if v.untimed_best_distractor is not None and 1 <= v.untimed_best_distractor <= len(q.options)
+        if v.untimed_best_distractor is not None
+        and 1 <= v.untimed_best_distractor <= len(q.options)
         and v.untimed_best_distractor - 1 != gold
     )
     if not votes:
