@@ -13,7 +13,12 @@ from oversight.data.question import Question
 from oversight.db.cache import insert_ignoring_duplicates
 from oversight.db.schema import Context, Judgment, ModelCall, QuestionRow, Quote, Run, Transcript, Turn
 from oversight.errors import InputError
+from oversight.prompts import PROMPT_VERSION
+from oversight.quotes import QuoteCheck
 from oversight.transcript import ItemResult
+from oversight.transcript import Judgment as JudgmentModel
+from oversight.transcript import Transcript as TranscriptModel
+from oversight.transcript import Turn as TurnModel
 
 CONTEXTS, QUESTIONS, RUNS = Context.__table__, QuestionRow.__table__, Run.__table__
 TRANSCRIPTS, TURNS, QUOTES = Transcript.__table__, Turn.__table__, Quote.__table__
@@ -104,7 +109,7 @@ def write_items(engine: Engine, run_id: int, items: list[ItemResult]) -> None:
                 "option_a": item.transcript.option_a,
                 "option_b": item.transcript.option_b,
                 "correct": item.transcript.correct,
-                "prompt_version": item.judgments[0].prompt_version if item.judgments else "",
+                "prompt_version": PROMPT_VERSION,
                 "meta": item.transcript.meta,
             }
             for item in items
@@ -130,42 +135,44 @@ def write_items(engine: Engine, run_id: int, items: list[ItemResult]) -> None:
                     {"transcript_id": tid, "turn_idx": idx, "text": q.text, "verified": q.verified, "start": q.start, "end": q.end}
                     for q in turn.quotes
                 )
-            judgments.extend(
-                {
-                    "transcript_id": tid,
-                    "judge": j.judge,
-                    "judge_kind": j.judge_kind,
-                    "order": j.order,
-                    "p_a": j.p_a,
-                    "p_b": j.p_b,
-                    "p_correct": j.p_correct,
-                    "correct": j.correct,
-                    "valid": j.valid,
-                    "method": j.method,
-                    "raw_output": j.raw_output,
-                    "prompt_version": j.prompt_version,
-                }
-                for j in item.judgments
-            )
-            calls.extend(
-                {
-                    "run_id": run_id,
-                    "transcript_id": tid,
-                    "role": c.role,
-                    "model": c.model,
-                    "prompt_tokens": c.prompt_tokens,
-                    "completion_tokens": c.completion_tokens,
-                    "cached_prompt_tokens": c.cached_prompt_tokens,
-                    "cost_usd": c.cost_usd,
-                    "latency": c.latency,
-                    "cache_hit": c.cache_hit,
-                    "truncated_prompt": c.truncated_prompt,
-                }
-                for c in item.calls
-            )
+            judgments.extend(_judgment_row(tid, j) for j in item.judgments)
+            calls.extend(_call_row(run_id, tid, c) for c in item.calls)
         for table, rows in ((TURNS, turns), (QUOTES, quotes), (JUDGMENTS, judgments), (CALLS, calls)):
             if rows:
                 conn.execute(insert(table), rows)
+
+
+def _judgment_row(tid: int, j: JudgmentModel) -> dict[str, Any]:
+    return {
+        "transcript_id": tid,
+        "judge": j.judge,
+        "judge_kind": j.judge_kind,
+        "order": j.order,
+        "p_a": j.p_a,
+        "p_b": j.p_b,
+        "p_correct": j.p_correct,
+        "correct": j.correct,
+        "valid": j.valid,
+        "method": j.method,
+        "raw_output": j.raw_output,
+        "prompt_version": j.prompt_version,
+    }
+
+
+def _call_row(run_id: int, tid: int | None, c: Any) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "transcript_id": tid,
+        "role": c.role,
+        "model": c.model,
+        "prompt_tokens": c.prompt_tokens,
+        "completion_tokens": c.completion_tokens,
+        "cached_prompt_tokens": c.cached_prompt_tokens,
+        "cost_usd": c.cost_usd,
+        "latency": c.latency,
+        "cache_hit": c.cache_hit,
+        "truncated_prompt": c.truncated_prompt,
+    }
 
 
 JUDGMENT_COLUMNS = (
@@ -188,6 +195,7 @@ JUDGMENT_COLUMNS = (
     JUDGMENTS.c.prompt_version,
     TRANSCRIPTS.c.correct.label("correct_side"),
     JUDGMENTS.c.raw_output,
+    TRANSCRIPTS.c.meta.label("transcript_meta"),
 )
 
 
@@ -205,6 +213,10 @@ def judgment_rows(engine: Engine, run: str | None = None) -> list[dict[str, Any]
     for row in rows:
         row["cluster"] = row.pop("article_id") or row.pop("context_hash") or f"q:{row['question_id']}"
         row.pop("context_hash", None)
+        meta = row.pop("transcript_meta") or {}
+        row["variant"] = meta.get("variant", "")
+        row["consultant_correct"] = meta.get("consultant_correct")
+        row["chose_correct"] = meta.get("chose_correct")
     return rows
 
 
@@ -281,3 +293,106 @@ def usage_rows(engine: Engine, run: str | None = None) -> list[dict[str, Any]]:
         query = query.where(RUNS.c.name == run)
     with engine.connect() as conn:
         return [{k: (float(v) if isinstance(v, float) else v) for k, v in r._mapping.items()} for r in conn.execute(query)]
+
+
+def run_row(engine: Engine, name: str) -> dict[str, Any]:
+    with engine.connect() as conn:
+        row = conn.execute(select(RUNS).where(RUNS.c.name == name)).first()
+    if row is None:
+        raise InputError(f"--run {name!r}: no such run (see `oversight runs`)")
+    return dict(row._mapping)
+
+
+def load_transcripts(engine: Engine, run_id: int) -> list[tuple[int, TranscriptModel]]:
+    """Stored transcripts rebuilt as the protocol produced them (question, context, turns, quotes, meta)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                TRANSCRIPTS.c.id,
+                TRANSCRIPTS.c.protocol,
+                TRANSCRIPTS.c.option_a,
+                TRANSCRIPTS.c.option_b,
+                TRANSCRIPTS.c.meta.label("transcript_meta"),
+                QUESTIONS.c.external_id,
+                QUESTIONS.c.question,
+                QUESTIONS.c.options,
+                QUESTIONS.c.answer,
+                QUESTIONS.c.source,
+                QUESTIONS.c.article_id,
+                QUESTIONS.c.distractor,
+                QUESTIONS.c.meta.label("question_meta"),
+                CONTEXTS.c.text.label("context_text"),
+            )
+            .select_from(
+                TRANSCRIPTS.join(QUESTIONS, QUESTIONS.c.uid == TRANSCRIPTS.c.question_uid).outerjoin(
+                    CONTEXTS, CONTEXTS.c.hash == QUESTIONS.c.context_hash
+                )
+            )
+            .where(TRANSCRIPTS.c.run_id == run_id)
+            .order_by(TRANSCRIPTS.c.id)
+        ).all()
+        ids = [r.id for r in rows]
+        turns: dict[int, list[Any]] = {}
+        quotes: dict[tuple[int, int], list[Any]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for t in conn.execute(select(TURNS).where(TURNS.c.transcript_id.in_(chunk)).order_by(TURNS.c.transcript_id, TURNS.c.idx)):
+                turns.setdefault(t.transcript_id, []).append(t)
+            for q in conn.execute(select(QUOTES).where(QUOTES.c.transcript_id.in_(chunk)).order_by(QUOTES.c.id)):
+                quotes.setdefault((q.transcript_id, q.turn_idx), []).append(q)
+    out = []
+    for r in rows:
+        question = Question(
+            id=r.external_id,
+            question=r.question,
+            options=r.options,
+            answer=r.answer,
+            context=r.context_text or "",
+            source=r.source,
+            article_id=r.article_id,
+            distractor=r.distractor,
+            meta=r.question_meta or {},
+        )
+        transcript = TranscriptModel(
+            question=question,
+            protocol=r.protocol,
+            option_a=r.option_a,
+            option_b=r.option_b,
+            meta=r.transcript_meta or {},
+            turns=[
+                TurnModel(
+                    round=t.round,
+                    role=t.role,
+                    side=t.side,
+                    model=t.model,
+                    text=t.text,
+                    saw_context=t.saw_context,
+                    meta=t.meta or {},
+                    quotes=[QuoteCheck(text=q.text, verified=q.verified, start=q.start, end=q.end) for q in quotes.get((r.id, t.idx), [])],
+                )
+                for t in turns.get(r.id, [])
+            ],
+        )
+        out.append((r.id, transcript))
+    return out
+
+
+def existing_judgments(engine: Engine, run_id: int) -> set[tuple[int, str, str, str]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(JUDGMENTS.c.transcript_id, JUDGMENTS.c.judge, JUDGMENTS.c.order, JUDGMENTS.c.prompt_version)
+            .select_from(JUDGMENTS.join(TRANSCRIPTS))
+            .where(TRANSCRIPTS.c.run_id == run_id)
+        )
+        return {tuple(r) for r in rows}  # type: ignore[misc]
+
+
+def write_judgments(engine: Engine, run_id: int, results: list[tuple[int, JudgmentModel, list[Any]]]) -> None:
+    """Judgments added to stored transcripts (re-judging), with their model calls, in one transaction."""
+    if not results:
+        return
+    with engine.begin() as conn:
+        conn.execute(insert(JUDGMENTS), [_judgment_row(tid, j) for tid, j, _ in results])
+        calls = [_call_row(run_id, tid, c) for tid, _, cs in results for c in cs]
+        if calls:
+            conn.execute(insert(CALLS), calls)

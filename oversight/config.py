@@ -26,12 +26,19 @@ class RunConfig(BaseModel):
     hard: bool = False
     limit: int | None = Field(default=None, ge=1)
     rounds: int = Field(default=3, ge=1, le=20)
+    turns: Literal["simultaneous", "sequential"] = "simultaneous"
+    best_of: int = Field(default=1, ge=1, le=32)
+    refine: bool = False
+    judge_prompt: Literal["v1", "v1-cot"] = "v1"
     word_limit: int = Field(default=120, ge=10, le=2000)
     debater_max_tokens: int = Field(default=256, ge=8, le=8192)
     debater_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     debater: str | None = None
     debater_a: str | None = None
     debater_b: str | None = None
+    consultant: str | None = None
+    critic: str | None = None
+    preference_judge: str | None = None
     judges: list[str] = Field(default_factory=lambda: [DEFAULT_MODEL])
     orders: Literal["both", "random"] = "both"
     seed: int = 0
@@ -45,7 +52,7 @@ class RunConfig(BaseModel):
     max_retries: int = Field(default=6, ge=0, le=50)
     progress: bool = True
 
-    @field_validator("debater", "debater_a", "debater_b")
+    @field_validator("debater", "debater_a", "debater_b", "consultant", "critic", "preference_judge")
     @classmethod
     def _check_spec(cls, v: str | None) -> str | None:
         if v is not None:
@@ -72,6 +79,7 @@ class RunConfig(BaseModel):
         data = self.model_dump(exclude=EXECUTION_ONLY)
         data["debaters"] = list(self.debater_specs)
         data.pop("debater", None), data.pop("debater_a", None), data.pop("debater_b", None)
+        data["consultant"] = self.consultant or DEFAULT_MODEL
         data["dataset_sha256"] = dataset_hash
         return data
 

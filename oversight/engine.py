@@ -29,7 +29,7 @@ from oversight.db.cache import SqlResponseCache
 from oversight.db.store import finish_run, start_run, store_questions, write_items
 from oversight.errors import InputError, OversightError
 from oversight.judging import judge_transcript
-from oversight.models import Model, ModelPool, call_log
+from oversight.models import DEFAULT_MODEL, Model, ModelPool, call_log
 from oversight.prompts import PROMPT_VERSION
 from oversight.protocols import Participants, Protocol, ProtocolSettings, get_protocol
 from oversight.transcript import ItemResult, Order
@@ -73,6 +73,10 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def item_key(question: Question, variant: str) -> str:
+    return f"{question.id}#{variant}" if variant else question.id
+
+
 def orders_for(config: RunConfig, question: Question) -> list[Order]:
     if config.orders == "both":
         return ["AB", "BA"]
@@ -87,15 +91,21 @@ class Runner:
             config.protocol,
             ProtocolSettings(
                 rounds=config.rounds,
+                turns=config.turns,
                 word_limit=config.word_limit,
                 max_tokens=config.debater_max_tokens,
                 temperature=config.debater_temperature,
                 min_quote_words=config.min_quote_words,
+                best_of=config.best_of,
+                refine=config.refine,
+                judge_prompt=config.judge_prompt,
             ),
         )
         # everything that can be wrong with the input is found here, before any DB write or model call
         self.dataset_format, self.questions = load_dataset(config.dataset, config.format, hard=config.hard, limit=config.limit)
         self.dataset_path = Path(config.dataset)
+        # (question, variant) work items; a protocol that cannot use a question says so here, before the run
+        self.items = [(q, v) for q in self.questions for v in self.protocol.variants(q)]
         self.dataset_hash = file_sha256(self.dataset_path)
         self.engine = engine or connect(config.db)
         self.fingerprint = config.fingerprint(self.dataset_hash)
@@ -113,19 +123,40 @@ class Runner:
         )
 
     def _models(self) -> tuple[Participants, list[Model]]:
-        judges = [self.pool.get(spec) for spec in self.config.judges]
-        if self.protocol.needs_debaters:
-            a, b = self.config.debater_specs
-            return Participants(self.pool.get(a), self.pool.get(b)), judges
-        return Participants(), judges
+        cfg, needs = self.config, self.protocol.needs
+        judges = [self.pool.get(spec) for spec in cfg.judges]
+        a, b = cfg.debater_specs
+        searching = cfg.best_of > 1 or cfg.refine
+        participants = Participants(
+            debater_a=self.pool.get(a) if "debaters" in needs else None,
+            debater_b=self.pool.get(b) if "debaters" in needs else None,
+            consultant=self.pool.get(cfg.consultant or DEFAULT_MODEL) if "consultant" in needs else None,
+            critic=self.pool.get(cfg.critic) if cfg.critic and cfg.refine else None,
+            preference_judge=self.pool.get(cfg.preference_judge or cfg.judges[0]) if searching else None,
+            interactive_judge=judges[0] if getattr(self.protocol, "interactive", False) else None,
+        )
+        return participants, judges
+
+    def model_ids(self) -> dict[str, object]:
+        cfg, needs = self.config, self.protocol.needs
+        ids: dict[str, object] = {"judges": cfg.judges}
+        if "debaters" in needs:
+            ids["debaters"] = list(cfg.debater_specs)
+        if "consultant" in needs:
+            ids["consultant"] = cfg.consultant or DEFAULT_MODEL
+        if cfg.best_of > 1 or cfg.refine:
+            ids["preference_judge"] = cfg.preference_judge or cfg.judges[0]
+        if cfg.refine and cfg.critic:
+            ids["critic"] = cfg.critic
+        return ids
 
     def _check_context_windows(self, participants: Participants, judges: list[Model]) -> None:
         """Fail before the run, naming the questions, if a prompt cannot fit a model's context window."""
         if self.config.context_policy != "error":
             return
-        models = [m for m in (participants.debater_a, participants.debater_b) if m is not None]
+        models = [m for m in (participants.debater_a, participants.debater_b, participants.consultant) if m is not None]
         checks: list[tuple[Model, int]] = [(m, self.protocol.reserved_tokens()) for m in models]
-        if not self.protocol.needs_debaters:
+        if not models:
             checks = [(j, 8) for j in judges]
         for model, reserve in checks:
             window = model.context_window
@@ -144,21 +175,25 @@ class Runner:
                     "a model with a longer context, or --context-policy truncate"
                 )
 
-    async def _item(self, question: Question, uid: str, participants: Participants, judges: list[Model]) -> ItemResult:
+    async def _item(self, question: Question, variant: str, uid: str, participants: Participants, judges: list[Model]) -> ItemResult:
         with call_log() as calls:
             pair = question.two_options(self.config.seed)
-            transcript = await self.protocol.run(question, pair, participants)
+            transcript = await self.protocol.run(question, pair, participants, variant)
             transcript.meta["seed"] = self.config.seed
+            if variant:
+                transcript.meta["variant"] = variant
             jobs = [
-                judge_transcript(judge, self.protocol, transcript, order, PROMPT_VERSION)
+                judge_transcript(judge, self.protocol, transcript, order, self.config.judge_prompt)
                 for judge in judges
                 for order in orders_for(self.config, question)
             ]
             judgments = list(await asyncio.gather(*jobs))
-        return ItemResult(item_key=question.id, question_uid=uid, transcript=transcript, judgments=judgments, calls=list(calls))
+        return ItemResult(
+            item_key=item_key(question, variant), question_uid=uid, transcript=transcript, judgments=judgments, calls=list(calls)
+        )
 
     def _item_concurrency(self, participants: Participants, judges: list[Model]) -> int:
-        models = [m for m in (participants.debater_a, participants.debater_b, *judges) if m is not None]
+        models = [m for m in (participants.debater_a, participants.debater_b, participants.consultant, *judges) if m is not None]
         if all(m.provider.spec.provider == "local" for m in models):
             # one local model does one call at a time; items in sequence keep its prefix cache warm
             return 1
@@ -168,9 +203,6 @@ class Runner:
         participants, judges = self._models()
         self._check_context_windows(participants, judges)
         uids = store_questions(self.engine, self.questions)
-        models = {"judges": self.config.judges}
-        if self.protocol.needs_debaters:
-            models["debaters"] = list(self.config.debater_specs)
         run_id, done = start_run(
             self.engine,
             name=self.run_name,
@@ -181,14 +213,14 @@ class Runner:
             dataset_format=self.dataset_format,
             config=self.fingerprint,
             prompt_version=PROMPT_VERSION,
-            models=models,
+            models=self.model_ids(),
             seed=self.config.seed,
             package_version=__version__,
             git_revision=git_revision(),
-            n_items=len(self.questions),
+            n_items=len(self.items),
         )
-        todo = [q for q in self.questions if q.id not in done]
-        summary = RunSummary(self.run_name, run_id, "running", len(self.questions), len(self.questions) - len(todo), 0, 0.0)
+        todo = [(q, v) for q, v in self.items if item_key(q, v) not in done]
+        summary = RunSummary(self.run_name, run_id, "running", len(self.items), len(self.items) - len(todo), 0, 0.0)
         start = time.perf_counter()
         queue: asyncio.Queue[ItemResult | None] = asyncio.Queue()
         writer = asyncio.create_task(self._writer(queue, run_id, summary))
@@ -205,18 +237,18 @@ class Runner:
         )
         try:
             with progress:
-                task = progress.add_task(f"{self.protocol.name} · {self.run_name}", total=len(self.questions), completed=summary.skipped)
+                task = progress.add_task(f"{self.protocol.name} · {self.run_name}", total=len(self.items), completed=summary.skipped)
                 limit = asyncio.Semaphore(self._item_concurrency(participants, judges))
 
-                async def one(question: Question) -> None:
+                async def one(question: Question, variant: str) -> None:
                     async with limit:
-                        result = await self._item(question, uids[question.id], participants, judges)
+                        result = await self._item(question, variant, uids[question.id], participants, judges)
                     queue.put_nowait(result)
                     progress.advance(task)
 
                 async with asyncio.TaskGroup() as group:
-                    for question in todo:
-                        group.create_task(one(question))
+                    for question, variant in todo:
+                        group.create_task(one(question, variant))
         except* OversightError as group_error:
             status, error = "failed", str(group_error.exceptions[0])
         except* (asyncio.CancelledError, KeyboardInterrupt):

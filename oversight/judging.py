@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 
 from oversight.models import GenerateConfig, Model
+from oversight.prompts import PROMPT_VERSION
 from oversight.swap import shown_label
 from oversight.transcript import Judgment, Order, Transcript
 
@@ -89,12 +90,33 @@ def read_verdict(text: str, distribution: dict[str, float]) -> Verdict:
 
 
 JUDGE_CONFIG = GenerateConfig(max_tokens=8, temperature=0.0, logprobs=True, top_logprobs=20, choices=("A", "B"))
+COT_CONFIG = GenerateConfig(max_tokens=320, temperature=0.0)
+FINAL_ANSWER = re.compile(r"Answer\s*:\s*(.+)", re.I)
 
 
-async def judge_transcript(judge: Model, protocol: Protocol, transcript: Transcript, order: Order, prompt_version: str) -> Judgment:
+def final_answer(text: str) -> str:
+    """The last 'Answer: ...' line of a reasoned reply (or nothing, which reads as invalid)."""
+    found = FINAL_ANSWER.findall(text)
+    return found[-1] if found else ""
+
+
+async def judge_transcript(
+    judge: Model,
+    protocol: Protocol,
+    transcript: Transcript,
+    order: Order,
+    judge_prompt: str = PROMPT_VERSION,
+    *,
+    role: str = "judge",
+) -> Judgment:
     """Ask one judge model about one transcript in one answer order; the result is in canonical terms."""
-    completion = await judge.generate(protocol.judge_view(transcript, order), JUDGE_CONFIG, role="judge")
-    verdict = read_verdict(completion.text, completion.first_token_distribution())
+    messages = protocol.judge_view(transcript, order, judge_prompt)
+    if judge_prompt == "v1-cot":
+        completion = await judge.generate(messages, COT_CONFIG, role=role)
+        verdict = from_text(final_answer(completion.text))
+    else:
+        completion = await judge.generate(messages, JUDGE_CONFIG, role=role)
+        verdict = read_verdict(completion.text, completion.first_token_distribution())
     p_a = p_b = None
     if verdict.p is not None:
         p_a = verdict.p[shown_label("A", order)]
@@ -107,6 +129,6 @@ async def judge_transcript(judge: Model, protocol: Protocol, transcript: Transcr
         valid=verdict.valid,
         method=verdict.method,
         raw_output=completion.text,
-        prompt_version=prompt_version,
+        prompt_version=judge_prompt,
         correct_side=transcript.correct,
     )

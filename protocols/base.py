@@ -1,20 +1,23 @@
 """The protocol contract: a protocol owns the turn structure and decides what each participant and the judge see.
 
-Protocols get `Model`s and return a `Transcript`; they never touch SQL or HTTP themselves. The
+Protocols get `Model`s and return `Transcript`s; they never touch SQL or HTTP themselves. The
 engine stores what they return and asks them for the judge's view of it in each answer order.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
-from typing import ClassVar
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from oversight.data.question import Question
 from oversight.models import Message, Model
-from oversight.transcript import Order, Transcript
+from oversight.prompts import PROMPT_VERSION, Kind, Layout, Speech, judge_messages
+from oversight.quotes import mark_quotes
+from oversight.swap import shown_label, swap_labels
+from oversight.transcript import Order, Transcript, Turn
 
 
 class ProtocolSettings(BaseModel):
@@ -23,32 +26,50 @@ class ProtocolSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     rounds: int = Field(default=3, ge=1, le=20)
+    turns: Literal["simultaneous", "sequential"] = "simultaneous"
     word_limit: int = Field(default=120, ge=10, le=2000)
-    max_tokens: int = Field(default=256, ge=8, le=8192, description="tokens per debater turn")
-    temperature: float = Field(default=0.0, ge=0.0, le=2.0, description="debater sampling temperature")
+    max_tokens: int = Field(default=256, ge=8, le=8192, description="tokens per debater/consultant turn")
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0, description="debater/consultant sampling temperature")
     min_quote_words: int = Field(default=5, ge=1, le=100)
+    best_of: int = Field(default=1, ge=1, le=32, description="candidate arguments per turn, best kept by the preference judge")
+    best_of_temperature: float = Field(default=0.8, gt=0.0, le=2.0)
+    refine: bool = False
+    judge_prompt: str = PROMPT_VERSION
+    layout: Layout = "shared-first"
 
 
 @dataclass(frozen=True)
 class Participants:
     debater_a: Model | None = None
     debater_b: Model | None = None
+    consultant: Model | None = None
+    critic: Model | None = None
+    preference_judge: Model | None = None
+    interactive_judge: Model | None = None
+    extra: dict[str, Model] = field(default_factory=dict)
 
 
 class Protocol(ABC):
     name: ClassVar[str]
-    needs_debaters: ClassVar[bool] = False
+    needs: ClassVar[frozenset[str]] = frozenset()
+    """Roles the run must name: "debaters", "consultant"."""
     judge_sees_context: ClassVar[bool] = False
+    shows: ClassVar[tuple[str, ...]] = ()
+    """Transcript protocol names this class can show a judge (beyond its own name), for re-judging."""
 
     def __init__(self, settings: ProtocolSettings) -> None:
         self.settings = settings
 
+    def variants(self, question: Question) -> list[str]:
+        """Transcripts made per question (consultancy: one per assigned side); "" means one."""
+        return [""]
+
     @abstractmethod
-    async def run(self, question: Question, pair: tuple[int, int], participants: Participants) -> Transcript:
+    async def run(self, question: Question, pair: tuple[int, int], participants: Participants, variant: str = "") -> Transcript:
         """Produce the transcript for one question with options `pair` as (A, B)."""
 
     @abstractmethod
-    def judge_view(self, transcript: Transcript, order: Order) -> list[Message]:
+    def judge_view(self, transcript: Transcript, order: Order, judge_prompt: str = PROMPT_VERSION) -> list[Message]:
         """Exactly what a judge is shown when the answers appear in `order`."""
 
     def longest_first_prompt(self, question: Question, pair: tuple[int, int]) -> list[Message]:
@@ -65,3 +86,49 @@ def options_in_order(transcript: Transcript, order: Order) -> tuple[str, str]:
     """The answer texts in the order a judge sees them."""
     a, b = transcript.option_text("A"), transcript.option_text("B")
     return (a, b) if order == "AB" else (b, a)
+
+
+def speaker_label(turn: Turn, order: Order) -> str:
+    """How a turn's speaker is named to a judge who sees the answers in `order`."""
+    if turn.role.startswith("judge"):
+        target = turn.meta.get("addressed_to")
+        if target in ("A", "B"):
+            return f"Judge (to Debater {shown_label(target, order)})"
+        return "Judge"
+    if turn.role.endswith("consultant"):
+        return "Consultant"
+    return f"Debater {shown_label(turn.side or 'A', order)}"
+
+
+def speeches_for_judge(transcript: Transcript, order: Order, *, simultaneous: bool) -> list[Speech]:
+    """The transcript as a judge reads it: quotes marked, names and letters following the shown order.
+
+    Within a simultaneous round the speakers are listed in the order their answers are shown,
+    so the position of an argument never tells which side it was assigned.
+    """
+    rows: list[tuple[int, int, str, str]] = []
+    for position, turn in enumerate(transcript.turns):
+        text = mark_quotes(turn.text, turn.quotes)
+        if order == "BA":
+            text = swap_labels(text)
+        label = speaker_label(turn, order)
+        is_judge = turn.role.startswith("judge")
+        slot = 1000 + position if is_judge else (0 if simultaneous else position)
+        rows.append((turn.round, slot, label, text))
+    if simultaneous:
+        rows.sort(key=lambda r: (r[0], r[1], r[2] if r[1] == 0 else ""))
+    else:
+        rows.sort(key=lambda r: (r[0], r[1]))
+    return [(rnd, label, text) for rnd, _, label, text in rows]
+
+
+def view_with_speeches(transcript: Transcript, order: Order, kind: Kind, judge_prompt: str, *, simultaneous: bool = True) -> list[Message]:
+    first, second = options_in_order(transcript, order)
+    return judge_messages(
+        question=transcript.question.question,
+        option_first=first,
+        option_second=second,
+        speeches=speeches_for_judge(transcript, order, simultaneous=simultaneous),
+        kind=kind,
+        judge_prompt=judge_prompt,
+    )

@@ -1,84 +1,59 @@
-"""Debate (Irving et al. 2018; Khan et al. 2024): two debaters, each assigned one answer, argue over
-`rounds` simultaneous rounds; only they read the context. The judge reads the question, the
-answers and the debate with every quote marked verified or unverified.
+"""Debate (Irving et al. 2018; Khan et al. 2024; Kenton et al. 2024).
+
+Two debaters argue for the two answers over `rounds` rounds, simultaneously (neither sees the
+other's turn of the same round) or sequentially (B reads A's turn of the round first); only they
+read the context. `open-debate` lets debater A's model pick its answer first, the other takes
+the rest; `interactive-debate` lets the judge ask one debater a question between rounds.
 """
 
 from __future__ import annotations
 
-import asyncio
-
 from oversight.data.question import Question
-from oversight.models import GenerateConfig, Message, Model
-from oversight.prompts import debater_messages, judge_messages
-from oversight.protocols.base import Participants, Protocol, options_in_order
-from oversight.quotes import ContextIndex, check_quotes, mark_quotes
-from oversight.swap import shown_label, swap_labels
-from oversight.transcript import Order, Side, Transcript, Turn
+from oversight.models import Message
+from oversight.prompts import PROMPT_VERSION
+from oversight.protocols._dialogue import Dialogue, Speaker, first_turn_prompt, reserved_tokens
+from oversight.protocols.base import Participants, Protocol, view_with_speeches
+from oversight.protocols.open_roles import choose_side
+from oversight.transcript import Order, Transcript
 
 
 class Debate(Protocol):
     name = "debate"
-    needs_debaters = True
+    needs = frozenset({"debaters"})
+    interactive = False
+    open_roles = False
 
-    async def run(self, question: Question, pair: tuple[int, int], participants: Participants) -> Transcript:
-        if participants.debater_a is None or participants.debater_b is None:
-            raise ValueError("debate needs two debaters")
+    async def run(self, question: Question, pair: tuple[int, int], participants: Participants, variant: str = "") -> Transcript:
+        a, b = participants.debater_a, participants.debater_b
+        if a is None or b is None:
+            raise ValueError(f"{self.name} needs two debaters")
         transcript = Transcript(question=question, protocol=self.name, option_a=pair[0], option_b=pair[1])
-        index = ContextIndex(question.context) if question.context else None
-        config = GenerateConfig(max_tokens=self.settings.max_tokens, temperature=self.settings.temperature)
-        debaters: dict[Side, Model] = {"A": participants.debater_a, "B": participants.debater_b}
-        for round_no in range(1, self.settings.rounds + 1):
-            history = [(t.round, f"Debater {t.side}", t.text) for t in transcript.turns]
-            # simultaneous: both debaters see the same history, so neither sees the other's current turn
-            prompts = {side: self._prompt(transcript, side, round_no, history) for side in ("A", "B")}
-            replies = await asyncio.gather(
-                *(debaters[side].generate(prompts[side], config, role=f"debater_{side.lower()}") for side in ("A", "B"))
-            )
-            for side, reply in zip(("A", "B"), replies, strict=True):
-                text = reply.text.strip()
-                transcript.turns.append(
-                    Turn(
-                        round=round_no,
-                        role=f"debater_{side.lower()}",
-                        side=side,
-                        model=debaters[side].name,
-                        text=text,
-                        saw_context=True,
-                        quotes=check_quotes(text, index, self.settings.min_quote_words),
-                        meta={"finish_reason": reply.finish_reason, "truncated_prompt": reply.truncated_prompt},
-                    )
-                )
-        return transcript
+        transcript.meta["turns"] = self.settings.turns
+        models = {"A": a, "B": b}
+        if self.open_roles:
+            side, record = await choose_side(a, transcript)
+            transcript.meta.update(record)
+            if side == "B":  # the chooser argues for its pick; the other model takes the remaining side
+                models = {"A": b, "B": a}
+        speakers = [Speaker("A", models["A"], "debater_a"), Speaker("B", models["B"], "debater_b")]
+        return await Dialogue(self, transcript, speakers, participants, "debate").run()
 
-    def _prompt(self, transcript: Transcript, side: str, round_no: int, history: list[tuple[int, str, str]]) -> list[Message]:
-        return debater_messages(
-            context=transcript.question.context,
-            question=transcript.question.question,
-            option_a=transcript.option_text("A"),
-            option_b=transcript.option_text("B"),
-            side=side,
-            round_no=round_no,
-            rounds=self.settings.rounds,
-            history=history,
-            word_limit=self.settings.word_limit,
-        )
-
-    def judge_view(self, transcript: Transcript, order: Order) -> list[Message]:
-        first, second = options_in_order(transcript, order)
-        speeches = []
-        for turn in transcript.turns:
-            text = mark_quotes(turn.text, turn.quotes)
-            if order == "BA":
-                text = swap_labels(text)
-            speeches.append((turn.round, f"Debater {shown_label(turn.side or 'A', order)}", text))
-        # within a round, list speakers in the order the judge sees the answers
-        speeches.sort(key=lambda s: (s[0], s[1]))
-        return judge_messages(question=transcript.question.question, option_first=first, option_second=second, debate=speeches)
+    def judge_view(self, transcript: Transcript, order: Order, judge_prompt: str = PROMPT_VERSION) -> list[Message]:
+        simultaneous = transcript.meta.get("turns", "simultaneous") == "simultaneous"
+        return view_with_speeches(transcript, order, "debate", judge_prompt, simultaneous=simultaneous)
 
     def longest_first_prompt(self, question: Question, pair: tuple[int, int]) -> list[Message]:
-        transcript = Transcript(question=question, protocol=self.name, option_a=pair[0], option_b=pair[1])
-        return self._prompt(transcript, "A", 1, [])
+        return first_turn_prompt(self, question, pair, "debate")
 
     def reserved_tokens(self) -> int:
-        # later rounds carry every earlier turn: 2 debaters × (rounds − 1) turns, plus this turn
-        return 2 * (self.settings.rounds - 1) * self.settings.max_tokens + self.settings.max_tokens
+        return reserved_tokens(self, 2, self.interactive)
+
+
+class OpenDebate(Debate):
+    name = "open-debate"
+    open_roles = True
+
+
+class InteractiveDebate(Debate):
+    name = "interactive-debate"
+    interactive = True

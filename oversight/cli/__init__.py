@@ -28,7 +28,7 @@ app.add_typer(data_app, name="data")
 app.add_typer(db_app, name="db")
 app.add_typer(bench_app, name="bench")
 
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[str | None, typer.Option("--db", envvar="OVERSIGHT_DB", help="Database URL [default: sqlite:///oversight.db].")]
 FormatOption = Annotated[str, typer.Option("--format", envvar="OVERSIGHT_FORMAT", help="table | json | csv | markdown.")]

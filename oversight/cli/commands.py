@@ -15,6 +15,8 @@ import typer
 
 from oversight.cli import DbOption, FormatOption, _check_format, app, bench_app, data_app, db_app, err_console
 from oversight.cli.output import render
+from oversight.errors import OversightError
+from oversight.models import parse_spec
 
 
 class ExportKind(StrEnum):
@@ -30,7 +32,13 @@ def _print(text: str | None) -> None:
 @app.command()
 def run(
     protocol: Annotated[
-        str | None, typer.Option("--protocol", "-p", envvar="OVERSIGHT_PROTOCOL", help="naive | expert | debate [default: debate].")
+        str | None,
+        typer.Option(
+            "--protocol",
+            "-p",
+            envvar="OVERSIGHT_PROTOCOL",
+            help="naive | expert | debate | open-debate | interactive-debate | consultancy | open-consultancy | interactive-consultancy | human-arguments [default: debate].",
+        ),
     ] = None,
     dataset: Annotated[str | None, typer.Option("--dataset", "-d", envvar="OVERSIGHT_DATASET", help="Dataset file.")] = None,
     fmt: Annotated[
@@ -40,12 +48,44 @@ def run(
         bool | None, typer.Option("--hard/--all-questions", envvar="OVERSIGHT_HARD", help="QuALITY: keep difficult questions only.")
     ] = None,
     limit: Annotated[int | None, typer.Option("--limit", envvar="OVERSIGHT_LIMIT", help="Use the first N questions.")] = None,
-    rounds: Annotated[int | None, typer.Option("--rounds", envvar="OVERSIGHT_ROUNDS", help="Debate rounds [default: 3].")] = None,
+    rounds: Annotated[
+        int | None, typer.Option("--rounds", envvar="OVERSIGHT_ROUNDS", help="Debate/consultancy rounds [default: 3].")
+    ] = None,
     debater: Annotated[
         str | None, typer.Option("--debater", envvar="OVERSIGHT_DEBATER", help="Spec for both debaters [default: local/smollm2-135m].")
     ] = None,
     debater_a: Annotated[str | None, typer.Option("--debater-a", envvar="OVERSIGHT_DEBATER_A", help="Spec for debater A.")] = None,
     debater_b: Annotated[str | None, typer.Option("--debater-b", envvar="OVERSIGHT_DEBATER_B", help="Spec for debater B.")] = None,
+    turns: Annotated[
+        str | None,
+        typer.Option("--turns", envvar="OVERSIGHT_TURNS", help="simultaneous | sequential (B reads A's turn of the same round)."),
+    ] = None,
+    best_of: Annotated[
+        int | None,
+        typer.Option("--best-of", envvar="OVERSIGHT_BEST_OF", help="Sample N arguments per turn, keep the preference judge's favourite."),
+    ] = None,
+    refine: Annotated[
+        bool | None, typer.Option("--refine/--no-refine", envvar="OVERSIGHT_REFINE", help="Critique-and-refine each turn.")
+    ] = None,
+    consultant: Annotated[
+        str | None,
+        typer.Option("--consultant", envvar="OVERSIGHT_CONSULTANT", help="Spec for the consultant [default: local/smollm2-135m]."),
+    ] = None,
+    critic: Annotated[
+        str | None,
+        typer.Option("--critic", envvar="OVERSIGHT_CRITIC", help="Spec for the critic of --refine [default: the speaker's model]."),
+    ] = None,
+    preference_judge: Annotated[
+        str | None,
+        typer.Option(
+            "--preference-judge",
+            envvar="OVERSIGHT_PREFERENCE_JUDGE",
+            help="Judge that scores --best-of/--refine candidates [default: the first --judge].",
+        ),
+    ] = None,
+    judge_prompt: Annotated[
+        str | None, typer.Option("--judge-prompt", envvar="OVERSIGHT_JUDGE_PROMPT", help="v1 (answer at once) | v1-cot (reason first).")
+    ] = None,
     judge: Annotated[
         list[str] | None,
         typer.Option("--judge", "-j", envvar="OVERSIGHT_JUDGE", help="Judge spec; repeat for several [default: local/smollm2-135m]."),
@@ -89,6 +129,8 @@ def run(
 
     cli = {
         "protocol": protocol, "dataset": dataset, "format": fmt, "hard": hard, "limit": limit, "rounds": rounds,
+        "turns": turns, "best_of": best_of, "refine": refine, "consultant": consultant, "critic": critic,
+        "preference_judge": preference_judge, "judge_prompt": judge_prompt,
         "debater": debater, "debater_a": debater_a, "debater_b": debater_b, "judges": judge or None,
         "orders": orders, "word_limit": word_limit, "debater_max_tokens": debater_max_tokens, "seed": seed, "db": db,
         "run_name": run_name, "max_connections": max_connections, "cache": cache, "context_policy": context_policy,
@@ -231,6 +273,48 @@ def runs(db: DbOption = None, fmt: FormatOption = "table") -> None:
     )
     rows = [{k: (r[k][:12] if k in ("config_hash", "git_revision") and r[k] else r[k]) for k in keep} for r in run_summaries(connect(db))]
     _print(render(rows, fmt, title="Runs"))
+
+
+@app.command()
+def judge(
+    run_name: Annotated[str, typer.Option("--run", help="The run whose transcripts to judge.")],
+    judges: Annotated[list[str], typer.Option("--judge", "-j", help="Judge spec; repeat for several.")],
+    db: DbOption = None,
+    judge_prompt: Annotated[str, typer.Option("--judge-prompt", help="v1 (answer at once) | v1-cot (reason first).")] = "v1",
+    orders: Annotated[str | None, typer.Option("--orders", help="both | random [default: as the run].")] = None,
+    max_connections: Annotated[int | None, typer.Option("--max-connections", min=1, help="Concurrent requests per endpoint.")] = None,
+    cache: Annotated[str, typer.Option("--cache", help="auto | on | off.")] = "auto",
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Add judges (other models or judge prompts) to a stored run without calling its debaters again."""
+    import asyncio
+
+    from oversight.db import connect
+    from oversight.prompts import JUDGE_PROMPTS
+    from oversight.rejudge import rejudge
+
+    if judge_prompt not in JUDGE_PROMPTS:
+        raise OversightError(f"--judge-prompt {judge_prompt!r}: choose one of {', '.join(JUDGE_PROMPTS)}")
+    if cache not in ("auto", "on", "off"):
+        raise OversightError(f"--cache {cache!r}: choose auto, on or off")
+    for spec in judges:
+        parse_spec(spec)
+    summary = asyncio.run(
+        rejudge(connect(db), run_name, judges, judge_prompt=judge_prompt, orders=orders, max_connections=max_connections,
+                cache_mode=cache, progress=progress, console=err_console)  # type: ignore[arg-type]
+    )  # fmt: skip
+    if as_json:
+        _print(json.dumps(vars(summary), indent=2))
+    else:
+        err_console.print(
+            f"run [bold]{summary.run_name}[/]: {summary.status}; {summary.judged} judgment(s) added, {summary.skipped} already stored, "
+            f"{summary.transcripts} transcript(s), {summary.elapsed:.1f} s"
+        )
+        for error in summary.errors:
+            err_console.print(f"[red]{error}[/]")
+    if summary.status != "finished":
+        raise typer.Exit(130 if summary.status == "interrupted" else 1)
 
 
 @app.command()

@@ -1,0 +1,136 @@
+"""`oversight judge`: more judges over stored transcripts, without calling any debater or consultant again.
+
+Judgments already stored for the same transcript, judge, order and judge prompt are skipped, so
+re-judging is resumable like a run; new judgments and their model calls are written in batches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import Engine
+
+from oversight.data.question import stable_draw
+from oversight.db.cache import SqlResponseCache
+from oversight.db.store import existing_judgments, load_transcripts, run_row, write_judgments
+from oversight.errors import InputError, OversightError
+from oversight.judging import judge_transcript
+from oversight.models import CacheMode, ModelPool, call_log
+from oversight.protocols import Protocol, ProtocolSettings, protocol_for_transcript
+from oversight.transcript import Judgment, Order, Transcript
+
+WRITE_BATCH = 256
+
+
+@dataclass
+class RejudgeSummary:
+    run_name: str
+    status: str
+    transcripts: int
+    judged: int = 0
+    skipped: int = 0
+    elapsed: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+
+def _orders(run_config: dict[str, Any], transcript: Transcript, orders: str | None) -> list[Order]:
+    mode = orders or run_config.get("orders", "both")
+    if mode == "both":
+        return ["AB", "BA"]
+    seed = run_config.get("seed", 0)
+    q = transcript.question
+    return ["AB" if stable_draw(f"order:{seed}:{q.source}:{q.id}") & 1 else "BA"]
+
+
+async def rejudge(
+    engine: Engine,
+    run_name: str,
+    judges: list[str],
+    *,
+    judge_prompt: str = "v1",
+    orders: str | None = None,
+    max_connections: int | None = None,
+    cache_mode: CacheMode = "auto",
+    timeout: float = 120.0,
+    max_retries: int = 6,
+    progress: bool = True,
+    console: Console | None = None,
+) -> RejudgeSummary:
+    if not judges:
+        raise InputError("--judge: name at least one judge")
+    if orders not in (None, "both", "random"):
+        raise InputError(f"--orders {orders!r}: choose both or random")
+    run = run_row(engine, run_name)
+    stored = load_transcripts(engine, run["id"])
+    if not stored:
+        raise InputError(f"--run {run_name!r}: the run has no stored transcripts")
+    done = existing_judgments(engine, run["id"])
+    settings = ProtocolSettings(judge_prompt=judge_prompt)
+    protocols: dict[str, Protocol] = {}
+    cache = SqlResponseCache(engine) if cache_mode != "off" else None
+    pool = ModelPool(max_connections=max_connections, cache=cache, cache_mode=cache_mode, timeout=timeout, max_retries=max_retries)
+    models = [pool.get(spec) for spec in judges]
+    jobs = []
+    for tid, transcript in stored:
+        protocol = protocols.setdefault(transcript.protocol, protocol_for_transcript(transcript.protocol, settings))
+        for model in models:
+            for order in _orders(run["config"], transcript, orders):
+                if (tid, model.name, order, judge_prompt) not in done:
+                    jobs.append((tid, protocol, transcript, model, order))
+    summary = RejudgeSummary(
+        run_name,
+        "running",
+        len(stored),
+        skipped=len(stored) * len(models) * (2 if (orders or run["config"].get("orders", "both")) == "both" else 1) - len(jobs),
+    )
+    local_only = all(m.provider.spec.provider == "local" for m in models)
+    limit = asyncio.Semaphore(1 if local_only else (max_connections or 256))
+    pending: list[tuple[int, Judgment, list[Any]]] = []
+    start = time.perf_counter()
+
+    async def one(tid: int, protocol: Protocol, transcript: Transcript, model: Any, order: Order) -> None:
+        async with limit:
+            with call_log() as calls:
+                judgment = await judge_transcript(model, protocol, transcript, order, judge_prompt)
+        pending.append((tid, judgment, list(calls)))
+        bar.advance(task)
+        if len(pending) >= WRITE_BATCH:
+            batch = pending[:]
+            pending.clear()
+            await asyncio.to_thread(write_judgments, engine, run["id"], batch)
+            summary.judged += len(batch)
+
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not progress,
+    )
+    try:
+        with bar:
+            task = bar.add_task(f"judging · {run_name}", total=len(jobs))
+            async with asyncio.TaskGroup() as group:
+                for job in jobs:
+                    group.create_task(one(*job))
+        summary.status = "finished"
+    except* OversightError as eg:
+        summary.status, summary.errors = "failed", [str(eg.exceptions[0])]
+    except* (asyncio.CancelledError, KeyboardInterrupt):
+        summary.status = "interrupted"
+    finally:
+        if pending:
+            await asyncio.to_thread(write_judgments, engine, run["id"], pending[:])
+            summary.judged += len(pending)
+            pending.clear()
+        if cache is not None:
+            await asyncio.to_thread(cache.flush)
+        await pool.aclose()
+        summary.elapsed = time.perf_counter() - start
+    return summary

@@ -1,0 +1,63 @@
+"""Consultancy (Michael et al. 2023; Khan et al. 2024): one consultant argues for an assigned answer.
+
+Each question is run twice, with the consultant assigned to the correct and to the incorrect
+answer, so accuracy can be reported for both halves and their mean. `open-consultancy` lets the
+consultant pick its answer (Kenton et al. 2024); `interactive-consultancy` lets the judge ask the
+consultant a question between rounds.
+"""
+
+from __future__ import annotations
+
+from oversight.data.question import Question
+from oversight.models import Message
+from oversight.prompts import PROMPT_VERSION
+from oversight.protocols._dialogue import Dialogue, Speaker, first_turn_prompt, reserved_tokens
+from oversight.protocols.base import Participants, Protocol, view_with_speeches
+from oversight.protocols.open_roles import choose_side
+from oversight.transcript import Order, Side, Transcript
+
+ASSIGNMENTS = ("correct", "incorrect")
+
+
+class Consultancy(Protocol):
+    name = "consultancy"
+    needs = frozenset({"consultant"})
+    interactive = False
+    open_roles = False
+
+    def variants(self, question: Question) -> list[str]:
+        return [""] if self.open_roles else list(ASSIGNMENTS)
+
+    async def run(self, question: Question, pair: tuple[int, int], participants: Participants, variant: str = "") -> Transcript:
+        consultant = participants.consultant
+        if consultant is None:
+            raise ValueError(f"{self.name} needs a consultant")
+        transcript = Transcript(question=question, protocol=self.name, option_a=pair[0], option_b=pair[1])
+        if self.open_roles:
+            side, record = await choose_side(consultant, transcript)
+            transcript.meta.update(record)
+        else:
+            wrong: Side = "B" if transcript.correct == "A" else "A"
+            side = transcript.correct if variant == "correct" else wrong
+        transcript.meta["consultant_side"] = side
+        transcript.meta["consultant_correct"] = side == transcript.correct
+        return await Dialogue(self, transcript, [Speaker(side, consultant, "consultant")], participants, "consultancy").run()
+
+    def judge_view(self, transcript: Transcript, order: Order, judge_prompt: str = PROMPT_VERSION) -> list[Message]:
+        return view_with_speeches(transcript, order, "consultancy", judge_prompt)
+
+    def longest_first_prompt(self, question: Question, pair: tuple[int, int]) -> list[Message]:
+        return first_turn_prompt(self, question, pair, "consultancy")
+
+    def reserved_tokens(self) -> int:
+        return reserved_tokens(self, 1, self.interactive)
+
+
+class OpenConsultancy(Consultancy):
+    name = "open-consultancy"
+    open_roles = True
+
+
+class InteractiveConsultancy(Consultancy):
+    name = "interactive-consultancy"
+    interactive = True
