@@ -143,3 +143,78 @@ def engine_benchmark(n: int = 2000, concurrency: int = 256, db: str | None = Non
         "written": summary.written,
         "peak_rss_mib": round(peak_mib, 1),
     }
+
+
+def prefix_benchmark(dataset: str, *, rounds: int = 3, max_tokens: int = 48, question: int = 0) -> dict[str, Any]:
+    """A debate over one QuALITY article on the embedded model, in the shared-first layout and role-first.
+
+    Reports the share of prompt tokens served from llama.cpp's prefix cache after the first call
+    of the article, and the wall time of each layout (each starts from an empty KV cache).
+    """
+    from sqlalchemy import select
+
+    from oversight.config import RunConfig
+    from oversight.data import load_dataset
+    from oversight.db import connect
+    from oversight.db.schema import ModelCall
+    from oversight.engine import Runner
+    from oversight.models import DEFAULT_MODEL
+
+    fmt, questions = load_dataset(dataset)
+    if not 0 <= question < len(questions):
+        from oversight.errors import InputError
+
+        raise InputError(f"--question {question}: the file has {len(questions)} questions")
+    chosen = questions[question]
+    results: dict[str, Any] = {
+        "dataset": dataset,
+        "question": chosen.id,
+        "article_chars": len(chosen.context),
+        "rounds": rounds,
+        "max_tokens_per_turn": max_tokens,
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        one = Path(tmp) / "one.jsonl"
+        one.write_text(json.dumps(chosen.model_dump()) + "\n", encoding="utf-8")
+        for layout in ("shared-first", "role-first"):
+            config = RunConfig(
+                protocol="debate",
+                dataset=str(one),
+                format="generic",
+                rounds=rounds,
+                debater_max_tokens=max_tokens,
+                judges=[DEFAULT_MODEL],
+                db=f"sqlite:///{tmp}/{layout}.db",
+                run_name=layout,
+                cache="off",
+                prompt_layout=layout,
+                progress=False,
+            )
+            runner = Runner(config)
+            runner.pool.get(DEFAULT_MODEL).provider.reset_prefix_cache()  # type: ignore[attr-defined]
+            start = time.perf_counter()
+            summary = asyncio.run(runner.run())
+            wall = time.perf_counter() - start
+            engine = connect(config.db)
+            with engine.connect() as conn:
+                calls = conn.execute(
+                    select(ModelCall.role, ModelCall.prompt_tokens, ModelCall.cached_prompt_tokens).order_by(ModelCall.id)
+                ).all()
+            engine.dispose()
+            after_first = calls[1:]
+            debaters = [c for c in after_first if c.role.startswith("debater")]
+            results[layout] = {
+                "status": summary.status,
+                "wall_s": round(wall, 1),
+                "calls": len(calls),
+                "prompt_tokens": sum(c.prompt_tokens for c in calls),
+                "cached_share_after_first_call": round(
+                    sum(c.cached_prompt_tokens for c in after_first) / max(1, sum(c.prompt_tokens for c in after_first)), 3
+                ),
+                "cached_share_debaters_after_first_call": round(
+                    sum(c.cached_prompt_tokens for c in debaters) / max(1, sum(c.prompt_tokens for c in debaters)), 3
+                ),
+            }
+    results["speedup"] = round(results["role-first"]["wall_s"] / max(results["shared-first"]["wall_s"], 1e-9), 2)
+    results["target_share"] = 0.8
+    return results

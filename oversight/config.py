@@ -51,6 +51,8 @@ class RunConfig(BaseModel):
     timeout: float = Field(default=120.0, gt=0)
     max_retries: int = Field(default=6, ge=0, le=50)
     progress: bool = True
+    prompt_layout: Literal["shared-first", "role-first"] = "shared-first"
+    """role-first exists to measure what the default layout saves (`oversight bench prefix`)."""
 
     @field_validator("debater", "debater_a", "debater_b", "consultant", "critic", "preference_judge")
     @classmethod

@@ -99,6 +99,7 @@ class Runner:
                 best_of=config.best_of,
                 refine=config.refine,
                 judge_prompt=config.judge_prompt,
+                layout=config.prompt_layout,
             ),
         )
         # everything that can be wrong with the input is found here, before any DB write or model call

@@ -368,6 +368,21 @@ def db_upgrade(db: DbOption = None) -> None:
     err_console.print(f"{safe_url(str(engine.url.render_as_string(hide_password=False)))} is at revision {current_revision(engine)}")
 
 
+@bench_app.command("prefix")
+def bench_prefix(
+    dataset: Annotated[
+        str, typer.Option("--dataset", help="A QuALITY-style file with articles.")
+    ] = "../shared/data/quality_debate/train.jsonl",
+    rounds: Annotated[int, typer.Option("--rounds", min=1, max=10, help="Debate rounds.")] = 3,
+    max_tokens: Annotated[int, typer.Option("--max-tokens", min=8, max=512, help="Tokens per debater turn.")] = 48,
+    question: Annotated[int, typer.Option("--question", min=0, help="Which question of the file (0-based).")] = 0,
+) -> None:
+    """Prefix-cache reuse of a debate on the embedded model: shared-first prompt layout against role-first."""
+    from oversight.bench import prefix_benchmark
+
+    _print(json.dumps(prefix_benchmark(dataset, rounds=rounds, max_tokens=max_tokens, question=question), indent=2))
+
+
 @bench_app.command("engine")
 def bench_engine(
     n: Annotated[int, typer.Option("--n", min=1, help="Judge items (one call each).")] = 2000,

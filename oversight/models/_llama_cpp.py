@@ -195,6 +195,10 @@ class LlamaCppProvider(ModelProvider):
     def count_tokens(self, messages: list[Message]) -> int:
         return len(self.engine.prompt_tokens(messages)[0])
 
+    def reset_prefix_cache(self) -> None:
+        """Forget the evaluated prefix (benchmarks compare layouts from the same cold start)."""
+        self.engine.llm.reset()
+
     async def generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
         engine = self.engine
         loop = asyncio.get_running_loop()
