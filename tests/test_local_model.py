@@ -78,6 +78,27 @@ def test_shared_prefix_is_served_from_the_kv_cache():
     assert second.latency < first.latency
 
 
+def test_long_prefix_survives_an_unrelated_call_in_between():
+    long_article = " ".join(f"Line {i}: the harbour master logged ship number {i} arriving at dawn." for i in range(110))
+
+    async def go():
+        pool = ModelPool(cache_mode="off")
+        model = pool.get(SPEC)
+        model.provider.reset_prefix_cache()
+        config = GenerateConfig(max_tokens=2)
+        ask = lambda role: [Message(role="user", content=f"{long_article}\n\n{role} One word.")]  # noqa: E731
+        first = await model.generate(ask("You argue for A."), config)
+        await model.generate([Message(role="user", content="Unrelated short question?")], config)  # evicts the context
+        second = await model.generate(ask("You argue for B."), config)
+        await pool.aclose()
+        return first, second
+
+    first, second = run(go())
+    assert first.usage.prompt_tokens > 1024 and first.usage.cached_prompt_tokens < 50
+    assert second.usage.cached_prompt_tokens / second.usage.prompt_tokens > 0.95  # restored from a saved state
+    assert second.latency < first.latency / 2
+
+
 def test_context_window_policy(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("OVERSIGHT_LOCAL_CONTEXT", "512")  # a small window keeps the test fast
     long_text = "word " * 700

@@ -22,7 +22,13 @@ QUOTE = "kept the lamp burning for eleven nights"
 
 def dataset(tmp_path: Path, n: int = 2) -> str:
     rows = [
-        {"id": f"q{i}", "question": f"How long did the lamp burn ({i})?", "options": ["Eleven nights", "Two nights"], "answer": 0, "context": STORY}
+        {
+            "id": f"q{i}",
+            "question": f"How long did the lamp burn ({i})?",
+            "options": ["Eleven nights", "Two nights"],
+            "answer": 0,
+            "context": STORY,
+        }
         for i in range(n)
     ]
     return str(write_jsonl(tmp_path / "d.jsonl", rows))
@@ -255,3 +261,24 @@ def test_rejudging_calls_no_debater_and_skips_what_is_stored(tmp_path: Path, cap
     assert all(r["p_a"] == pytest.approx(0.8) for r in cot_rows if r["order"] == "AB")
     assert cli("judge", "--run", "nope", "--judge", other, "--db", db) == 2
     assert "no such run" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "protocol",
+    ["naive", "expert", "debate", "open-debate", "interactive-debate", "consultancy", "open-consultancy", "interactive-consultancy"],
+)
+def test_every_protocol_on_the_shared_quality_set_with_the_scripted_server(tmp_path: Path, protocol: str):
+    with FakeOpenAIServer(default=scripted) as server:
+        transcripts, judgments, _ = run(tmp_path, server, protocol, dataset=str(SHARED_DATA / "quality_debate" / "train.jsonl"), limit=1)
+        judge_prompts = [prompt_of(r) for r in server.requests if r.get("logprobs") and "Which answer is correct" not in prompt_of(r)]
+    assert transcripts and len(judgments) == 2 * len(transcripts)
+    article_start = "DOUBLECROSS"
+    assert all((article_start in p) == (protocol == "expert") for p in judge_prompts)
+
+
+def test_consultancy_resumes_per_assignment(tmp_path: Path):
+    with FakeOpenAIServer(default=scripted) as server:
+        first, _, _ = run(tmp_path, server, "consultancy", dataset=dataset(tmp_path, 3), limit=1)
+        second, _, _ = run(tmp_path, server, "consultancy", dataset=dataset(tmp_path, 3), limit=3)
+    assert len(first) == 2 and len(second) == 6
+    assert len({(t["question_id"], t["turns"][0]["side"]) for t in second}) == 6

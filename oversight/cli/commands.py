@@ -86,6 +86,10 @@ def run(
     judge_prompt: Annotated[
         str | None, typer.Option("--judge-prompt", envvar="OVERSIGHT_JUDGE_PROMPT", help="v1 (answer at once) | v1-cot (reason first).")
     ] = None,
+    min_quote_words: Annotated[
+        int | None,
+        typer.Option("--min-quote-words", envvar="OVERSIGHT_MIN_QUOTE_WORDS", help="Shorter quotes are never verified [default: 5]."),
+    ] = None,
     judge: Annotated[
         list[str] | None,
         typer.Option("--judge", "-j", envvar="OVERSIGHT_JUDGE", help="Judge spec; repeat for several [default: local/smollm2-135m]."),
@@ -130,7 +134,7 @@ def run(
     cli = {
         "protocol": protocol, "dataset": dataset, "format": fmt, "hard": hard, "limit": limit, "rounds": rounds,
         "turns": turns, "best_of": best_of, "refine": refine, "consultant": consultant, "critic": critic,
-        "preference_judge": preference_judge, "judge_prompt": judge_prompt,
+        "preference_judge": preference_judge, "judge_prompt": judge_prompt, "min_quote_words": min_quote_words,
         "debater": debater, "debater_a": debater_a, "debater_b": debater_b, "judges": judge or None,
         "orders": orders, "word_limit": word_limit, "debater_max_tokens": debater_max_tokens, "seed": seed, "db": db,
         "run_name": run_name, "max_connections": max_connections, "cache": cache, "context_policy": context_policy,

