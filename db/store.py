@@ -235,6 +235,7 @@ def transcript_rows(engine: Engine, run: str | None = None) -> list[dict[str, An
             TRANSCRIPTS.c.option_b,
             TRANSCRIPTS.c.correct,
             TRANSCRIPTS.c.prompt_version,
+            TRANSCRIPTS.c.meta,
         )
         .select_from(TRANSCRIPTS.join(RUNS).join(QUESTIONS, QUESTIONS.c.uid == TRANSCRIPTS.c.question_uid))
         .order_by(TRANSCRIPTS.c.id)
@@ -248,7 +249,7 @@ def transcript_rows(engine: Engine, run: str | None = None) -> list[dict[str, An
         ids = list(out)
         turn_index: dict[tuple[int, int], dict[str, Any]] = {}
         for r in conn.execute(select(TURNS).where(TURNS.c.transcript_id.in_(ids)).order_by(TURNS.c.transcript_id, TURNS.c.idx)):
-            turn = {k: getattr(r, k) for k in ("idx", "round", "role", "side", "model", "text", "saw_context")} | {"quotes": []}
+            turn = {k: getattr(r, k) for k in ("idx", "round", "role", "side", "model", "text", "saw_context", "meta")} | {"quotes": []}
             out[r.transcript_id]["turns"].append(turn)
             turn_index[(r.transcript_id, r.idx)] = turn
         for r in conn.execute(select(QUOTES).where(QUOTES.c.transcript_id.in_(ids)).order_by(QUOTES.c.id)):
@@ -257,7 +258,7 @@ def transcript_rows(engine: Engine, run: str | None = None) -> list[dict[str, An
             )
         for r in conn.execute(select(JUDGMENTS).where(JUDGMENTS.c.transcript_id.in_(ids)).order_by(JUDGMENTS.c.id)):
             out[r.transcript_id]["judgments"].append(
-                {k: getattr(r, k) for k in ("judge", "judge_kind", "order", "p_a", "p_b", "p_correct", "correct", "valid", "method")}
+                {k: getattr(r, k) for k in ("judge", "judge_kind", "order", "p_a", "p_b", "p_correct", "correct", "valid", "method", "prompt_version")}
             )
     for row in out.values():
         row["transcript_id"] = row.pop("id")

@@ -124,6 +124,7 @@ def test_open_consultancy_records_the_choice(tmp_path: Path):
     exported = {t["question_id"]: t for t in transcripts}
     for t in exported.values():
         assert t["turns"][0]["side"] == "B"  # the model chose B
+        assert t["meta"]["chosen_side"] == "B" and t["meta"]["chose_correct"] == (t["correct"] == "B")
     board = leaderboard(judgments)[0]
     chose_correct = [t["correct"] == "B" for t in transcripts]
     assert board["open_chose_correct"] == pytest.approx(sum(chose_correct) / 2)
@@ -182,7 +183,7 @@ def test_best_of_n_keeps_the_preferred_candidate_and_stores_all(tmp_path: Path):
         metas = [r.meta for r in conn.execute(select(Turn).order_by(Turn.idx))]
     engine.dispose()
     for turn, meta in zip(transcripts[0]["turns"], metas, strict=True):
-        assert "candidate 2" in turn["text"]
+        assert "candidate 2" in turn["text"] and turn["meta"] == meta  # exported with the transcript
         assert len(meta["candidates"]) == 3 and meta["chosen"] == 2
         scores = [c["score"] for c in meta["candidates"]]
         assert scores[2] == pytest.approx(0.9) and max(scores) == scores[2]
