@@ -148,3 +148,64 @@ class CachedResponse(Base):
     model: Mapped[str] = mapped_column(String(200))
     completion: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class User(Base):
+    """A person who logs in to the judge app. Passwords are kept only as salted scrypt hashes."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(16), comment="judge | admin")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Campaign(Base):
+    """A human-judging study: which transcripts, how many judges per item, who judges, what they may see."""
+
+    __tablename__ = "campaigns"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    runs: Mapped[list[Any]] = mapped_column(JSON)
+    protocols: Mapped[list[Any]] = mapped_column(JSON, comment="empty: every protocol in the runs")
+    judges_per_item: Mapped[int] = mapped_column(Integer, default=1)
+    show_context: Mapped[bool] = mapped_column(Boolean, default=False)
+    interactive: Mapped[bool] = mapped_column(Boolean, default=False)
+    interactive_model: Mapped[str | None] = mapped_column(String(200))
+    turn_penalty: Mapped[float] = mapped_column(Float, default=0.0, comment="score charged per extra interactive turn")
+    feedback: Mapped[bool] = mapped_column(Boolean, default=False, comment="show the correct answer and score after submitting")
+    allow_repeat: Mapped[bool] = mapped_column(Boolean, default=False, comment="a judge may see a question judged in another campaign")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CampaignJudge(Base):
+    __tablename__ = "campaign_judges"
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+
+
+class CampaignItem(Base):
+    __tablename__ = "campaign_items"
+    __table_args__ = (UniqueConstraint("campaign_id", "transcript_id", name="uq_campaign_item"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcripts.id", ondelete="CASCADE"))
+
+
+class HumanJudgment(Base):
+    """A human judge's verdict on one campaign item; one per judge and item, enforced by the database."""
+
+    __tablename__ = "human_judgments"
+    __table_args__ = (UniqueConstraint("item_id", "user_id", name="uq_human_judgment"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("campaign_items.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    judgment_id: Mapped[int] = mapped_column(ForeignKey("judgments.id", ondelete="CASCADE"), unique=True)
+    order: Mapped[str] = mapped_column(String(2), comment="the answer order this judge was shown")
+    explanation: Mapped[str] = mapped_column(Text)
+    time_on_task_s: Mapped[float] = mapped_column(Float)
+    extra_turns: Mapped[int] = mapped_column(Integer, default=0)
+    exchanges: Mapped[list[Any]] = mapped_column(JSON, default=list, comment="interactive questions and answers")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -304,7 +304,7 @@ def run_row(engine: Engine, name: str) -> dict[str, Any]:
     return dict(row._mapping)
 
 
-def load_transcripts(engine: Engine, run_id: int) -> list[tuple[int, TranscriptModel]]:
+def load_transcripts(engine: Engine, run_id: int | None = None, ids: list[int] | None = None) -> list[tuple[int, TranscriptModel]]:
     """Stored transcripts rebuilt as the protocol produced them (question, context, turns, quotes, meta)."""
     with engine.connect() as conn:
         rows = conn.execute(
@@ -329,7 +329,7 @@ def load_transcripts(engine: Engine, run_id: int) -> list[tuple[int, TranscriptM
                     CONTEXTS, CONTEXTS.c.hash == QUESTIONS.c.context_hash
                 )
             )
-            .where(TRANSCRIPTS.c.run_id == run_id)
+            .where(TRANSCRIPTS.c.run_id == run_id if run_id is not None else TRANSCRIPTS.c.id.in_(ids or []))
             .order_by(TRANSCRIPTS.c.id)
         ).all()
         ids = [r.id for r in rows]

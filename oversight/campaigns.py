@@ -1,0 +1,322 @@
+"""Human-judging campaigns: assignment, the blinded view a judge gets, and validated submissions.
+
+Everything a judge's browser receives is built here from an allow-list: the question, the two
+answers in this judge's order, the transcript with quotes marked and names following that order,
+and the context only when the campaign is an expert baseline. Gold answers, the hidden context,
+model names and other judges' votes never enter a `JudgeView`, so the web layer cannot leak them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from sqlalchemy import Engine, and_, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from oversight.data.question import stable_draw
+from oversight.db.schema import Campaign, CampaignItem, CampaignJudge, HumanJudgment, Judgment, QuestionRow, Run, Transcript, User
+from oversight.db.store import load_transcripts
+from oversight.errors import InputError
+from oversight.protocols import protocol_for_transcript
+from oversight.protocols.base import options_in_order, speeches_for_judge
+from oversight.transcript import Order
+
+CAMPAIGNS, ITEMS, CJUDGES = Campaign.__table__, CampaignItem.__table__, CampaignJudge.__table__
+HUMAN, JUDGMENTS, TRANSCRIPTS, RUNS, USERS, QUESTIONS = (
+    HumanJudgment.__table__,
+    Judgment.__table__,
+    Transcript.__table__,
+    Run.__table__,
+    User.__table__,
+    QuestionRow.__table__,
+)
+P_MIN, P_MAX = 0.05, 0.95  # Khan et al. bound judges' probabilities to 5-95%
+EXPLANATION_MIN, EXPLANATION_MAX = 10, 2000
+
+
+class CampaignSpec(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    runs: list[str] = Field(min_length=1)
+    protocols: list[str] = Field(default_factory=list)
+    judges: list[str] = Field(min_length=1)
+    judges_per_item: int = Field(default=1, ge=1, le=100)
+    show_context: bool = False
+    interactive: bool = False
+    interactive_model: str | None = None
+    turn_penalty: float = Field(default=0.0, ge=0.0, le=1.0)
+    feedback: bool = False
+    allow_repeat: bool = False
+
+
+def create_campaign(engine: Engine, spec: CampaignSpec) -> int:
+    with engine.begin() as conn:
+        if conn.execute(select(CAMPAIGNS.c.id).where(CAMPAIGNS.c.name == spec.name)).first():
+            raise InputError(f"campaign {spec.name!r} exists already")
+        run_ids = dict(conn.execute(select(RUNS.c.name, RUNS.c.id).where(RUNS.c.name.in_(spec.runs))).all())
+        missing = [r for r in spec.runs if r not in run_ids]
+        if missing:
+            raise InputError(f"no such run(s): {', '.join(missing)}")
+        users = dict(conn.execute(select(USERS.c.name, USERS.c.id).where(USERS.c.name.in_(spec.judges))).all())
+        unknown = [u for u in spec.judges if u not in users]
+        if unknown:
+            raise InputError(f"no such user(s): {', '.join(unknown)}")
+        query = select(TRANSCRIPTS.c.id).where(TRANSCRIPTS.c.run_id.in_(run_ids.values()))
+        if spec.protocols:
+            query = query.where(TRANSCRIPTS.c.protocol.in_(spec.protocols))
+        transcript_ids = conn.execute(query.order_by(TRANSCRIPTS.c.id)).scalars().all()
+        if not transcript_ids:
+            raise InputError("the campaign would have no items: no transcripts match those runs and protocols")
+        cid = conn.execute(
+            insert(CAMPAIGNS)
+            .values(**spec.model_dump(exclude={"judges"}))
+            .returning(CAMPAIGNS.c.id)
+        ).scalar_one()
+        conn.execute(insert(CJUDGES), [{"campaign_id": cid, "user_id": uid} for uid in users.values()])
+        conn.execute(insert(ITEMS), [{"campaign_id": cid, "transcript_id": tid} for tid in transcript_ids])
+        return cid
+
+
+def campaigns_for(engine: Engine, user_id: int) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(CAMPAIGNS.c.id, CAMPAIGNS.c.name).join(CJUDGES, CJUDGES.c.campaign_id == CAMPAIGNS.c.id).where(CJUDGES.c.user_id == user_id)
+        )
+        return [dict(r._mapping) for r in rows]
+
+
+def all_campaigns(engine: Engine) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(select(CAMPAIGNS).order_by(CAMPAIGNS.c.id))]
+
+
+def _campaign(conn: Any, campaign_id: int) -> Any:
+    row = conn.execute(select(CAMPAIGNS).where(CAMPAIGNS.c.id == campaign_id)).first()
+    if row is None:
+        raise InputError("no such campaign")
+    return row
+
+
+def _assigned(conn: Any, campaign_id: int, user_id: int) -> bool:
+    return conn.execute(select(CJUDGES).where(and_(CJUDGES.c.campaign_id == campaign_id, CJUDGES.c.user_id == user_id))).first() is not None
+
+
+def next_item(engine: Engine, campaign_id: int, user_id: int) -> int | None:
+    """The next item for this judge: not judged by them, not full, and (unless the campaign allows it)
+    not a question they judged anywhere before. Each judge walks the items in their own shuffled order."""
+    with engine.connect() as conn:
+        campaign = _campaign(conn, campaign_id)
+        if not _assigned(conn, campaign_id, user_id):
+            return None
+        counts = select(HUMAN.c.item_id, func.count().label("n")).group_by(HUMAN.c.item_id).subquery()
+        rows = conn.execute(
+            select(ITEMS.c.id, TRANSCRIPTS.c.question_uid, func.coalesce(counts.c.n, 0).label("n"))
+            .join(TRANSCRIPTS, TRANSCRIPTS.c.id == ITEMS.c.transcript_id)
+            .outerjoin(counts, counts.c.item_id == ITEMS.c.id)
+            .where(ITEMS.c.campaign_id == campaign_id)
+        ).all()
+        seen_items = set(conn.execute(select(HUMAN.c.item_id).where(HUMAN.c.user_id == user_id)).scalars())
+        seen_questions = set(
+            conn.execute(
+                select(TRANSCRIPTS.c.question_uid)
+                .join(ITEMS, ITEMS.c.transcript_id == TRANSCRIPTS.c.id)
+                .join(HUMAN, HUMAN.c.item_id == ITEMS.c.id)
+                .where(HUMAN.c.user_id == user_id)
+            ).scalars()
+        )
+    open_items = [
+        r.id
+        for r in rows
+        if r.id not in seen_items and r.n < campaign.judges_per_item and (campaign.allow_repeat or r.question_uid not in seen_questions)
+    ]
+    if not open_items:
+        return None
+    return min(open_items, key=lambda i: stable_draw(f"item:{user_id}:{i}"))
+
+
+def order_for(user_id: int, item_id: int) -> Order:
+    """The answer order this judge sees for this item: drawn per judge and item, stored with the verdict."""
+    return "AB" if stable_draw(f"order:{user_id}:{item_id}") & 1 else "BA"
+
+
+class Speech(BaseModel):
+    round: int
+    speaker: str
+    text: str
+
+
+class JudgeView(BaseModel):
+    """Everything a judge may see for one item; nothing else is ever rendered to them."""
+
+    item_id: int
+    campaign: str
+    question: str
+    answers: tuple[str, str]
+    speeches: list[Speech]
+    context: str | None = None
+    interactive: bool = False
+    turn_penalty: float = 0.0
+
+
+def judge_view(engine: Engine, item_id: int, user_id: int) -> JudgeView:
+    with engine.connect() as conn:
+        item = conn.execute(select(ITEMS).where(ITEMS.c.id == item_id)).first()
+        if item is None:
+            raise InputError("no such item")
+        campaign = _campaign(conn, item.campaign_id)
+        if not _assigned(conn, campaign.id, user_id):
+            raise InputError("this item is not assigned to you")
+    [(_, transcript)] = load_transcripts(engine, ids=[item.transcript_id])
+    order = order_for(user_id, item_id)
+    protocol = protocol_for_transcript(transcript.protocol)
+    simultaneous = transcript.meta.get("turns", "simultaneous") == "simultaneous"
+    speeches = [Speech(round=r, speaker=s, text=t) for r, s, t in speeches_for_judge(transcript, order, simultaneous=simultaneous)]
+    return JudgeView(
+        item_id=item_id,
+        campaign=campaign.name,
+        question=transcript.question.question,
+        answers=options_in_order(transcript, order),
+        speeches=speeches,
+        context=transcript.question.context if (campaign.show_context or protocol.judge_sees_context) else None,
+        interactive=campaign.interactive,
+        turn_penalty=campaign.turn_penalty,
+    )
+
+
+class Submission(BaseModel):
+    """A judge's form, validated on the server whatever the browser sent."""
+
+    item_id: int
+    p_first: float = Field(description="probability that the first answer shown is correct")
+    explanation: str
+    time_on_task_s: float = Field(ge=0.0, le=86400.0)
+    exchanges: list[dict[str, str]] = Field(default_factory=list)
+
+    @field_validator("p_first")
+    @classmethod
+    def _in_range(cls, v: float) -> float:
+        if not math.isfinite(v) or not P_MIN <= v <= P_MAX:
+            raise ValueError(f"must be between {P_MIN:.0%} and {P_MAX:.0%}")
+        return v
+
+    @field_validator("explanation")
+    @classmethod
+    def _explained(cls, v: str) -> str:
+        v = v.strip()
+        if not EXPLANATION_MIN <= len(v) <= EXPLANATION_MAX:
+            raise ValueError(f"write {EXPLANATION_MIN} to {EXPLANATION_MAX} characters")
+        return v
+
+
+class Feedback(BaseModel):
+    correct_answer: str
+    p_correct: float
+    brier: float
+    log_score: float
+
+
+def submit(engine: Engine, user: dict[str, Any], form: dict[str, Any]) -> Feedback | None:
+    """Store a verdict once; refuse items outside the judge's assignment and second submissions."""
+    try:
+        sub = Submission.model_validate(form)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise InputError(f"{'.'.join(str(p) for p in err['loc'])}: {str(err['msg']).removeprefix('Value error, ')}") from None
+    with engine.begin() as conn:
+        item = conn.execute(select(ITEMS).where(ITEMS.c.id == sub.item_id)).first()
+        if item is None:
+            raise InputError("no such item")
+        campaign = _campaign(conn, item.campaign_id)
+        if not _assigned(conn, campaign.id, user["id"]):
+            raise InputError("this item is not assigned to you")
+        if sub.item_id != next_item_locked(conn, campaign, user["id"], sub.item_id):
+            raise InputError("this item is not open for you (already judged, full, or a question you have seen)")
+        transcript = conn.execute(select(TRANSCRIPTS).where(TRANSCRIPTS.c.id == item.transcript_id)).first()
+        order = order_for(user["id"], sub.item_id)
+        p_a = sub.p_first if order == "AB" else 1.0 - sub.p_first
+        p_correct = p_a if transcript.correct == "A" else 1.0 - p_a
+        penalty = campaign.turn_penalty * max(0, len(sub.exchanges))
+        try:
+            jid = conn.execute(
+                insert(JUDGMENTS)
+                .values(
+                    transcript_id=transcript.id,
+                    judge=user["name"],
+                    judge_kind="human",
+                    order=order,
+                    p_a=p_a,
+                    p_b=1.0 - p_a,
+                    p_correct=p_correct,
+                    correct=p_correct > 0.5,
+                    valid=True,
+                    method="human",
+                    raw_output=sub.explanation,
+                    prompt_version=f"human:c{campaign.id}",
+                )
+                .returning(JUDGMENTS.c.id)
+            ).scalar_one()
+            conn.execute(
+                insert(HUMAN).values(
+                    item_id=sub.item_id,
+                    user_id=user["id"],
+                    judgment_id=jid,
+                    order=order,
+                    explanation=sub.explanation,
+                    time_on_task_s=sub.time_on_task_s,
+                    extra_turns=len(sub.exchanges),
+                    exchanges=sub.exchanges,
+                )
+            )
+        except IntegrityError:
+            raise InputError("you have already judged this item") from None
+    if not campaign.feedback:
+        return None
+    options = conn_options(engine, transcript)
+    return Feedback(
+        correct_answer=options[transcript.correct],
+        p_correct=p_correct,
+        brier=(1.0 - p_correct) ** 2 + penalty,
+        log_score=math.log(p_correct) - penalty,
+    )
+
+
+def next_item_locked(conn: Any, campaign: Any, user_id: int, item_id: int) -> int | None:
+    """`item_id` when it is still open for this judge inside the submitting transaction, else None."""
+    judged = conn.execute(select(func.count()).select_from(HUMAN).where(HUMAN.c.item_id == item_id)).scalar_one()
+    mine = conn.execute(select(HUMAN.c.id).where(and_(HUMAN.c.item_id == item_id, HUMAN.c.user_id == user_id))).first()
+    if mine is not None or judged >= campaign.judges_per_item:
+        return None
+    if not campaign.allow_repeat:
+        uid = conn.execute(select(TRANSCRIPTS.c.question_uid).join(ITEMS, ITEMS.c.transcript_id == TRANSCRIPTS.c.id).where(ITEMS.c.id == item_id)).scalar_one()
+        seen = conn.execute(
+            select(HUMAN.c.id)
+            .join(ITEMS, ITEMS.c.id == HUMAN.c.item_id)
+            .join(TRANSCRIPTS, TRANSCRIPTS.c.id == ITEMS.c.transcript_id)
+            .where(and_(HUMAN.c.user_id == user_id, TRANSCRIPTS.c.question_uid == uid))
+        ).first()
+        if seen is not None:
+            return None
+    return item_id
+
+
+def conn_options(engine: Engine, transcript: Any) -> dict[str, str]:
+    with engine.connect() as conn:
+        options = conn.execute(select(QUESTIONS.c.options).where(QUESTIONS.c.uid == transcript.question_uid)).scalar_one()
+    return {"A": options[transcript.option_a], "B": options[transcript.option_b]}
+
+
+def progress(engine: Engine, campaign_id: int) -> list[dict[str, Any]]:
+    """Items done per judge, for the admin page."""
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(ITEMS).where(ITEMS.c.campaign_id == campaign_id)).scalar_one()
+        rows = conn.execute(
+            select(USERS.c.name, func.count(HUMAN.c.id).label("done"), func.avg(HUMAN.c.time_on_task_s).label("mean_time_s"))
+            .select_from(CJUDGES.join(USERS, USERS.c.id == CJUDGES.c.user_id))
+            .outerjoin(ITEMS, ITEMS.c.campaign_id == CJUDGES.c.campaign_id)
+            .outerjoin(HUMAN, and_(HUMAN.c.item_id == ITEMS.c.id, HUMAN.c.user_id == USERS.c.id))
+            .where(CJUDGES.c.campaign_id == campaign_id)
+            .group_by(USERS.c.name)
+            .order_by(USERS.c.name)
+        ).all()
+    return [{"judge": r.name, "done": r.done, "items": total, "mean_time_s": r.mean_time_s} for r in rows]
