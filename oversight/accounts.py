@@ -31,7 +31,9 @@ def _dummy_hash() -> str:
 def hash_password(password: str) -> str:
     salt = os.urandom(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
-    return "$".join(["scrypt", str(SCRYPT_N), str(SCRYPT_R), str(SCRYPT_P), base64.b64encode(salt).decode(), base64.b64encode(digest).decode()])
+    return "$".join(
+        ["scrypt", str(SCRYPT_N), str(SCRYPT_R), str(SCRYPT_P), base64.b64encode(salt).decode(), base64.b64encode(digest).decode()]
+    )
 
 
 def verify_password(password: str, stored: str) -> bool:
@@ -56,7 +58,9 @@ def add_user(engine: Engine, name: str, role: str, password: str) -> int:
     with engine.begin() as conn:
         if conn.execute(select(USERS.c.id).where(USERS.c.name == name)).first() is not None:
             raise InputError(f"user {name!r} exists already")
-        return conn.execute(insert(USERS).values(name=name, role=role, password_hash=hash_password(password)).returning(USERS.c.id)).scalar_one()
+        return conn.execute(
+            insert(USERS).values(name=name, role=role, password_hash=hash_password(password)).returning(USERS.c.id)
+        ).scalar_one()
 
 
 def list_users(engine: Engine) -> list[dict[str, Any]]:

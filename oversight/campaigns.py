@@ -68,11 +68,7 @@ def create_campaign(engine: Engine, spec: CampaignSpec) -> int:
         transcript_ids = conn.execute(query.order_by(TRANSCRIPTS.c.id)).scalars().all()
         if not transcript_ids:
             raise InputError("the campaign would have no items: no transcripts match those runs and protocols")
-        cid = conn.execute(
-            insert(CAMPAIGNS)
-            .values(**spec.model_dump(exclude={"judges"}))
-            .returning(CAMPAIGNS.c.id)
-        ).scalar_one()
+        cid = conn.execute(insert(CAMPAIGNS).values(**spec.model_dump(exclude={"judges"})).returning(CAMPAIGNS.c.id)).scalar_one()
         conn.execute(insert(CJUDGES), [{"campaign_id": cid, "user_id": uid} for uid in users.values()])
         conn.execute(insert(ITEMS), [{"campaign_id": cid, "transcript_id": tid} for tid in transcript_ids])
         return cid
@@ -81,7 +77,9 @@ def create_campaign(engine: Engine, spec: CampaignSpec) -> int:
 def campaigns_for(engine: Engine, user_id: int) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         rows = conn.execute(
-            select(CAMPAIGNS.c.id, CAMPAIGNS.c.name).join(CJUDGES, CJUDGES.c.campaign_id == CAMPAIGNS.c.id).where(CJUDGES.c.user_id == user_id)
+            select(CAMPAIGNS.c.id, CAMPAIGNS.c.name)
+            .join(CJUDGES, CJUDGES.c.campaign_id == CAMPAIGNS.c.id)
+            .where(CJUDGES.c.user_id == user_id)
         )
         return [dict(r._mapping) for r in rows]
 
@@ -224,7 +222,8 @@ def submit(engine: Engine, user: dict[str, Any], form: dict[str, Any]) -> Feedba
         err = exc.errors()[0]
         raise InputError(f"{'.'.join(str(p) for p in err['loc'])}: {str(err['msg']).removeprefix('Value error, ')}") from None
     with engine.begin() as conn:
-        item = conn.execute(select(ITEMS).where(ITEMS.c.id == sub.item_id)).first()
+        # the row lock (PostgreSQL) serialises verdicts on one item; SQLite serialises all writers anyway
+        item = conn.execute(select(ITEMS).where(ITEMS.c.id == sub.item_id).with_for_update()).first()
         if item is None:
             raise InputError("no such item")
         campaign = _campaign(conn, item.campaign_id)
@@ -270,6 +269,9 @@ def submit(engine: Engine, user: dict[str, Any], form: dict[str, Any]) -> Feedba
             )
         except IntegrityError:
             raise InputError("you have already judged this item") from None
+        filled = conn.execute(select(func.count()).select_from(HUMAN).where(HUMAN.c.item_id == sub.item_id)).scalar_one()
+        if filled > campaign.judges_per_item:
+            raise InputError("this item was just completed by other judges; take the next one")
     if not campaign.feedback:
         return None
     options = conn_options(engine, transcript)
@@ -288,7 +290,9 @@ def next_item_locked(conn: Any, campaign: Any, user_id: int, item_id: int) -> in
     if mine is not None or judged >= campaign.judges_per_item:
         return None
     if not campaign.allow_repeat:
-        uid = conn.execute(select(TRANSCRIPTS.c.question_uid).join(ITEMS, ITEMS.c.transcript_id == TRANSCRIPTS.c.id).where(ITEMS.c.id == item_id)).scalar_one()
+        uid = conn.execute(
+            select(TRANSCRIPTS.c.question_uid).join(ITEMS, ITEMS.c.transcript_id == TRANSCRIPTS.c.id).where(ITEMS.c.id == item_id)
+        ).scalar_one()
         seen = conn.execute(
             select(HUMAN.c.id)
             .join(ITEMS, ITEMS.c.id == HUMAN.c.item_id)
@@ -320,3 +324,87 @@ def progress(engine: Engine, campaign_id: int) -> list[dict[str, Any]]:
             .order_by(USERS.c.name)
         ).all()
     return [{"judge": r.name, "done": r.done, "items": total, "mean_time_s": r.mean_time_s} for r in rows]
+
+
+async def ask(engine: Engine, item_id: int, user_id: int, target: str, question: str, exchanges: list[dict[str, str]]) -> str:
+    """Interactive judging: the campaign's model answers the judge's question as the named participant.
+
+    The answer is checked for quotes and shown with the judge's own letters, like the transcript.
+    """
+    from oversight.models import GenerateConfig, ModelPool
+    from oversight.prompts import speaker_messages
+    from oversight.protocols.base import speaker_label
+    from oversight.quotes import ContextIndex, check_quotes, mark_quotes
+    from oversight.swap import shown_label, swap_labels
+
+    question = question.strip()
+    if not 3 <= len(question) <= 500:
+        raise InputError("question: write 3 to 500 characters")
+    with engine.connect() as conn:
+        item = conn.execute(select(ITEMS).where(ITEMS.c.id == item_id)).first()
+        if item is None:
+            raise InputError("no such item")
+        campaign = _campaign(conn, item.campaign_id)
+        if not _assigned(conn, campaign.id, user_id):
+            raise InputError("this item is not assigned to you")
+    if not campaign.interactive or not campaign.interactive_model:
+        raise InputError("this campaign is not interactive")
+    [(_, transcript)] = load_transcripts(engine, ids=[item.transcript_id])
+    order = order_for(user_id, item_id)
+    if target == "Consultant":
+        kind, side = "consultancy", transcript.meta.get("consultant_side", "A")
+    elif target in ("Debater A", "Debater B"):
+        kind, side = "debate", shown_label(target[-1], order)  # the judge's letter back to the canonical side
+    else:
+        raise InputError(f"{target!r}: ask Debater A, Debater B or the Consultant")
+    history = [(t.round, speaker_label(t, "AB"), t.text) for t in transcript.turns]
+    last_round = max((t.round for t in transcript.turns), default=0)
+    for ex in exchanges:
+        history.append((last_round + 1, "Judge", swap_labels(ex["question"]) if order == "BA" else ex["question"]))
+        history.append((last_round + 1, target if order == "AB" else swap_labels(target), ex["answer"]))
+    asked = swap_labels(question) if order == "BA" else question
+    messages = speaker_messages(
+        kind=kind, context=transcript.question.context, question=transcript.question.question,
+        option_a=transcript.option_text("A"), option_b=transcript.option_text("B"), side=side,
+        round_no=last_round + 1, rounds=last_round + 1, history=history, word_limit=80, judge_question=asked,
+    )  # fmt: skip
+    pool = ModelPool()
+    try:
+        reply = await pool.get(campaign.interactive_model).generate(messages, GenerateConfig(max_tokens=160), role="interactive_answer")
+    finally:
+        await pool.aclose()
+    index = ContextIndex(transcript.question.context) if transcript.question.context else None
+    marked = mark_quotes(reply.text.strip(), check_quotes(reply.text.strip(), index))
+    return swap_labels(marked) if order == "BA" else marked
+
+
+def export_rows(engine: Engine, campaign_id: int) -> list[dict[str, Any]]:
+    """Human verdicts of a campaign with their item, question and timing, for CSV/JSONL export."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                USERS.c.name.label("judge"),
+                QUESTIONS.c.external_id.label("question_id"),
+                TRANSCRIPTS.c.protocol,
+                HUMAN.c.order,
+                JUDGMENTS.c.p_a,
+                JUDGMENTS.c.p_b,
+                JUDGMENTS.c.p_correct,
+                JUDGMENTS.c.correct,
+                HUMAN.c.explanation,
+                HUMAN.c.time_on_task_s,
+                HUMAN.c.extra_turns,
+                HUMAN.c.exchanges,
+                HUMAN.c.created_at,
+            )
+            .select_from(
+                HUMAN.join(USERS, USERS.c.id == HUMAN.c.user_id)
+                .join(ITEMS, ITEMS.c.id == HUMAN.c.item_id)
+                .join(TRANSCRIPTS, TRANSCRIPTS.c.id == ITEMS.c.transcript_id)
+                .join(QUESTIONS, QUESTIONS.c.uid == TRANSCRIPTS.c.question_uid)
+                .join(JUDGMENTS, JUDGMENTS.c.id == HUMAN.c.judgment_id)
+            )
+            .where(ITEMS.c.campaign_id == campaign_id)
+            .order_by(HUMAN.c.id)
+        )
+        return [dict(r._mapping) for r in rows]

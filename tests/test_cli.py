@@ -142,4 +142,4 @@ def test_console_script_is_installed():
 
 def test_db_upgrade(capsys, tmp_path: Path):
     code, _, err = cli(capsys, "db", "upgrade", "--db", f"sqlite:///{tmp_path / 'x.db'}")
-    assert code == 0 and "revision 0001" in err
+    assert code == 0 and "revision 0002" in err

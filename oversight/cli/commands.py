@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from oversight.cli import DbOption, FormatOption, _check_format, app, bench_app, data_app, db_app, err_console
+from oversight.cli import DbOption, FormatOption, _check_format, app, bench_app, data_app, db_app, err_console, users_app
 from oversight.cli.output import render
 from oversight.errors import OversightError
 from oversight.models import parse_spec
@@ -333,6 +333,67 @@ def usage(
 
     _check_format(fmt)
     _print(render(usage_rows(connect(db), run_filter), fmt, title="Model usage"))
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    role: Annotated[str, typer.Option("--role", help="judge | admin.")] = "judge",
+    db: DbOption = None,
+) -> None:
+    """Add a user; the password is read from standard input (or prompted for on a terminal)."""
+    from oversight.accounts import add_user
+    from oversight.db import connect
+
+    if sys.stdin.isatty():
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    add_user(connect(db), name, role, password)
+    err_console.print(f"added {role} {name}")
+
+
+@users_app.command("list")
+def users_list(db: DbOption = None, fmt: FormatOption = "table") -> None:
+    """List users (never their password hashes)."""
+    from oversight.accounts import list_users
+    from oversight.db import connect
+
+    _check_format(fmt)
+    _print(render(list_users(connect(db)), fmt, title="Users"))
+
+
+@users_app.command("disable")
+def users_disable(name: Annotated[str, typer.Argument(help="User name.")], db: DbOption = None) -> None:
+    """Disable a user: they are logged out at their next page view and cannot log in."""
+    from oversight.accounts import set_disabled
+    from oversight.db import connect
+
+    set_disabled(connect(db), name)
+    err_console.print(f"disabled {name}")
+
+
+@app.command()
+def web(
+    db: DbOption = None,
+    port: Annotated[int, typer.Option("--port", envvar="OVERSIGHT_WEB_PORT", min=1, max=65535, help="Port.")] = 8501,
+    host: Annotated[str, typer.Option("--host", envvar="OVERSIGHT_WEB_HOST", help="Address to listen on.")] = "127.0.0.1",
+) -> None:
+    """Serve the judge app (Streamlit): judging, campaigns, users, transcripts, leaderboard."""
+    import subprocess
+
+    from oversight.db import connect
+    from oversight.db.connect import resolve_url
+
+    url = resolve_url(db)
+    connect(url).dispose()  # fail here, with one line, if the database cannot be opened or migrated
+    app_path = str(files("oversight.web") / "app.py")
+    command = [
+        sys.executable, "-m", "streamlit", "run", app_path, "--server.port", str(port), "--server.address", host,
+        "--server.headless", "true", "--client.showErrorDetails", "false", "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "minimal", "--", "--db", url,
+    ]  # fmt: skip
+    raise typer.Exit(subprocess.call(command))
 
 
 @data_app.command("inspect")

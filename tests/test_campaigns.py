@@ -1,0 +1,161 @@
+"""Campaign logic behind the judge app: assignment, blinding, validation, concurrency."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from oversight import accounts, campaigns
+from oversight.db.store import judgment_rows
+from oversight.errors import InputError
+from web_fixtures import GOLD, PASSWORD, SECRET_CONTEXT_WORDS, build
+
+
+def user(env: dict, name: str) -> dict:
+    u = env["users"][name]
+    return {"id": u["id"], "name": u["name"], "role": u["role"]}
+
+
+def form(item: int, p: float = 0.7, why: str = "The quote about eleven nights is verified.") -> dict:
+    return {"item_id": item, "p_first": p, "explanation": why, "time_on_task_s": 12.5}
+
+
+def test_passwords_are_salted_slow_hashes(sqlite_url: str, tmp_path: Path):
+    env = build(tmp_path, sqlite_url)
+    from sqlalchemy import select
+
+    from oversight.db.schema import User
+
+    with env["engine"].connect() as conn:
+        hashes = conn.execute(select(User.password_hash)).scalars().all()
+    assert len(set(hashes)) == len(hashes)  # same password, different salts
+    assert all(h.startswith("scrypt$16384$") and PASSWORD not in h for h in hashes)
+    assert accounts.authenticate(env["engine"], "judge0", PASSWORD)["role"] == "judge"
+    assert accounts.authenticate(env["engine"], "judge0", "wrong password") is None
+    assert accounts.authenticate(env["engine"], "nobody", PASSWORD) is None
+    accounts.set_disabled(env["engine"], "judge0")
+    assert accounts.authenticate(env["engine"], "judge0", PASSWORD) is None
+    with pytest.raises(InputError, match="at least 8 characters"):
+        accounts.add_user(env["engine"], "shorty", "judge", "123")
+    with pytest.raises(InputError, match="exists already"):
+        accounts.add_user(env["engine"], "judge1", "judge", PASSWORD)
+    with pytest.raises(InputError, match="choose judge or admin"):
+        accounts.add_user(env["engine"], "root2", "root", PASSWORD)
+
+
+def test_judge_view_is_blinded(sqlite_url: str, tmp_path: Path):
+    env = build(tmp_path, sqlite_url)
+    judge = user(env, "judge0")
+    item = campaigns.next_item(env["engine"], env["campaign"], judge["id"])
+    view = campaigns.judge_view(env["engine"], item, judge["id"])
+    dumped = view.model_dump_json()
+    assert GOLD in view.answers  # the answers are shown, but nothing says which one is right
+    for secret in ("secret-model-x", SECRET_CONTEXT_WORDS, '"answer"', "correct", "p_a", "judge1"):
+        assert secret not in dumped
+    assert view.context is None
+    assert any("<v_quote>the lamp burned for eleven nights</v_quote>" in s.text for s in view.speeches)
+
+
+def test_expert_campaign_shows_the_context(sqlite_url: str, tmp_path: Path):
+    env = build(tmp_path, sqlite_url, show_context=True)
+    judge = user(env, "judge0")
+    view = campaigns.judge_view(env["engine"], campaigns.next_item(env["engine"], env["campaign"], judge["id"]), judge["id"])
+    assert view.context is not None and SECRET_CONTEXT_WORDS in view.context
+
+
+def test_submission_rules(sqlite_url: str, tmp_path: Path):
+    env = build(tmp_path, sqlite_url, feedback=True)
+    engine, judge = env["engine"], user(env, "judge0")
+    item = campaigns.next_item(engine, env["campaign"], judge["id"])
+    for bad, message in [
+        (form(item, p=0.99), "between 5% and 95%"),
+        (form(item, p=float("nan")), "between 5% and 95%"),
+        (form(item, why="short"), "write 10 to 2000 characters"),
+        ({**form(item), "time_on_task_s": -1}, "time_on_task_s"),
+        (form(99999), "no such item"),
+    ]:
+        with pytest.raises(InputError, match=message):
+            campaigns.submit(engine, judge, bad)
+    feedback = campaigns.submit(engine, judge, form(item, p=0.7))
+    order = campaigns.order_for(judge["id"], item)
+    assert feedback is not None and feedback.correct_answer == GOLD
+    rows = [r for r in judgment_rows(engine) if r["judge_kind"] == "human"]
+    assert len(rows) == 1 and rows[0]["judge"] == "judge0" and rows[0]["order"] == order
+    first_is_gold = campaigns.judge_view(engine, item, judge["id"]).answers[0] == GOLD
+    assert rows[0]["p_correct"] == pytest.approx(0.7 if first_is_gold else 0.3)
+    with pytest.raises(InputError, match="not open for you"):
+        campaigns.submit(engine, judge, form(item))  # twice
+    other = user(env, "judge1")
+    with pytest.raises(InputError, match="not open for you"):
+        campaigns.submit(engine, other, form(item))  # judges_per_item = 1, already full
+    outsider_id = accounts.add_user(engine, "outsider", "judge", PASSWORD)
+    with pytest.raises(InputError, match="not assigned to you"):
+        campaigns.submit(engine, {"id": outsider_id, "name": "outsider", "role": "judge"}, form(item))
+    assert campaigns.progress(engine, env["campaign"])[0] == {"judge": "judge0", "done": 1, "items": 3, "mean_time_s": 12.5}
+
+
+def test_a_judge_never_sees_a_question_twice_across_campaigns(sqlite_url: str, tmp_path: Path):
+    env = build(tmp_path, sqlite_url, n_questions=2)
+    engine, judge = env["engine"], user(env, "judge0")
+    seen = []
+    while (item := campaigns.next_item(engine, env["campaign"], judge["id"])) is not None:
+        campaigns.submit(engine, judge, form(item))
+        seen.append(item)
+    assert len(seen) == 2
+    again = campaigns.create_campaign(engine, campaigns.CampaignSpec(name="again", runs=["web-debate"], judges=["judge0"]))
+    assert campaigns.next_item(engine, again, judge["id"]) is None
+    repeat = campaigns.create_campaign(engine, campaigns.CampaignSpec(name="repeat", runs=["web-debate"], judges=["judge0"], allow_repeat=True))
+    assert campaigns.next_item(engine, repeat, judge["id"]) is not None
+
+
+def test_campaign_spec_errors(sqlite_url: str, tmp_path: Path):
+    env = build(tmp_path, sqlite_url)
+    engine = env["engine"]
+    with pytest.raises(InputError, match="no such run"):
+        campaigns.create_campaign(engine, campaigns.CampaignSpec(name="x", runs=["missing"], judges=["judge0"]))
+    with pytest.raises(InputError, match="no such user"):
+        campaigns.create_campaign(engine, campaigns.CampaignSpec(name="x", runs=["web-debate"], judges=["ghost"]))
+    with pytest.raises(InputError, match="exists already"):
+        campaigns.create_campaign(engine, campaigns.CampaignSpec(name="study", runs=["web-debate"], judges=["judge0"]))
+    with pytest.raises(InputError, match="no items"):
+        campaigns.create_campaign(engine, campaigns.CampaignSpec(name="y", runs=["web-debate"], protocols=["consultancy"], judges=["judge0"]))
+
+
+def test_thirty_judges_at_once_on_postgres(postgres_url: str, tmp_path: Path):
+    env = build(tmp_path, postgres_url, n_questions=10, n_judges=30, judges_per_item=3)
+    engine = env["engine"]
+    results: list[tuple[str, int | None, str]] = []
+    lock = threading.Lock()
+    start = threading.Barrier(30)
+
+    def judge_all(name: str) -> None:
+        judge = user(env, name)
+        start.wait()
+        for _ in range(20):
+            item = campaigns.next_item(engine, env["campaign"], judge["id"])
+            if item is None:
+                return
+            try:
+                campaigns.submit(engine, judge, form(item))
+                outcome = "ok"
+            except InputError as exc:
+                outcome = str(exc)
+            with lock:
+                results.append((name, item, outcome))
+
+    threads = [threading.Thread(target=judge_all, args=(name,)) for name in env["judges"]]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    accepted = [(n, i) for n, i, outcome in results if outcome == "ok"]
+    stored = [r for r in judgment_rows(engine) if r["judge_kind"] == "human"]
+    assert len(stored) == len(accepted) == 30  # 10 items x 3 judges: nothing lost, nothing extra
+    assert len(set(accepted)) == len(accepted)  # no judge twice on an item
+    per_item: dict[int, int] = {}
+    for _, item in accepted:
+        per_item[item] = per_item.get(item, 0) + 1
+    assert set(per_item.values()) == {3}
+    engine.dispose()

@@ -1,0 +1,344 @@
+"""The Oversight judge app: `oversight web` serves it with Streamlit.
+
+Judges log in and judge campaign items; admins manage users and campaigns, follow progress,
+browse transcripts and read the leaderboard. Blinding is enforced on the server: judge pages
+render only a `JudgeView` (see `oversight.campaigns`), and every admin page checks the role of
+the logged-in user before it reads anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import time
+from typing import Any
+
+import streamlit as st
+
+from oversight import accounts, campaigns
+from oversight.db import connect
+from oversight.errors import OversightError
+from oversight.web.render import speech_html
+
+SESSION_MINUTES = float(os.environ.get("OVERSIGHT_SESSION_MINUTES", "240"))
+
+
+def db_url() -> str | None:
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--db", default=None)
+    known, _ = parser.parse_known_args()
+    return known.db or os.environ.get("OVERSIGHT_DB")
+
+
+@st.cache_resource
+def engine_for(url: str | None):  # type: ignore[no-untyped-def]
+    return connect(url)
+
+
+def current_user(engine: Any) -> dict[str, Any] | None:
+    user = st.session_state.get("user")
+    if user is None:
+        return None
+    expired = time.time() - st.session_state.get("login_at", 0) > SESSION_MINUTES * 60
+    if expired or not accounts.is_active(engine, user["id"]):
+        logout("Your session ended; please log in again." if expired else "Your account was disabled.")
+        return None
+    return user
+
+
+def logout(message: str | None = None) -> None:
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+    if message:
+        st.session_state["flash"] = message
+
+
+def login_page(engine: Any) -> None:
+    st.title("Oversight — log in")
+    if "flash" in st.session_state:
+        st.info(st.session_state.pop("flash"))
+    with st.form("login"):
+        name = st.text_input("Username", key="username")
+        password = st.text_input("Password", type="password", key="password")
+        submitted = st.form_submit_button("Log in")
+    if submitted:
+        user = accounts.authenticate(engine, name.strip(), password)
+        if user is None:
+            st.error("Unknown user, wrong password or disabled account.")
+            return
+        st.session_state["user"] = user
+        st.session_state["login_at"] = time.time()
+        st.rerun()
+
+
+def judge_page(engine: Any, user: dict[str, Any]) -> None:
+    st.title("Judge")
+    mine = campaigns.campaigns_for(engine, user["id"])
+    if not mine:
+        st.info("No campaign is assigned to you yet.")
+        return
+    names = {c["name"]: c["id"] for c in mine}
+    chosen = st.selectbox("Campaign", list(names), key="campaign")
+    campaign_id = names[chosen]
+    if "feedback" in st.session_state:
+        fb = st.session_state.pop("feedback")
+        st.success(
+            f"Saved. Correct answer: {fb['correct_answer']} — your probability on it {fb['p_correct']:.0%}, Brier {fb['brier']:.3f}, log score {fb['log_score']:.3f}."
+        )
+    elif st.session_state.pop("saved", False):
+        st.success("Saved.")
+    item_id = campaigns.next_item(engine, campaign_id, user["id"])
+    if item_id is None:
+        st.info("Nothing left to judge in this campaign. Thank you!")
+        return
+    view = campaigns.judge_view(engine, item_id, user["id"])
+    started = st.session_state.setdefault(f"started:{item_id}", time.time())
+    st.subheader(view.question)
+    st.markdown(f"**A:** {view.answers[0]}  \n**B:** {view.answers[1]}")
+    if view.context is not None:
+        with st.expander("Story", expanded=False):
+            st.markdown(speech_html(view.context), unsafe_allow_html=True)
+    current = None
+    for speech in view.speeches:
+        if speech.round != current:
+            st.markdown(f"#### Round {speech.round}")
+            current = speech.round
+        st.markdown(f"**{speech.speaker}:** {speech_html(speech.text)}", unsafe_allow_html=True)
+    st.caption("Green quotes were found in the story; red, struck-through quotes were not and may be invented.")
+    exchanges: list[dict[str, str]] = st.session_state.setdefault(f"exchanges:{item_id}", [])
+    if view.interactive:
+        interactive_panel(engine, user, view, exchanges)
+    with st.form(f"verdict:{item_id}"):
+        p_first = st.slider("Probability that A is correct (%)", min_value=5, max_value=95, value=50, step=1, key=f"p:{item_id}")
+        st.caption("B gets the rest: 100% minus A's probability.")
+        explanation = st.text_area("Why? (required)", key=f"why:{item_id}", max_chars=campaigns.EXPLANATION_MAX)
+        submitted = st.form_submit_button("Submit")
+    if submitted:
+        form = {
+            "item_id": item_id,
+            "p_first": p_first / 100.0,
+            "explanation": explanation,
+            "time_on_task_s": time.time() - started,
+            "exchanges": exchanges,
+        }
+        try:
+            feedback = campaigns.submit(engine, user, form)
+        except OversightError as exc:
+            st.error(str(exc))
+            return
+        if feedback is not None:
+            st.session_state["feedback"] = feedback.model_dump()
+        else:
+            st.session_state["saved"] = True
+        st.rerun()
+
+
+def interactive_panel(engine: Any, user: dict[str, Any], view: campaigns.JudgeView, exchanges: list[dict[str, str]]) -> None:
+    st.markdown("#### Ask a question")
+    if view.turn_penalty:
+        st.caption(f"Each question costs {view.turn_penalty:.2f} points of your score.")
+    for ex in exchanges:
+        st.markdown(f"**You → {ex['to']}:** {ex['question']}")
+        st.markdown(f"**{ex['to']}:** {speech_html(ex['answer'])}", unsafe_allow_html=True)
+    targets = sorted({s.speaker for s in view.speeches if not s.speaker.startswith("Judge")}) or ["Debater A", "Debater B"]
+    with st.form(f"ask:{view.item_id}"):
+        target = st.selectbox("To", targets, key=f"to:{view.item_id}")
+        question = st.text_input("Question", key=f"q:{view.item_id}", max_chars=500)
+        asked = st.form_submit_button("Ask")
+    if asked:
+        try:
+            answer = asyncio.run(campaigns.ask(engine, view.item_id, user["id"], target, question, exchanges))
+        except OversightError as exc:
+            st.error(str(exc))
+            return
+        exchanges.append({"to": target, "question": question.strip(), "answer": answer})
+        st.rerun()
+
+
+def require_admin(user: dict[str, Any]) -> bool:
+    if user["role"] != "admin":
+        st.error("This page is for admins.")
+        return False
+    return True
+
+
+def users_page(engine: Any, user: dict[str, Any]) -> None:
+    if not require_admin(user):
+        return
+    st.title("Users")
+    st.dataframe(accounts.list_users(engine), hide_index=True)
+    with st.form("add_user"):
+        name = st.text_input("New user name", key="new_user")
+        role = st.selectbox("Role", ["judge", "admin"], key="new_role")
+        password = st.text_input("Password", type="password", key="new_password")
+        if st.form_submit_button("Add user"):
+            try:
+                accounts.add_user(engine, name.strip(), role, password)
+                st.success(f"Added {name}.")
+            except OversightError as exc:
+                st.error(str(exc))
+    with st.form("disable_user"):
+        target = st.text_input("Disable user", key="disable_name")
+        if st.form_submit_button("Disable"):
+            try:
+                accounts.set_disabled(engine, target.strip())
+                st.success(f"Disabled {target}.")
+            except OversightError as exc:
+                st.error(str(exc))
+
+
+def campaigns_page(engine: Any, user: dict[str, Any]) -> None:
+    if not require_admin(user):
+        return
+    from oversight.db.store import run_summaries
+
+    st.title("Campaigns")
+    runs = [r["name"] for r in run_summaries(engine)]
+    judges = [u["name"] for u in accounts.list_users(engine) if not u["disabled"]]
+    with st.form("new_campaign"):
+        name = st.text_input("Campaign name", key="c_name")
+        chosen_runs = st.multiselect("Runs", runs, key="c_runs")
+        protocols = st.text_input("Protocols (comma-separated; empty: all)", key="c_protocols")
+        chosen_judges = st.multiselect("Judges", judges, key="c_judges")
+        per_item = st.number_input("Judges per item", min_value=1, max_value=100, value=1, key="c_per_item")
+        show_context = st.checkbox("Judges may read the story (expert baseline)", key="c_context")
+        interactive = st.checkbox("Interactive: judges may ask questions", key="c_interactive")
+        model = st.text_input("Model that answers questions (spec)", value="local/smollm2-135m", key="c_model")
+        penalty = st.number_input("Penalty per question", min_value=0.0, max_value=1.0, value=0.0, step=0.01, key="c_penalty")
+        feedback = st.checkbox("Show the correct answer and score after each verdict", key="c_feedback")
+        repeat = st.checkbox("Allow questions a judge has judged in another campaign", key="c_repeat")
+        if st.form_submit_button("Create campaign"):
+            try:
+                spec = campaigns.CampaignSpec(
+                    name=name.strip(), runs=chosen_runs, protocols=[p.strip() for p in protocols.split(",") if p.strip()],
+                    judges=chosen_judges, judges_per_item=int(per_item), show_context=show_context, interactive=interactive,
+                    interactive_model=model.strip() or None, turn_penalty=float(penalty), feedback=feedback, allow_repeat=repeat,
+                )  # fmt: skip
+                campaigns.create_campaign(engine, spec)
+                st.success(f"Created {spec.name}.")
+            except (OversightError, ValueError) as exc:
+                st.error(str(exc).splitlines()[0])
+    for c in campaigns.all_campaigns(engine):
+        st.markdown(f"### {c['name']}")
+        st.dataframe(campaigns.progress(engine, c["id"]), hide_index=True)
+        rows = campaigns.export_rows(engine, c["id"])
+        st.download_button(
+            "Download verdicts (JSONL)",
+            "".join(json.dumps(r, default=str) + "\n" for r in rows),
+            file_name=f"{c['name']}.jsonl",
+            key=f"dl:{c['id']}",
+        )
+
+
+def transcripts_page(engine: Any, user: dict[str, Any]) -> None:
+    if not require_admin(user):
+        return
+    from oversight.db.store import transcript_rows
+
+    st.title("Transcripts")
+    rows = transcript_rows(engine)
+    if not rows:
+        st.info("No transcripts stored yet.")
+        return
+    runs = sorted({r["run"] for r in rows})
+    run = st.selectbox("Run", runs, key="t_run")
+    protocols = sorted({r["protocol"] for r in rows if r["run"] == run})
+    protocol = st.selectbox("Protocol", protocols, key="t_protocol")
+    judge_names = sorted({j["judge"] for r in rows for j in r["judgments"]})
+    judge = st.selectbox("Judge", ["any", *judge_names], key="t_judge")
+    outcome = st.selectbox("Judge was", ["any", "right", "wrong"], key="t_outcome")
+    shown = [r for r in rows if r["run"] == run and r["protocol"] == protocol]
+    if judge != "any":
+        shown = [r for r in shown if any(j["judge"] == judge for j in r["judgments"])]
+    if outcome != "any":
+        want = outcome == "right"
+        shown = [r for r in shown if any(j["correct"] is want and (judge == "any" or j["judge"] == judge) for j in r["judgments"])]
+    st.caption(f"{len(shown)} transcript(s)")
+    for r in shown[:50]:
+        options = r["options"]
+        with st.expander(f"{r['question_id']}: {r['question']}"):
+            st.markdown(f"**A:** {options[r['option_a']]}  \n**B:** {options[r['option_b']]}  \n**Correct:** {r['correct']}")
+            for turn in r["turns"]:
+                marked = turn["text"]
+                for q in turn["quotes"]:
+                    tag = "v_quote" if q["verified"] else "u_quote"
+                    marked = marked.replace(f"<quote>{q['text']}</quote>", f"<{tag}>{q['text']}</{tag}>", 1)
+                st.markdown(
+                    f"**{turn['role']} ({turn['model'] or 'human'}, round {turn['round']}):** {speech_html(marked)}", unsafe_allow_html=True
+                )
+            st.dataframe(r["judgments"], hide_index=True)
+
+
+def leaderboard_page(engine: Any, user: dict[str, Any]) -> None:
+    if not require_admin(user):
+        return
+    import altair as alt
+    import pandas as pd
+
+    from oversight.db.store import judgment_rows
+    from oversight.metrics import leaderboard
+    from oversight.metrics.calibration import reliability
+
+    st.title("Leaderboard")
+    rows = judgment_rows(engine)
+    board = leaderboard(rows)
+    if not board:
+        st.info("No judgments stored yet.")
+        return
+    frame = pd.DataFrame(board)
+    st.dataframe(frame, hide_index=True)
+    valid = frame.dropna(subset=["accuracy"])
+    bars = alt.Chart(valid).mark_point(filled=True, size=80).encode(x="accuracy:Q", y="protocol:N", color="judge:N")
+    rules = alt.Chart(valid).mark_rule().encode(x="ci_low:Q", x2="ci_high:Q", y="protocol:N", color="judge:N")
+    st.altair_chart((rules + bars).properties(title="Judge accuracy by protocol (95% CI, clustered by article)"), use_container_width=True)
+    kinds = pd.DataFrame([{"kind": r["judge_kind"], "correct": 1.0 if r["correct"] else 0.0} for r in rows if r["valid"]])
+    if not kinds.empty:
+        st.altair_chart(
+            alt.Chart(kinds).mark_bar().encode(x="kind:N", y="mean(correct):Q").properties(title="Human vs model judges"),
+            use_container_width=True,
+        )
+    table = pd.DataFrame(reliability(rows))
+    if not table.empty:
+        diagonal = alt.Chart(pd.DataFrame({"x": [0, 1], "y": [0, 1]})).mark_line(strokeDash=[4, 4]).encode(x="x:Q", y="y:Q")
+        points = (
+            alt.Chart(table)
+            .mark_circle()
+            .encode(x=alt.X("mean_p:Q", title="stated probability"), y=alt.Y("observed:Q", title="observed frequency"), size="n:Q")
+        )
+        st.altair_chart((diagonal + points).properties(title="Reliability"), use_container_width=True)
+
+
+PAGES = {
+    "judge": {"Judge": judge_page},
+    "admin": {
+        "Judge": judge_page,
+        "Campaigns": campaigns_page,
+        "Users": users_page,
+        "Transcripts": transcripts_page,
+        "Leaderboard": leaderboard_page,
+    },
+}
+
+
+def main() -> None:
+    st.set_page_config(page_title="Oversight", layout="wide")
+    engine = engine_for(db_url())
+    user = current_user(engine)
+    if user is None:
+        login_page(engine)
+        return
+    pages = PAGES["admin" if user["role"] == "admin" else "judge"]
+    with st.sidebar:
+        st.markdown(f"Logged in as **{user['name']}** ({user['role']})")
+        st.radio("Page", list(pages), key="page")
+        if st.button("Log out", key="logout"):
+            logout()
+            st.rerun()
+    # the role check inside each admin page is the real guard; the menu only hides what a judge cannot open
+    requested = st.query_params.get("page") or st.session_state.get("page", "Judge")
+    PAGES["admin"].get(requested, judge_page)(engine, user)
+
+
+main()
