@@ -258,7 +258,10 @@ def transcript_rows(engine: Engine, run: str | None = None) -> list[dict[str, An
             )
         for r in conn.execute(select(JUDGMENTS).where(JUDGMENTS.c.transcript_id.in_(ids)).order_by(JUDGMENTS.c.id)):
             out[r.transcript_id]["judgments"].append(
-                {k: getattr(r, k) for k in ("judge", "judge_kind", "order", "p_a", "p_b", "p_correct", "correct", "valid", "method", "prompt_version")}
+                {
+                    k: getattr(r, k)
+                    for k in ("judge", "judge_kind", "order", "p_a", "p_b", "p_correct", "correct", "valid", "method", "prompt_version")
+                }
             )
     for row in out.values():
         row["transcript_id"] = row.pop("id")

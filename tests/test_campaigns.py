@@ -106,7 +106,9 @@ def test_a_judge_never_sees_a_question_twice_across_campaigns(sqlite_url: str, t
     assert len(seen) == 2
     again = campaigns.create_campaign(engine, campaigns.CampaignSpec(name="again", runs=["web-debate"], judges=["judge0"]))
     assert campaigns.next_item(engine, again, judge["id"]) is None
-    repeat = campaigns.create_campaign(engine, campaigns.CampaignSpec(name="repeat", runs=["web-debate"], judges=["judge0"], allow_repeat=True))
+    repeat = campaigns.create_campaign(
+        engine, campaigns.CampaignSpec(name="repeat", runs=["web-debate"], judges=["judge0"], allow_repeat=True)
+    )
     assert campaigns.next_item(engine, repeat, judge["id"]) is not None
 
 
@@ -120,7 +122,9 @@ def test_campaign_spec_errors(sqlite_url: str, tmp_path: Path):
     with pytest.raises(InputError, match="exists already"):
         campaigns.create_campaign(engine, campaigns.CampaignSpec(name="study", runs=["web-debate"], judges=["judge0"]))
     with pytest.raises(InputError, match="no items"):
-        campaigns.create_campaign(engine, campaigns.CampaignSpec(name="y", runs=["web-debate"], protocols=["consultancy"], judges=["judge0"]))
+        campaigns.create_campaign(
+            engine, campaigns.CampaignSpec(name="y", runs=["web-debate"], protocols=["consultancy"], judges=["judge0"])
+        )
 
 
 def test_thirty_judges_at_once_on_postgres(postgres_url: str, tmp_path: Path):
@@ -159,3 +163,38 @@ def test_thirty_judges_at_once_on_postgres(postgres_url: str, tmp_path: Path):
         per_item[item] = per_item.get(item, 0) + 1
     assert set(per_item.values()) == {3}
     engine.dispose()
+
+
+def test_interactive_question_is_answered_live_and_stored(sqlite_url: str, tmp_path: Path):
+    import asyncio
+
+    from fake_openai import FakeOpenAIServer, Reply, chat_completion
+
+    env = build(tmp_path, sqlite_url, feedback=True)
+    engine, judge = env["engine"], user(env, "judge0")
+    with FakeOpenAIServer(
+        default=lambda _: Reply(body=chat_completion("Answer B is backed by <quote>the lamp burned for eleven nights</quote>"))
+    ) as server:
+        cid = campaigns.create_campaign(
+            engine,
+            campaigns.CampaignSpec(name="live", runs=["web-debate"], judges=["judge1"], interactive=True,
+                                   interactive_model=f"openai-compatible/fake@{server.base_url}", turn_penalty=0.05, feedback=True),
+        )  # fmt: skip
+        other = user(env, "judge1")
+        item = campaigns.next_item(engine, cid, other["id"])
+        answer = asyncio.run(campaigns.ask(engine, item, other["id"], "Debater B", "Which line supports you?", []))
+        prompt = server.requests[0]["messages"][-1]["content"]
+        with pytest.raises(InputError, match="not assigned to you"):
+            asyncio.run(campaigns.ask(engine, item, judge["id"], "Debater B", "Sneaky question?", []))
+    order = campaigns.order_for(other["id"], item)
+    canonical = "B" if order == "AB" else "A"  # the judge's "Debater B" is canonical A when the order is swapped
+    assert f"You are Debater {canonical}" in prompt and "Which line supports you?" in prompt.replace("Debater A", "Debater B")
+    assert "<v_quote>the lamp burned for eleven nights</v_quote>" in answer
+    exchanges = [{"to": "Debater B", "question": "Which line supports you?", "answer": answer}]
+    feedback = campaigns.submit(engine, other, {**form(item), "exchanges": exchanges})
+    p = feedback.p_correct
+    assert feedback.brier == pytest.approx((1 - p) ** 2 + 0.05)
+    rows = campaigns.export_rows(engine, cid)
+    assert rows[0]["extra_turns"] == 1 and rows[0]["exchanges"][0]["question"] == "Which line supports you?"
+    with pytest.raises(InputError, match="not interactive"):
+        asyncio.run(campaigns.ask(engine, campaigns.next_item(engine, env["campaign"], judge["id"]), judge["id"], "Debater A", "Why?", []))

@@ -143,3 +143,37 @@ def test_console_script_is_installed():
 def test_db_upgrade(capsys, tmp_path: Path):
     code, _, err = cli(capsys, "db", "upgrade", "--db", f"sqlite:///{tmp_path / 'x.db'}")
     assert code == 0 and "revision 0002" in err
+
+
+def test_users_and_campaigns_from_the_cli(capsys, tmp_path: Path):
+    from web_fixtures import build
+
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    build(tmp_path, db)
+    old_stdin = sys.stdin
+    try:
+        import io
+
+        sys.stdin = io.StringIO("a fine long password\n")
+        code, _, err = cli(capsys, "users", "add", "carol", "--role", "judge", "--db", db)
+        assert code == 0 and "added judge carol" in err
+        sys.stdin = io.StringIO("short\n")
+        code, _, err = cli(capsys, "users", "add", "dave", "--db", db)
+        assert code == 2 and "at least 8 characters" in one_line_error(err)
+    finally:
+        sys.stdin = old_stdin
+    code, out, _ = cli(capsys, "users", "list", "--db", db, "--format", "json")
+    users = json.loads(out)
+    assert "carol" in {u["name"] for u in users} and all("password" not in json.dumps(u) for u in users)
+    code, _, err = cli(capsys, "users", "disable", "carol", "--db", db)
+    assert code == 0
+    code, _, err = cli(capsys, "users", "disable", "nobody", "--db", db)
+    assert code == 2 and "no user named 'nobody'" in one_line_error(err)
+    code, _, err = cli(capsys, "campaigns", "create", "pilot", "--run", "web-debate", "--judge", "judge0", "--judge", "judge1", "--per-item", "2", "--db", db)
+    assert code == 0, err
+    code, out, _ = cli(capsys, "campaigns", "list", "--db", db, "--format", "json")
+    assert {(r["campaign"], r["judge"], r["done"]) for r in json.loads(out)} >= {("pilot", "judge0", 0), ("pilot", "judge1", 0)}
+    code, _, err = cli(capsys, "campaigns", "create", "bad", "--run", "nope", "--judge", "judge0", "--db", db)
+    assert code == 2 and "no such run" in one_line_error(err)
+    code, out, _ = cli(capsys, "campaigns", "export", "pilot", "--db", db)
+    assert code == 0 and out.strip() == ""

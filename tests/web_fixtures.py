@@ -17,6 +17,8 @@ WRONG = "Two nights of flickering light"
 STORY = "The keeper said the lamp burned for eleven nights of steady light while the storm raged over Gull Rock and the fleet came home."
 SECRET_CONTEXT_WORDS = "storm raged over Gull Rock"
 PASSWORD = "correct horse battery"
+GOLD_SOLUTION = "SECRET-GOLD-RATIONALE the lamp burned eleven nights"
+OTHER_VOTE = "OTHER-JUDGE-EXPLANATION-TEXT visible to nobody"
 
 
 def _scripted(request: dict) -> Reply:
@@ -29,13 +31,25 @@ def _scripted(request: dict) -> Reply:
 
 def build(tmp_path: Path, db: str, n_questions: int = 3, n_judges: int = 2, **campaign_kw) -> dict:
     rows = [
-        {"id": f"q{i}", "question": f"How long did the lamp burn? ({i})", "options": [GOLD, WRONG], "answer": 0, "context": STORY, "article_id": "gull"}
+        {
+            "id": f"q{i}",
+            "question": f"How long did the lamp burn? ({i})",
+            "options": [GOLD, WRONG],
+            "answer": 0,
+            "context": STORY,
+            "article_id": "gull",
+            "meta": {"solution": GOLD_SOLUTION},
+        }
         for i in range(n_questions)
     ]
     dataset = write_jsonl(tmp_path / "web.jsonl", rows)
     with FakeOpenAIServer(default=_scripted) as server:
         spec = f"openai-compatible/secret-model-x@{server.base_url}"
-        summary = run_sync(RunConfig(protocol="debate", dataset=str(dataset), debater=spec, judges=[spec], db=db, run_name="web-debate", rounds=1, progress=False))
+        summary = run_sync(
+            RunConfig(
+                protocol="debate", dataset=str(dataset), debater=spec, judges=[spec], db=db, run_name="web-debate", rounds=1, progress=False
+            )
+        )
     assert summary.status == "finished"
     engine = connect(db)
     accounts.add_user(engine, "admin", "admin", PASSWORD)

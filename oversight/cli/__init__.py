@@ -25,10 +25,12 @@ data_app = typer.Typer(help="Inspect dataset files.", no_args_is_help=True)
 db_app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks with documented targets.", no_args_is_help=True)
 users_app = typer.Typer(help="Judge-app accounts.", no_args_is_help=True)
+campaigns_app = typer.Typer(help="Human-judging campaigns.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(db_app, name="db")
 app.add_typer(bench_app, name="bench")
 app.add_typer(users_app, name="users")
+app.add_typer(campaigns_app, name="campaigns")
 
 err_console = Console(stderr=True, soft_wrap=True)
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from oversight.cli import DbOption, FormatOption, _check_format, app, bench_app, data_app, db_app, err_console, users_app
+from oversight.cli import DbOption, FormatOption, _check_format, app, bench_app, campaigns_app, data_app, db_app, err_console, users_app
 from oversight.cli.output import render
 from oversight.errors import OversightError
 from oversight.models import parse_spec
@@ -371,6 +371,73 @@ def users_disable(name: Annotated[str, typer.Argument(help="User name.")], db: D
 
     set_disabled(connect(db), name)
     err_console.print(f"disabled {name}")
+
+
+@campaigns_app.command("create")
+def campaigns_create(
+    name: Annotated[str, typer.Argument(help="Campaign name.")],
+    runs: Annotated[list[str], typer.Option("--run", help="Run whose transcripts are judged; repeat for several.")],
+    judges: Annotated[list[str], typer.Option("--judge", help="User who judges; repeat for several.")],
+    protocols: Annotated[list[str] | None, typer.Option("--protocol", help="Only transcripts of this protocol; repeatable.")] = None,
+    per_item: Annotated[int, typer.Option("--per-item", min=1, max=100, help="Judges per item.")] = 1,
+    show_context: Annotated[bool, typer.Option("--show-context", help="Judges may read the story (expert baseline).")] = False,
+    interactive: Annotated[bool, typer.Option("--interactive", help="Judges may ask questions, answered live.")] = False,
+    interactive_model: Annotated[
+        str, typer.Option("--interactive-model", help="Model that answers judges' questions.")
+    ] = "local/smollm2-135m",
+    penalty: Annotated[float, typer.Option("--penalty", min=0.0, max=1.0, help="Score charged per question asked.")] = 0.0,
+    feedback: Annotated[bool, typer.Option("--feedback", help="Show the correct answer and score after each verdict.")] = False,
+    allow_repeat: Annotated[bool, typer.Option("--allow-repeat", help="Allow questions a judge saw in another campaign.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Create a human-judging campaign over stored runs."""
+    from oversight.campaigns import CampaignSpec, create_campaign
+    from oversight.db import connect
+
+    parse_spec(interactive_model)
+    spec = CampaignSpec(
+        name=name, runs=runs, judges=judges, protocols=protocols or [], judges_per_item=per_item, show_context=show_context,
+        interactive=interactive, interactive_model=interactive_model, turn_penalty=penalty, feedback=feedback, allow_repeat=allow_repeat,
+    )  # fmt: skip
+    cid = create_campaign(connect(db), spec)
+    err_console.print(f"created campaign {name} (id {cid})")
+
+
+@campaigns_app.command("list")
+def campaigns_list(db: DbOption = None, fmt: FormatOption = "table") -> None:
+    """Campaigns with each judge's progress."""
+    from oversight.campaigns import all_campaigns, progress
+    from oversight.db import connect
+
+    _check_format(fmt)
+    engine = connect(db)
+    rows = [{"campaign": c["name"], **p} for c in all_campaigns(engine) for p in progress(engine, c["id"])]
+    _print(render(rows, fmt, title="Campaign progress"))
+
+
+@campaigns_app.command("export")
+def campaigns_export(
+    name: Annotated[str, typer.Argument(help="Campaign name.")],
+    fmt: Annotated[str, typer.Option("--format", help="jsonl | csv.")] = "jsonl",
+    db: DbOption = None,
+) -> None:
+    """Human verdicts of a campaign (judge, question, order, probabilities, explanation, time on task)."""
+    from oversight.campaigns import all_campaigns, export_rows
+    from oversight.db import connect
+
+    _check_format(fmt, ("jsonl", "csv"))
+    engine = connect(db)
+    found = [c for c in all_campaigns(engine) if c["name"] == name]
+    if not found:
+        raise OversightError(f"no campaign named {name!r}")
+    rows = export_rows(engine, found[0]["id"])
+    if fmt == "jsonl":
+        _print("".join(json.dumps(r, default=str) + "\n" for r in rows) or None)
+    elif rows:
+        flat = [{k: (json.dumps(v) if isinstance(v, (list, dict)) else v) for k, v in r.items()} for r in rows]
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(flat[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(flat)
 
 
 @app.command()

@@ -1,0 +1,114 @@
+"""The judge app in a real headless Chromium: log in, judge an item, screenshot, and scan everything
+the browser received (page and websocket frames) for data a judge must never get."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from oversight import campaigns
+from oversight.db.store import judgment_rows
+from web_fixtures import GOLD_SOLUTION, OTHER_VOTE, PASSWORD, STORY, build
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(os.environ.get("OVERSIGHT_SCREENSHOT_DIR", Path(__file__).resolve().parents[1] / "screenshots"))
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists() and not os.environ.get("CI"),
+    reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def served(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'browser.db'}"
+    env = build(tmp_path, url, n_questions=2, judges_per_item=2)
+    # another judge has already voted on the item judge0 will see; that vote must never reach judge0
+    other = env["users"]["judge1"]
+    item = campaigns.next_item(env["engine"], env["campaign"], env["users"]["judge0"]["id"])
+    campaigns.submit(env["engine"], {"id": other["id"], "name": "judge1", "role": "judge"},
+                     {"item_id": item, "p_first": 0.9, "explanation": OTHER_VOTE, "time_on_task_s": 3})  # fmt: skip
+    port = free_port()
+    server = subprocess.Popen(
+        [shutil.which("oversight") or "oversight", "web", "--db", url, "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if urllib.request.urlopen(f"{base}/_stcore/health", timeout=1).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("the judge app did not start")
+        yield base, env, item
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_judge_in_a_real_browser_sees_nothing_hidden(served):
+    from playwright.sync_api import expect, sync_playwright
+
+    base, env, item = served
+    frames: list[bytes] = []
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.on(
+            "websocket", lambda ws: ws.on("framereceived", lambda data: frames.append(data if isinstance(data, bytes) else data.encode()))
+        )
+        page.goto(base)
+        page.get_by_label("Username", exact=True).fill("judge0")
+        page.get_by_role("textbox", name="Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_text("Probability that A is correct (%)")).to_be_visible(timeout=30000)
+        slider = page.get_by_role("slider")
+        slider.focus()
+        for _ in range(20):
+            page.keyboard.press("ArrowRight")
+        expect(slider).to_have_value("70")
+        page.get_by_label("Why? (required)").fill("The verified quote says eleven nights, so A.")
+        page.screenshot(path=str(SCREENSHOTS / "judge-item.png"), full_page=True)
+        page.get_by_role("button", name="Submit").click()
+        expect(page.get_by_test_id("stAlertContentSuccess")).to_be_visible(timeout=30000)
+        page.screenshot(path=str(SCREENSHOTS / "judge-saved.png"), full_page=True)
+        html = page.content().encode()
+        browser.close()
+    mine = [r for r in judgment_rows(env["engine"]) if r["judge"] == "judge0"]
+    assert len(mine) == 1 and mine[0]["judge_kind"] == "human"
+    first_p = mine[0]["p_a"] if mine[0]["order"] == "AB" else mine[0]["p_b"]
+    assert first_p == pytest.approx(0.7)
+    received = html + b"".join(frames)
+    assert frames, "no websocket traffic was recorded"
+    for secret in (GOLD_SOLUTION, OTHER_VOTE, STORY[-40:], "secret-model-x", "correct_side", "p_correct"):
+        assert secret.encode() not in received, secret
+    assert not re.search(rb"Correct answer", received)  # this campaign gives no feedback
+    assert (SCREENSHOTS / "judge-item.png").stat().st_size > 10_000
