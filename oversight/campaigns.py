@@ -40,6 +40,7 @@ class CampaignSpec(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     runs: list[str] = Field(min_length=1)
     protocols: list[str] = Field(default_factory=list)
+    questions: list[str] = Field(default_factory=list, description="question ids to keep; empty: all")
     judges: list[str] = Field(min_length=1)
     judges_per_item: int = Field(default=1, ge=1, le=100)
     show_context: bool = False
@@ -65,10 +66,12 @@ def create_campaign(engine: Engine, spec: CampaignSpec) -> int:
         query = select(TRANSCRIPTS.c.id).where(TRANSCRIPTS.c.run_id.in_(run_ids.values()))
         if spec.protocols:
             query = query.where(TRANSCRIPTS.c.protocol.in_(spec.protocols))
+        if spec.questions:
+            query = query.join(QUESTIONS, QUESTIONS.c.uid == TRANSCRIPTS.c.question_uid).where(QUESTIONS.c.external_id.in_(spec.questions))
         transcript_ids = conn.execute(query.order_by(TRANSCRIPTS.c.id)).scalars().all()
         if not transcript_ids:
-            raise InputError("the campaign would have no items: no transcripts match those runs and protocols")
-        cid = conn.execute(insert(CAMPAIGNS).values(**spec.model_dump(exclude={"judges"})).returning(CAMPAIGNS.c.id)).scalar_one()
+            raise InputError("the campaign would have no items: no transcripts match those runs, protocols and questions")
+        cid = conn.execute(insert(CAMPAIGNS).values(**spec.model_dump(exclude={"judges", "questions"})).returning(CAMPAIGNS.c.id)).scalar_one()
         conn.execute(insert(CJUDGES), [{"campaign_id": cid, "user_id": uid} for uid in users.values()])
         conn.execute(insert(ITEMS), [{"campaign_id": cid, "transcript_id": tid} for tid in transcript_ids])
         return cid

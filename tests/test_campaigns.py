@@ -121,6 +121,8 @@ def test_campaign_spec_errors(sqlite_url: str, tmp_path: Path):
         campaigns.create_campaign(engine, campaigns.CampaignSpec(name="x", runs=["web-debate"], judges=["ghost"]))
     with pytest.raises(InputError, match="exists already"):
         campaigns.create_campaign(engine, campaigns.CampaignSpec(name="study", runs=["web-debate"], judges=["judge0"]))
+    only = campaigns.create_campaign(engine, campaigns.CampaignSpec(name="one-q", runs=["web-debate"], questions=["q1"], judges=["judge0"]))
+    assert campaigns.progress(engine, only)[0]["items"] == 1
     with pytest.raises(InputError, match="no items"):
         campaigns.create_campaign(
             engine, campaigns.CampaignSpec(name="y", runs=["web-debate"], protocols=["consultancy"], judges=["judge0"])

@@ -169,7 +169,22 @@ def test_users_and_campaigns_from_the_cli(capsys, tmp_path: Path):
     assert code == 0
     code, _, err = cli(capsys, "users", "disable", "nobody", "--db", db)
     assert code == 2 and "no user named 'nobody'" in one_line_error(err)
-    code, _, err = cli(capsys, "campaigns", "create", "pilot", "--run", "web-debate", "--judge", "judge0", "--judge", "judge1", "--per-item", "2", "--db", db)
+    code, _, err = cli(
+        capsys,
+        "campaigns",
+        "create",
+        "pilot",
+        "--run",
+        "web-debate",
+        "--judge",
+        "judge0",
+        "--judge",
+        "judge1",
+        "--per-item",
+        "2",
+        "--db",
+        db,
+    )
     assert code == 0, err
     code, out, _ = cli(capsys, "campaigns", "list", "--db", db, "--format", "json")
     assert {(r["campaign"], r["judge"], r["done"]) for r in json.loads(out)} >= {("pilot", "judge0", 0), ("pilot", "judge1", 0)}

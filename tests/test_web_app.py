@@ -134,3 +134,24 @@ def test_admin_pages(env: dict):
         assert not at.exception, page
         assert at.title[0].value == page
     assert any(SECRET_CONTEXT_WORDS not in m.value for m in at.markdown)  # admins may browse full transcripts
+
+
+def test_interactive_panel_asks_and_stores_the_exchange(env: dict):
+    from fake_openai import FakeOpenAIServer, Reply, chat_completion
+
+    with FakeOpenAIServer(default=lambda _: Reply(body=chat_completion("Because <quote>the lamp burned for eleven nights</quote>"))) as server:
+        spec = campaigns.CampaignSpec(name="live", runs=["web-debate"], judges=["judge1"], interactive=True,
+                                      interactive_model=f"openai-compatible/fake@{server.base_url}", allow_repeat=True)  # fmt: skip
+        campaigns.create_campaign(env["engine"], spec)
+        at = logged_in(env, "judge1")
+        at.selectbox(key="campaign").select("live").run()
+        item = campaigns.next_item(env["engine"], 2, env["users"]["judge1"]["id"])
+        at.text_input(key=f"q:{item}").input("Which line proves it?")
+        button(at, "Ask").click().run()
+        assert not at.exception and len(server.requests) == 1
+        assert any("Which line proves it?" in m.value for m in at.markdown)
+        assert any("background:#d4f7d4" in m.value and "eleven nights" in m.value for m in at.markdown)
+        at.text_area(key=f"why:{item}").input("The answer quoted a verified line.")
+        button(at, "Submit").click().run()
+    rows = campaigns.export_rows(env["engine"], 2)
+    assert len(rows) == 1 and rows[0]["extra_turns"] == 1 and rows[0]["exchanges"][0]["question"] == "Which line proves it?"

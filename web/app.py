@@ -201,6 +201,7 @@ def campaigns_page(engine: Any, user: dict[str, Any]) -> None:
         name = st.text_input("Campaign name", key="c_name")
         chosen_runs = st.multiselect("Runs", runs, key="c_runs")
         protocols = st.text_input("Protocols (comma-separated; empty: all)", key="c_protocols")
+        question_ids = st.text_input("Question ids (comma-separated; empty: all)", key="c_questions")
         chosen_judges = st.multiselect("Judges", judges, key="c_judges")
         per_item = st.number_input("Judges per item", min_value=1, max_value=100, value=1, key="c_per_item")
         show_context = st.checkbox("Judges may read the story (expert baseline)", key="c_context")
@@ -213,6 +214,7 @@ def campaigns_page(engine: Any, user: dict[str, Any]) -> None:
             try:
                 spec = campaigns.CampaignSpec(
                     name=name.strip(), runs=chosen_runs, protocols=[p.strip() for p in protocols.split(",") if p.strip()],
+                    questions=[q.strip() for q in question_ids.split(",") if q.strip()],
                     judges=chosen_judges, judges_per_item=int(per_item), show_context=show_context, interactive=interactive,
                     interactive_model=model.strip() or None, turn_penalty=float(penalty), feedback=feedback, allow_repeat=repeat,
                 )  # fmt: skip
@@ -246,10 +248,12 @@ def transcripts_page(engine: Any, user: dict[str, Any]) -> None:
     run = st.selectbox("Run", runs, key="t_run")
     protocols = sorted({r["protocol"] for r in rows if r["run"] == run})
     protocol = st.selectbox("Protocol", protocols, key="t_protocol")
+    datasets = sorted({r["dataset"] for r in rows if r["run"] == run and r["protocol"] == protocol})
+    dataset = st.selectbox("Dataset", datasets, key="t_dataset")
     judge_names = sorted({j["judge"] for r in rows for j in r["judgments"]})
     judge = st.selectbox("Judge", ["any", *judge_names], key="t_judge")
     outcome = st.selectbox("Judge was", ["any", "right", "wrong"], key="t_outcome")
-    shown = [r for r in rows if r["run"] == run and r["protocol"] == protocol]
+    shown = [r for r in rows if r["run"] == run and r["protocol"] == protocol and r["dataset"] == dataset]
     if judge != "any":
         shown = [r for r in shown if any(j["judge"] == judge for j in r["judgments"])]
     if outcome != "any":

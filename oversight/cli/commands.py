@@ -379,6 +379,7 @@ def campaigns_create(
     runs: Annotated[list[str], typer.Option("--run", help="Run whose transcripts are judged; repeat for several.")],
     judges: Annotated[list[str], typer.Option("--judge", help="User who judges; repeat for several.")],
     protocols: Annotated[list[str] | None, typer.Option("--protocol", help="Only transcripts of this protocol; repeatable.")] = None,
+    questions: Annotated[list[str] | None, typer.Option("--question", help="Only this question id; repeatable.")] = None,
     per_item: Annotated[int, typer.Option("--per-item", min=1, max=100, help="Judges per item.")] = 1,
     show_context: Annotated[bool, typer.Option("--show-context", help="Judges may read the story (expert baseline).")] = False,
     interactive: Annotated[bool, typer.Option("--interactive", help="Judges may ask questions, answered live.")] = False,
@@ -396,7 +397,7 @@ def campaigns_create(
 
     parse_spec(interactive_model)
     spec = CampaignSpec(
-        name=name, runs=runs, judges=judges, protocols=protocols or [], judges_per_item=per_item, show_context=show_context,
+        name=name, runs=runs, judges=judges, protocols=protocols or [], questions=questions or [], judges_per_item=per_item, show_context=show_context,
         interactive=interactive, interactive_model=interactive_model, turn_penalty=penalty, feedback=feedback, allow_repeat=allow_repeat,
     )  # fmt: skip
     cid = create_campaign(connect(db), spec)
