@@ -71,7 +71,9 @@ def create_campaign(engine: Engine, spec: CampaignSpec) -> int:
         transcript_ids = conn.execute(query.order_by(TRANSCRIPTS.c.id)).scalars().all()
         if not transcript_ids:
             raise InputError("the campaign would have no items: no transcripts match those runs, protocols and questions")
-        cid = conn.execute(insert(CAMPAIGNS).values(**spec.model_dump(exclude={"judges", "questions"})).returning(CAMPAIGNS.c.id)).scalar_one()
+        cid = conn.execute(
+            insert(CAMPAIGNS).values(**spec.model_dump(exclude={"judges", "questions"})).returning(CAMPAIGNS.c.id)
+        ).scalar_one()
         conn.execute(insert(CJUDGES), [{"campaign_id": cid, "user_id": uid} for uid in users.values()])
         conn.execute(insert(ITEMS), [{"campaign_id": cid, "transcript_id": tid} for tid in transcript_ids])
         return cid
@@ -101,6 +103,18 @@ def _campaign(conn: Any, campaign_id: int) -> Any:
 
 def _assigned(conn: Any, campaign_id: int, user_id: int) -> bool:
     return conn.execute(select(CJUDGES).where(and_(CJUDGES.c.campaign_id == campaign_id, CJUDGES.c.user_id == user_id))).first() is not None
+
+
+def _assigned_item(engine: Engine, item_id: int, user_id: int) -> tuple[Any, Any]:
+    """The item and its campaign, if the item exists and its campaign is assigned to this judge."""
+    with engine.connect() as conn:
+        item = conn.execute(select(ITEMS).where(ITEMS.c.id == item_id)).first()
+        if item is None:
+            raise InputError("no such item")
+        campaign = _campaign(conn, item.campaign_id)
+        if not _assigned(conn, campaign.id, user_id):
+            raise InputError("this item is not assigned to you")
+    return item, campaign
 
 
 def next_item(engine: Engine, campaign_id: int, user_id: int) -> int | None:
@@ -161,13 +175,7 @@ class JudgeView(BaseModel):
 
 
 def judge_view(engine: Engine, item_id: int, user_id: int) -> JudgeView:
-    with engine.connect() as conn:
-        item = conn.execute(select(ITEMS).where(ITEMS.c.id == item_id)).first()
-        if item is None:
-            raise InputError("no such item")
-        campaign = _campaign(conn, item.campaign_id)
-        if not _assigned(conn, campaign.id, user_id):
-            raise InputError("this item is not assigned to you")
+    item, campaign = _assigned_item(engine, item_id, user_id)
     [(_, transcript)] = load_transcripts(engine, ids=[item.transcript_id])
     order = order_for(user_id, item_id)
     protocol = protocol_for_transcript(transcript.protocol)
@@ -343,13 +351,7 @@ async def ask(engine: Engine, item_id: int, user_id: int, target: str, question:
     question = question.strip()
     if not 3 <= len(question) <= 500:
         raise InputError("question: write 3 to 500 characters")
-    with engine.connect() as conn:
-        item = conn.execute(select(ITEMS).where(ITEMS.c.id == item_id)).first()
-        if item is None:
-            raise InputError("no such item")
-        campaign = _campaign(conn, item.campaign_id)
-        if not _assigned(conn, campaign.id, user_id):
-            raise InputError("this item is not assigned to you")
+    item, campaign = _assigned_item(engine, item_id, user_id)
     if not campaign.interactive or not campaign.interactive_model:
         raise InputError("this campaign is not interactive")
     [(_, transcript)] = load_transcripts(engine, ids=[item.transcript_id])

@@ -77,10 +77,11 @@ def item_key(question: Question, variant: str) -> str:
     return f"{question.id}#{variant}" if variant else question.id
 
 
-def orders_for(config: RunConfig, question: Question) -> list[Order]:
-    if config.orders == "both":
+def orders_for(mode: str, seed: int, question: Question) -> list[Order]:
+    """Both answer orders, or one drawn from the seed and the question (the same draw on every rerun)."""
+    if mode == "both":
         return ["AB", "BA"]
-    return ["AB" if stable_draw(f"order:{config.seed}:{question.source}:{question.id}") & 1 else "BA"]
+    return ["AB" if stable_draw(f"order:{seed}:{question.source}:{question.id}") & 1 else "BA"]
 
 
 class Runner:
@@ -186,7 +187,7 @@ class Runner:
             jobs = [
                 judge_transcript(judge, self.protocol, transcript, order, self.config.judge_prompt)
                 for judge in judges
-                for order in orders_for(self.config, question)
+                for order in orders_for(self.config.orders, self.config.seed, question)
             ]
             judgments = list(await asyncio.gather(*jobs))
         return ItemResult(

@@ -15,9 +15,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
 
-from oversight.data.question import stable_draw
 from oversight.db.cache import SqlResponseCache
 from oversight.db.store import existing_judgments, load_transcripts, run_row, write_judgments
+from oversight.engine import orders_for
 from oversight.errors import InputError, OversightError
 from oversight.judging import judge_transcript
 from oversight.models import CacheMode, ModelPool, call_log
@@ -36,15 +36,6 @@ class RejudgeSummary:
     skipped: int = 0
     elapsed: float = 0.0
     errors: list[str] = field(default_factory=list)
-
-
-def _orders(run_config: dict[str, Any], transcript: Transcript, orders: str | None) -> list[Order]:
-    mode = orders or run_config.get("orders", "both")
-    if mode == "both":
-        return ["AB", "BA"]
-    seed = run_config.get("seed", 0)
-    q = transcript.question
-    return ["AB" if stable_draw(f"order:{seed}:{q.source}:{q.id}") & 1 else "BA"]
 
 
 async def rejudge(
@@ -79,7 +70,7 @@ async def rejudge(
     for tid, transcript in stored:
         protocol = protocols.setdefault(transcript.protocol, protocol_for_transcript(transcript.protocol, settings))
         for model in models:
-            for order in _orders(run["config"], transcript, orders):
+            for order in orders_for(orders or run["config"].get("orders", "both"), run["config"].get("seed", 0), transcript.question):
                 if (tid, model.name, order, judge_prompt) not in done:
                     jobs.append((tid, protocol, transcript, model, order))
     summary = RejudgeSummary(

@@ -71,3 +71,17 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
 
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path
+
+
+def run_cli(*args: str) -> int:
+    """Run the real `oversight` entry point in-process; returns its exit code."""
+    from oversight.cli import main
+
+    old, sys.argv = sys.argv, ["oversight", *args]
+    try:
+        main()
+        return 0
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    finally:
+        sys.argv = old

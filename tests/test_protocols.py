@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHARED_DATA, write_jsonl
+from conftest import SHARED_DATA, run_cli, write_jsonl
 from fake_openai import FakeOpenAIServer, Reply, chat_completion
 from oversight.config import RunConfig
 from oversight.db import connect
@@ -222,26 +222,13 @@ def test_human_arguments_need_arguments(tmp_path: Path, fake_server: FakeOpenAIS
 
 
 def test_rejudging_calls_no_debater_and_skips_what_is_stored(tmp_path: Path, capsys):
-    from oversight.cli import main
-
     with FakeOpenAIServer(default=scripted) as server:
         run(tmp_path, server, "debate", rounds=1)
         before = len(server.requests)
         db = f"sqlite:///{tmp_path / 'p.db'}"
         other = f"openai-compatible/other-judge@{server.base_url}"
 
-        def cli(*args: str) -> int:
-            import sys
-
-            old, sys.argv = sys.argv, ["oversight", *args]
-            try:
-                main()
-                return 0
-            except SystemExit as exc:
-                return int(exc.code or 0)
-            finally:
-                sys.argv = old
-
+        cli = run_cli
         assert cli("judge", "--run", "debate", "--judge", other, "--db", db, "--no-progress") == 0
         new = server.requests[before:]
         assert len(new) == 4 and all(r.get("logprobs") and r["model"] == "other-judge" for r in new)
@@ -260,7 +247,7 @@ def test_rejudging_calls_no_debater_and_skips_what_is_stored(tmp_path: Path, cap
     cot_rows = [r for r in rows if r["prompt_version"] == "v1-cot"]
     assert {r["method"] for r in cot_rows} == {"stated_confidence"}
     assert all(r["p_a"] == pytest.approx(0.8) for r in cot_rows if r["order"] == "AB")
-    assert cli("judge", "--run", "nope", "--judge", other, "--db", db) == 2
+    assert run_cli("judge", "--run", "nope", "--judge", other, "--db", db) == 2
     assert "no such run" in capsys.readouterr().err
 
 

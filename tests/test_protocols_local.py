@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import SHARED_DATA
-from oversight.cli import main
+from conftest import SHARED_DATA, run_cli
 
 QUALITY = str(SHARED_DATA / "quality_debate" / "train.jsonl")
 PROTOCOLS = {
@@ -26,15 +24,7 @@ PROTOCOLS = {
 TRANSCRIPTS = {"consultancy": 2, "interactive-consultancy": 2, "human-arguments": 3}
 
 
-def cli(*args: str) -> int:
-    old, sys.argv = sys.argv, ["oversight", *args]
-    try:
-        main()
-        return 0
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    finally:
-        sys.argv = old
+cli = run_cli
 
 
 @pytest.mark.slow

@@ -139,7 +139,9 @@ def test_admin_pages(env: dict):
 def test_interactive_panel_asks_and_stores_the_exchange(env: dict):
     from fake_openai import FakeOpenAIServer, Reply, chat_completion
 
-    with FakeOpenAIServer(default=lambda _: Reply(body=chat_completion("Because <quote>the lamp burned for eleven nights</quote>"))) as server:
+    with FakeOpenAIServer(
+        default=lambda _: Reply(body=chat_completion("Because <quote>the lamp burned for eleven nights</quote>"))
+    ) as server:
         spec = campaigns.CampaignSpec(name="live", runs=["web-debate"], judges=["judge1"], interactive=True,
                                       interactive_model=f"openai-compatible/fake@{server.base_url}", allow_repeat=True)  # fmt: skip
         campaigns.create_campaign(env["engine"], spec)
