@@ -217,6 +217,7 @@ def judgment_rows(engine: Engine, run: str | None = None) -> list[dict[str, Any]
         row["variant"] = meta.get("variant", "")
         row["consultant_correct"] = meta.get("consultant_correct")
         row["chose_correct"] = meta.get("chose_correct")
+        row["debaters"] = meta.get("debaters")
     return rows
 
 

@@ -182,6 +182,9 @@ class Runner:
             pair = question.two_options(self.config.seed)
             transcript = await self.protocol.run(question, pair, participants, variant)
             transcript.meta["seed"] = self.config.seed
+            debaters = {t.side: t.model for t in transcript.turns if t.role.startswith("debater") and t.side and t.model}
+            if debaters:
+                transcript.meta["debaters"] = debaters
             if variant:
                 transcript.meta["variant"] = variant
             jobs = [

@@ -192,3 +192,62 @@ def test_users_and_campaigns_from_the_cli(capsys, tmp_path: Path):
     assert code == 2 and "no such run" in one_line_error(err)
     code, out, _ = cli(capsys, "campaigns", "export", "pilot", "--db", db)
     assert code == 0 and out.strip() == ""
+
+
+def test_leaderboard_metrics_and_compare(capsys, tmp_path: Path):
+    import re as _re
+
+    from fake_openai import Reply, chat_completion
+
+    dataset = write_jsonl(
+        tmp_path / "d.jsonl",
+        [{"id": i, "question": f"q{i}?", "options": ["a", "b"], "answer": i % 2, "context": f"story {i}"} for i in range(6)],
+    )
+    db = f"sqlite:///{tmp_path / 'm.db'}"
+
+    def reply(request):
+        prompt = request["messages"][-1]["content"]
+        side = _re.search(r"You are Debater ([AB])", prompt)
+        if side:
+            return Reply(body=chat_completion(f"Debater {side.group(1)} argues."))
+        return Reply(body=chat_completion("A", logprobs={"A": 0.7, "B": 0.3}))
+
+    with FakeOpenAIServer(default=reply) as server:
+        strong, weak = f"openai-compatible/strong@{server.base_url}", f"openai-compatible/weak@{server.base_url}"
+        for name, extra in (("d1", ["--debater-a", strong, "--debater-b", weak]), ("n1", ["--protocol", "naive"])):
+            code, _, err = cli(
+                capsys,
+                "run",
+                "--dataset",
+                str(dataset),
+                "--judge",
+                strong,
+                "--rounds",
+                "1",
+                "--db",
+                db,
+                "--run-name",
+                name,
+                "--no-progress",
+                *extra,
+            )
+            assert code == 0, err
+    code, out, _ = cli(capsys, "leaderboard", "--db", db, "--metric", "elo", "--format", "json", "--bootstrap", "200")
+    elo = {r["debater"]: r for r in json.loads(out)}
+    assert set(elo) == {"openai-compatible/strong", "openai-compatible/weak"}
+    code, out, _ = cli(capsys, "leaderboard", "--db", db, "--metric", "position", "--format", "json")
+    position = {r["protocol"]: r for r in json.loads(out)}
+    assert position["naive"]["acc_correct_first"] == 1.0 and position["naive"]["acc_correct_second"] == 0.0
+    code, out, _ = cli(capsys, "leaderboard", "--db", db, "--metric", "calibration", "--by", "run", "--format", "json")
+    assert {r["run"] for r in json.loads(out)} == {"d1", "n1"} and all(r["brier"] is not None for r in json.loads(out))
+    code, out, _ = cli(capsys, "leaderboard", "--db", db, "--by", "judge_kind", "--format", "json")
+    assert json.loads(out)[0]["judge_kind"] == "model" and json.loads(out)[0]["n"] == 24
+    code, out, _ = cli(capsys, "compare", "d1", "n1", "--db", db, "--json")
+    result = json.loads(out)
+    assert code == 0 and result["n_questions"] == 6 and result["diff"] == pytest.approx(0.0)
+    code, _, err = cli(capsys, "leaderboard", "--db", db, "--metric", "vibes")
+    assert code == 1 and "--metric 'vibes'" in one_line_error(err)
+    code, _, err = cli(capsys, "leaderboard", "--db", db, "--by", "colour")
+    assert code == 1 and "--by 'colour'" in one_line_error(err)
+    code, _, err = cli(capsys, "compare", "d1", "nope", "--db", db)
+    assert code == 2 and "no such run" in one_line_error(err)

@@ -202,25 +202,99 @@ def quickstart(
     )
 
 
+METRICS = ("accuracy", "elo", "calibration", "agreement", "position")
+
+
 @app.command()
 def leaderboard(
     db: DbOption = None,
     fmt: FormatOption = "table",
     run_filter: Annotated[str | None, typer.Option("--run", help="Only this run.")] = None,
+    metric: Annotated[str, typer.Option("--metric", help="accuracy | elo | calibration | agreement | position.")] = "accuracy",
+    by: Annotated[
+        str, typer.Option("--by", help="Comma-separated grouping: protocol, judge, dataset, judge_kind, prompt_version, run, variant.")
+    ] = "protocol,judge,dataset",
+    by_side: Annotated[
+        bool, typer.Option("--by-side", help="elo: rate each debater separately on the correct and the incorrect side.")
+    ] = False,
+    weighted: Annotated[
+        bool, typer.Option("--weighted", help="elo: a debater wins the judge's probability for its side, not 0/1.")
+    ] = False,
     bootstrap: Annotated[int, typer.Option("--bootstrap", min=100, max=100000, help="Bootstrap resamples.")] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
 ) -> None:
-    """Judge accuracy per protocol × judge × dataset with 95% CIs clustered by article."""
+    """Judge accuracy (95% CIs clustered by article), debater Elo, calibration, human–model agreement or position bias."""
     from oversight.db import connect
     from oversight.db.store import judgment_rows
-    from oversight.metrics import leaderboard as compute
+    from oversight.metrics.leaderboard import GROUP_KEYS, group_rows
 
     _check_format(fmt)
-    rows = compute(judgment_rows(connect(db), run_filter), n_resamples=bootstrap, seed=seed)
+    if metric not in METRICS:
+        raise OversightError(f"--metric {metric!r}: choose one of {', '.join(METRICS)}")
+    keys = tuple(k.strip() for k in by.split(",") if k.strip())
+    unknown = [k for k in keys if k not in GROUP_KEYS]
+    if unknown or not keys:
+        raise OversightError(f"--by {by!r}: group by any of {', '.join(GROUP_KEYS)}")
+    raw = judgment_rows(connect(db), run_filter)
+    rows = _metric_rows(metric, raw, keys, group_rows, by_side=by_side, weighted=weighted, n_resamples=bootstrap, seed=seed)
     if not rows and fmt == "table":
-        err_console.print("no judgments stored yet: run `oversight quickstart` or `oversight run`")
+        err_console.print("nothing to show yet: run `oversight quickstart` or `oversight run` (elo needs debates between different models)")
         return
-    _print(render(rows, fmt, title="Judge accuracy (95% CI clustered by article)"))
+    _print(render(rows, fmt, title=f"{metric} (95% CIs resample articles)"))
+
+
+def _metric_rows(metric: str, raw: list[dict[str, Any]], keys: tuple[str, ...], group_rows: Any, **kw: Any) -> list[dict[str, Any]]:
+    from oversight.metrics import leaderboard as accuracy
+    from oversight.metrics.agreement import agreement, position_bias
+    from oversight.metrics.calibration import calibration_summary
+    from oversight.metrics.elo import elo_table
+    from oversight.metrics.leaderboard import swap_consistency
+
+    if metric == "accuracy":
+        return accuracy(raw, n_resamples=kw["n_resamples"], seed=kw["seed"], by=keys)
+    if metric == "elo":
+        return elo_table(raw, by_side=kw["by_side"], weighted=kw["weighted"], n_resamples=kw["n_resamples"], seed=kw["seed"])
+    out = []
+    for key, group in group_rows(raw, keys).items():
+        head = dict(zip(keys, key, strict=True))
+        invalid = sum(not r["valid"] for r in group)
+        if metric == "calibration":
+            out.append(head | calibration_summary(group) | {"invalid": invalid})
+        elif metric == "position":
+            out.append(
+                head | position_bias(group) | {"swap_consistency": swap_consistency([r for r in group if r["valid"]]), "invalid": invalid}
+            )
+    if metric == "agreement":
+        humans = [r for r in raw if r["judge_kind"] == "human"]
+        for judge, group in group_rows([r for r in raw if r["judge_kind"] == "model"], ("judge",)).items():
+            out.append({"model_judge": judge[0], **agreement(humans, group), "invalid": sum(not r["valid"] for r in group)})
+    return out
+
+
+@app.command()
+def compare(
+    run_a: Annotated[str, typer.Argument(help="First run.")],
+    run_b: Annotated[str, typer.Argument(help="Second run.")],
+    db: DbOption = None,
+    judge: Annotated[str | None, typer.Option("--judge", help="Only this judge's verdicts.")] = None,
+    bootstrap: Annotated[int, typer.Option("--bootstrap", min=100, max=100000, help="Bootstrap resamples.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Paired comparison of two runs on the questions both judged: accuracy difference, paired bootstrap CI, permutation p-value."""
+    from oversight.db import connect
+    from oversight.db.store import judgment_rows, run_row
+    from oversight.metrics.agreement import paired_comparison
+
+    engine = connect(db)
+    run_row(engine, run_a), run_row(engine, run_b)
+    rows_a, rows_b = judgment_rows(engine, run_a), judgment_rows(engine, run_b)
+    if judge:
+        rows_a, rows_b = [r for r in rows_a if r["judge"] == judge], [r for r in rows_b if r["judge"] == judge]
+    result = {"run_a": run_a, "run_b": run_b, **paired_comparison(rows_a, rows_b, n_resamples=bootstrap, seed=seed)}
+    if result["n_questions"] == 0:
+        raise OversightError(f"{run_a} and {run_b} share no judged question{' for that judge' if judge else ''}")
+    _print(json.dumps(result, indent=2) if as_json else render([result], "markdown"))
 
 
 @app.command()

@@ -28,20 +28,30 @@ LEADERBOARD_KEYS = (
 )
 
 
-def leaderboard(rows: list[dict[str, Any]], *, n_resamples: int = 1000, seed: int = 0) -> list[dict[str, Any]]:
+GROUP_KEYS = ("protocol", "judge", "dataset", "judge_kind", "prompt_version", "run", "variant")
+DEFAULT_BY = ("protocol", "judge", "dataset")
+
+
+def group_rows(rows: list[dict[str, Any]], by: tuple[str, ...]) -> dict[tuple[Any, ...], list[dict[str, Any]]]:
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        groups[tuple(row.get(k) for k in by)].append(row)
+    return dict(sorted(groups.items(), key=lambda kv: tuple(str(x) for x in kv[0])))
+
+
+def leaderboard(
+    rows: list[dict[str, Any]], *, n_resamples: int = 1000, seed: int = 0, by: tuple[str, ...] = DEFAULT_BY
+) -> list[dict[str, Any]]:
     """One row per (protocol, judge, dataset).
 
     `n` counts valid judgments; accuracy is the share of them whose top choice was correct
     (a 50/50 tie counts as wrong); invalid judgments are counted beside it, never dropped
     silently. The interval is a 95% bootstrap over articles (clusters).
     """
-    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        groups[(row["protocol"], row["judge"], row["dataset"])].append(row)
     out = []
-    for (protocol, judge, dataset), group in sorted(groups.items()):
+    for key, group in group_rows(rows, by).items():
         valid = [r for r in group if r["valid"]]
-        entry: dict[str, Any] = {"protocol": protocol, "judge": judge, "dataset": dataset, "n": len(valid)}
+        entry: dict[str, Any] = dict(zip(by, key, strict=True)) | {"n": len(valid)}
         if valid:
             correct = np.array([1.0 if r["correct"] else 0.0 for r in valid])
             clusters = np.array([r["cluster"] for r in valid])
@@ -60,7 +70,7 @@ def leaderboard(rows: list[dict[str, Any]], *, n_resamples: int = 1000, seed: in
         entry.update(consultancy_split(valid))
         chosen = {r["transcript_id"]: r["chose_correct"] for r in group if r.get("chose_correct") is not None}
         entry["open_chose_correct"] = sum(chosen.values()) / len(chosen) if chosen else None
-        out.append({k: entry[k] for k in LEADERBOARD_KEYS})
+        out.append({k: entry[k] for k in (*by, *LEADERBOARD_KEYS[3:])})
     return out
 
 

@@ -1,0 +1,91 @@
+"""Elo / Bradley–Terry, agreement, paired comparisons and position bias against hand-computed cases."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from oversight.metrics.agreement import agreement, cohen_kappa, paired_comparison, position_bias
+from oversight.metrics.elo import elo_table
+
+
+def debate_row(a: str, b: str, p_a: float, cluster: str, correct_side: str = "A") -> dict:
+    return {"valid": True, "p_a": p_a, "p_b": 1 - p_a, "debaters": {"A": a, "B": b}, "cluster": cluster, "correct_side": correct_side}
+
+
+def test_bradley_terry_recovers_a_known_win_rate():
+    # strong beats weak 3 times out of 4: Elo gap = 400 log10(3) ≈ 190.8
+    rows = []
+    for i in range(200):
+        wins = i % 4 != 0
+        rows.append(debate_row("strong", "weak", 0.8 if wins else 0.2, f"c{i % 20}"))
+    table = {r["debater"]: r for r in elo_table(rows, n_resamples=200)}
+    gap = table["strong"]["elo"] - table["weak"]["elo"]
+    assert gap == pytest.approx(400 * math.log10(3), rel=0.02)
+    assert table["strong"]["elo"] + table["weak"]["elo"] == pytest.approx(2000)
+    assert table["strong"]["ci_low"] < table["strong"]["elo"] < table["strong"]["ci_high"]
+    assert table["strong"]["rank"] == 1 and table["weak"]["rank"] == 2
+
+
+def test_ranks_tie_when_intervals_overlap():
+    rows = [debate_row("x", "y", 0.9 if i % 2 else 0.1, f"c{i}") for i in range(20)]  # 50/50
+    table = elo_table(rows, n_resamples=200)
+    assert {r["rank"] for r in table} == {1}
+    assert abs(table[0]["elo"] - 1000) < 1
+
+
+def test_weighted_and_by_side_variants():
+    rows = [debate_row("m1", "m2", 0.7, "c1", correct_side="A"), debate_row("m2", "m1", 0.6, "c2", correct_side="A")]
+    weighted = {r["debater"]: r for r in elo_table(rows, weighted=True, n_resamples=50)}
+    assert weighted["m1"]["games"] == pytest.approx(2.0)
+    sides = {r["debater"] for r in elo_table(rows, by_side=True, n_resamples=50)}
+    assert sides == {"m1 (correct)", "m1 (incorrect)", "m2 (correct)", "m2 (incorrect)"}
+    assert elo_table([debate_row("same", "same", 0.9, "c")]) == []  # self-play carries no rating information
+
+
+def test_cohen_kappa_hand_computed():
+    a = np.array([1, 1, 0, 0, 1, 0, 1, 1], dtype=bool)
+    b = np.array([1, 0, 0, 0, 1, 1, 1, 1], dtype=bool)
+    # observed 6/8; pa = 5/8, pb = 5/8; expected = 25/64 + 9/64 = 34/64
+    assert cohen_kappa(a, b) == pytest.approx((0.75 - 34 / 64) / (1 - 34 / 64))
+    assert cohen_kappa(np.array([True, True]), np.array([True, True])) is None
+
+
+def test_agreement_on_common_items_only():
+    def j(t, order, p):
+        return {"valid": True, "transcript_id": t, "order": order, "p_a": p, "p_b": 1 - p}
+
+    human = [j(1, "AB", 0.8), j(2, "AB", 0.3), j(3, "AB", 0.6)]
+    model = [j(1, "AB", 0.7), j(2, "AB", 0.6), j(4, "AB", 0.9)]
+    out = agreement(human, model)
+    assert out["n"] == 2 and out["agreement"] == 0.5
+
+
+def test_position_bias():
+    rows = [
+        {"valid": True, "order": "AB", "correct_side": "A", "correct": True},
+        {"valid": True, "order": "BA", "correct_side": "A", "correct": False},
+        {"valid": True, "order": "BA", "correct_side": "B", "correct": True},
+        {"valid": False, "order": "AB", "correct_side": "A", "correct": None},
+    ]
+    out = position_bias(rows)
+    assert out["acc_correct_first"] == 1.0 and out["acc_correct_second"] == 0.0 and out["gap"] == 1.0
+    assert out["n_first"] == 2 and out["n_second"] == 1
+
+
+def test_paired_comparison_difference_interval_and_p_value():
+    def rows(correct_mask):
+        return [
+            {"valid": True, "dataset": "d", "question_id": f"q{i}", "cluster": f"art{i // 5}", "correct": bool(c)}
+            for i, c in enumerate(correct_mask)
+        ]
+
+    better = rows([1] * 36 + [0] * 4)
+    worse = rows([1] * 20 + [0] * 20)
+    out = paired_comparison(better, worse, n_resamples=500, n_permutations=2000)
+    assert out["n_questions"] == 40 and out["diff"] == pytest.approx(0.9 - 0.5)
+    assert out["ci_low"] > 0 and out["p_value"] < 0.01
+    same = paired_comparison(worse, worse, n_permutations=500)
+    assert same["diff"] == 0 and same["p_value"] == 1.0
