@@ -251,3 +251,32 @@ def test_leaderboard_metrics_and_compare(capsys, tmp_path: Path):
     assert code == 1 and "--by 'colour'" in one_line_error(err)
     code, _, err = cli(capsys, "compare", "d1", "nope", "--db", db)
     assert code == 2 and "no such run" in one_line_error(err)
+
+
+def test_bulk_frame_and_row_dicts_give_the_same_leaderboard(tmp_path: Path):
+    from test_protocols import run, scripted
+
+    from oversight.db import connect
+    from oversight.db.store import judgment_frame, judgment_rows
+    from oversight.metrics.leaderboard import leaderboard, leaderboard_frame
+
+    with FakeOpenAIServer(default=scripted) as server:
+        run(tmp_path, server, "consultancy", rounds=1)
+        run(tmp_path, server, "open-consultancy", rounds=1)
+        run(tmp_path, server, "naive")
+    engine = connect(f"sqlite:///{tmp_path / 'p.db'}")
+    from oversight.db.store import leaderboard_aggregates
+    from oversight.metrics.leaderboard import leaderboard_from_aggregates
+
+    for by in (("protocol", "judge", "dataset"), ("run", "variant"), ("judge_kind",)):
+        expected = leaderboard(judgment_rows(engine), by=by)
+        assert leaderboard_frame(judgment_frame(engine), by=by) == expected
+        assert _approx_rows(leaderboard_from_aggregates(leaderboard_aggregates(engine, by), by=by)) == _approx_rows(expected)
+    assert _approx_rows(
+        leaderboard_from_aggregates(leaderboard_aggregates(engine, ("protocol",), run="naive"), by=("protocol",))
+    ) == _approx_rows(leaderboard(judgment_rows(engine, "naive"), by=("protocol",)))
+    engine.dispose()
+
+
+def _approx_rows(rows):
+    return [{k: (pytest.approx(v) if isinstance(v, float) else v) for k, v in r.items()} for r in rows]

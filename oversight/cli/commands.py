@@ -235,8 +235,15 @@ def leaderboard(
     unknown = [k for k in keys if k not in GROUP_KEYS]
     if unknown or not keys:
         raise OversightError(f"--by {by!r}: group by any of {', '.join(GROUP_KEYS)}")
-    raw = judgment_rows(connect(db), run_filter)
-    rows = _metric_rows(metric, raw, keys, group_rows, by_side=by_side, weighted=weighted, n_resamples=bootstrap, seed=seed)
+    engine = connect(db)
+    if metric == "accuracy":
+        from oversight.db.store import leaderboard_aggregates
+        from oversight.metrics.leaderboard import leaderboard_from_aggregates
+
+        rows = leaderboard_from_aggregates(leaderboard_aggregates(engine, keys, run_filter), by=keys, n_resamples=bootstrap, seed=seed)
+    else:
+        raw = judgment_rows(engine, run_filter)
+        rows = _metric_rows(metric, raw, keys, group_rows, by_side=by_side, weighted=weighted, n_resamples=bootstrap, seed=seed)
     if not rows and fmt == "table":
         err_console.print("nothing to show yet: run `oversight quickstart` or `oversight run` (elo needs debates between different models)")
         return
@@ -244,14 +251,11 @@ def leaderboard(
 
 
 def _metric_rows(metric: str, raw: list[dict[str, Any]], keys: tuple[str, ...], group_rows: Any, **kw: Any) -> list[dict[str, Any]]:
-    from oversight.metrics import leaderboard as accuracy
     from oversight.metrics.agreement import agreement, position_bias
     from oversight.metrics.calibration import calibration_summary
     from oversight.metrics.elo import elo_table
     from oversight.metrics.leaderboard import swap_consistency
 
-    if metric == "accuracy":
-        return accuracy(raw, n_resamples=kw["n_resamples"], seed=kw["seed"], by=keys)
     if metric == "elo":
         return elo_table(raw, by_side=kw["by_side"], weighted=kw["weighted"], n_resamples=kw["n_resamples"], seed=kw["seed"])
     out = []
@@ -588,6 +592,17 @@ def bench_prefix(
     from oversight.bench import prefix_benchmark
 
     _print(json.dumps(prefix_benchmark(dataset, rounds=rounds, max_tokens=max_tokens, question=question), indent=2))
+
+
+@bench_app.command("leaderboard")
+def bench_leaderboard(
+    n: Annotated[int, typer.Option("--n", min=100, max=20_000_000, help="Synthetic judgments.")] = 1_000_000,
+    bootstrap: Annotated[int, typer.Option("--bootstrap", min=100, max=100000, help="Bootstrap resamples.")] = 1000,
+) -> None:
+    """Fill a temporary database with synthetic judgments and time the full leaderboard (target: under 10 s for 1M)."""
+    from oversight.bench import leaderboard_benchmark
+
+    _print(json.dumps(leaderboard_benchmark(n=n, n_resamples=bootstrap), indent=2))
 
 
 @bench_app.command("engine")

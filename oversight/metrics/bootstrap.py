@@ -26,6 +26,18 @@ def clustered_bootstrap_ci(
     n_clusters = int(cluster_index.max()) + 1
     sums = np.bincount(cluster_index, weights=values, minlength=n_clusters)
     counts = np.bincount(cluster_index, minlength=n_clusters).astype(np.float64)
+    return bootstrap_from_cluster_sums(sums, counts, n_resamples=n_resamples, confidence=confidence, seed=seed)
+
+
+def bootstrap_from_cluster_sums(
+    sums: npt.ArrayLike, counts: npt.ArrayLike, *, n_resamples: int = 1000, confidence: float = 0.95, seed: int = 0
+) -> tuple[float, float]:
+    """The same interval from per-cluster totals (clusters in sorted order of their names), as SQL can aggregate them."""
+    sums = np.asarray(sums, dtype=np.float64)
+    counts = np.asarray(counts, dtype=np.float64)
+    n_clusters = len(sums)
+    if n_clusters == 0:
+        return (float("nan"), float("nan"))
     if n_clusters == 1:
         mean = float(sums[0] / counts[0])
         return (mean, mean)
