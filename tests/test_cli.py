@@ -280,3 +280,29 @@ def test_bulk_frame_and_row_dicts_give_the_same_leaderboard(tmp_path: Path):
 
 def _approx_rows(rows):
     return [{k: (pytest.approx(v) if isinstance(v, float) else v) for k, v in r.items()} for r in rows]
+
+
+def test_report_and_leaderboard_recomputed_from_the_export(capsys, tmp_path: Path):
+    from oversight.metrics import leaderboard
+    from test_protocols import run, scripted
+
+    with FakeOpenAIServer(default=scripted) as server:
+        strong, weak = f"openai-compatible/strong@{server.base_url}", f"openai-compatible/weak@{server.base_url}"
+        run(tmp_path, server, "debate", debater=None, debater_a=strong, debater_b=weak, rounds=1, run_name="d-sw")
+        run(tmp_path, server, "debate", debater=None, debater_a=weak, debater_b=strong, rounds=1, run_name="d-ws")
+        run(tmp_path, server, "consultancy", rounds=1)
+    db = f"sqlite:///{tmp_path / 'p.db'}"
+    code, out, _ = cli(capsys, "leaderboard", "--db", db, "--format", "json")
+    board = json.loads(out)
+    code, out, _ = cli(capsys, "export", "judgments", "--db", db)
+    exported = [json.loads(line) for line in out.splitlines()]
+    assert _approx_rows(leaderboard(exported)) == _approx_rows(board)  # every number, from the exported rows alone
+    report = tmp_path / "out" / "report.html"
+    code, _, err = cli(capsys, "report", "--db", db, "--out", str(report), "--bootstrap", "200")
+    assert code == 0, err
+    page = report.read_text()
+    assert "<svg" in page and "Judge accuracy" in page and "Debater Elo" in page and "openai-compatible/strong" in page
+    assert "<script" not in page  # self-contained, no JavaScript or network
+    markdown = report.with_suffix(".md").read_text()
+    assert "| protocol | judge |" in markdown and "report_charts/accuracy.svg" in markdown
+    assert (tmp_path / "out" / "report_charts" / "accuracy.svg").exists()

@@ -89,3 +89,20 @@ def test_paired_comparison_difference_interval_and_p_value():
     assert out["ci_low"] > 0 and out["p_value"] < 0.01
     same = paired_comparison(worse, worse, n_permutations=500)
     assert same["diff"] == 0 and same["p_value"] == 1.0
+
+
+def test_accuracy_vs_elo_slope():
+    from oversight.metrics.elo import accuracy_vs_elo
+
+    table = [{"debater": "a", "elo": 1100.0}, {"debater": "b", "elo": 1000.0}, {"debater": "c", "elo": 900.0}]
+
+    def judged(model: str, correct: bool) -> dict:
+        return {"valid": True, "correct": correct, "debaters": {"A": model, "B": model}}
+
+    rows = [judged("a", True)] * 9 + [judged("a", False)] + [judged("b", True)] * 7 + [judged("b", False)] * 3
+    rows += [judged("c", True)] * 5 + [judged("c", False)] * 5
+    out = accuracy_vs_elo(rows, table, n_resamples=200)
+    assert {p["debater"]: p["accuracy"] for p in out["points"]} == {"a": 0.9, "b": 0.7, "c": 0.5}
+    assert out["slope_per_100"] == pytest.approx(0.2)  # +20 points of accuracy per 100 Elo, exactly linear
+    assert out["ci_low"] == pytest.approx(0.2) and out["ci_high"] == pytest.approx(0.2)
+    assert accuracy_vs_elo([], table)["slope_per_100"] is None

@@ -276,6 +276,21 @@ def _metric_rows(metric: str, raw: list[dict[str, Any]], keys: tuple[str, ...], 
 
 
 @app.command()
+def report(
+    db: DbOption = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write; a Markdown twin goes beside it.")] = Path("report.html"),
+    bootstrap: Annotated[int, typer.Option("--bootstrap", min=100, max=100000, help="Bootstrap resamples.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed.")] = 0,
+) -> None:
+    """Write a self-contained HTML report (and Markdown) with accuracy, Elo, calibration, position bias and agreement."""
+    from oversight.db import connect
+    from oversight.report import build_report
+
+    html_path, md_path = build_report(connect(db), out, n_resamples=bootstrap, seed=seed)
+    err_console.print(f"wrote {html_path} and {md_path}")
+
+
+@app.command()
 def compare(
     run_a: Annotated[str, typer.Argument(help="First run.")],
     run_b: Annotated[str, typer.Argument(help="Second run.")],

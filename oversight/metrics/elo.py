@@ -85,3 +85,33 @@ def elo_table(
     for row in table:
         row["rank"] = 1 + sum(other["ci_low"] > row["ci_high"] for other in table)
     return sorted(table, key=lambda r: -r["elo"])
+
+
+def accuracy_vs_elo(rows: list[dict[str, Any]], table: list[dict[str, Any]], *, n_resamples: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """Judge accuracy on the debates each model took part in, against that model's Elo (Khan et al. Fig. 1):
+    per-model points, the least-squares slope (accuracy per 100 Elo) and a bootstrap interval over models."""
+    elo = {r["debater"]: r["elo"] for r in table}
+    hits: dict[str, list[float]] = {m: [] for m in elo}
+    for r in rows:
+        models = set((r.get("debaters") or {}).values())
+        if r.get("valid"):
+            for m in models & set(elo):
+                hits[m].append(1.0 if r["correct"] else 0.0)
+    points = [{"debater": m, "elo": elo[m], "accuracy": float(np.mean(v)), "n": len(v)} for m, v in hits.items() if v]
+    result: dict[str, Any] = {"points": points, "slope_per_100": None, "ci_low": None, "ci_high": None}
+    if len(points) < 2:
+        return result
+    x = np.array([p["elo"] for p in points]) / 100.0
+    y = np.array([p["accuracy"] for p in points])
+    if np.ptp(x) == 0:
+        return result
+    result["slope_per_100"] = float(np.polyfit(x, y, 1)[0])
+    rng = np.random.default_rng(seed)
+    slopes = []
+    for _ in range(n_resamples):
+        pick = rng.integers(0, len(points), len(points))
+        if np.ptp(x[pick]) > 0:
+            slopes.append(np.polyfit(x[pick], y[pick], 1)[0])
+    if slopes:
+        result["ci_low"], result["ci_high"] = (float(v) for v in np.quantile(slopes, [0.025, 0.975]))
+    return result

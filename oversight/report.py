@@ -1,0 +1,141 @@
+"""`oversight report`: one self-contained HTML page (and a Markdown twin) with every headline table and chart.
+
+Charts are Altair specs rendered to inline SVG with vl-convert, so the HTML needs no network and
+no JavaScript; the Markdown report links the same SVGs written beside it.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import pandas as pd
+from sqlalchemy import Engine
+
+from oversight.cli.output import render
+from oversight.db.connect import safe_url
+from oversight.db.store import judgment_rows, run_summaries
+from oversight.metrics import leaderboard
+from oversight.metrics.agreement import agreement, position_bias
+from oversight.metrics.calibration import calibration_summary, reliability
+from oversight.metrics.elo import accuracy_vs_elo, elo_table
+from oversight.metrics.leaderboard import group_rows
+
+
+def _svg(chart: alt.TopLevelMixin) -> str:
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_svg(chart.to_json())
+
+
+def _charts(board: list[dict[str, Any]], elo_points: list[dict[str, Any]], rows: list[dict[str, Any]]) -> dict[str, str]:
+    charts: dict[str, str] = {}
+    frame = pd.DataFrame([r for r in board if r["accuracy"] is not None])
+    if not frame.empty:
+        frame["group"] = frame["protocol"] + " · " + frame["judge"]
+        points = (
+            alt.Chart(frame).mark_point(filled=True, size=70).encode(x=alt.X("accuracy:Q", scale=alt.Scale(domain=[0, 1])), y="group:N")
+        )
+        bars = alt.Chart(frame).mark_rule().encode(x="ci_low:Q", x2="ci_high:Q", y="group:N")
+        charts["accuracy"] = _svg((bars + points).properties(title="Judge accuracy by protocol (95% CI, articles resampled)", width=480))
+    if elo_points:
+        pts = pd.DataFrame(elo_points)
+        scatter = (
+            alt.Chart(pts).mark_circle(size=80).encode(x=alt.X("elo:Q", scale=alt.Scale(zero=False)), y="accuracy:Q", tooltip=["debater"])
+        )
+        line = scatter.transform_regression("elo", "accuracy").mark_line()
+        charts["elo"] = _svg((scatter + line).properties(title="Judge accuracy vs debater Elo", width=480))
+    table = pd.DataFrame(reliability(rows))
+    if not table.empty:
+        diagonal = alt.Chart(pd.DataFrame({"x": [0, 1], "y": [0, 1]})).mark_line(strokeDash=[4, 4]).encode(x="x:Q", y="y:Q")
+        dots = (
+            alt.Chart(table)
+            .mark_circle()
+            .encode(x=alt.X("mean_p:Q", title="stated probability (A)"), y=alt.Y("observed:Q", title="A was correct"), size="n:Q")
+        )
+        charts["reliability"] = _svg((diagonal + dots).properties(title="Reliability diagram", width=360, height=360))
+    return charts
+
+
+def build_report(engine: Engine, out: Path, *, n_resamples: int = 1000, seed: int = 0) -> tuple[Path, Path]:
+    rows = judgment_rows(engine)
+    board = leaderboard(rows, n_resamples=n_resamples, seed=seed)
+    elo = elo_table(rows, n_resamples=n_resamples, seed=seed)
+    elo_by_side = elo_table(rows, by_side=True, n_resamples=n_resamples, seed=seed)
+    trend = accuracy_vs_elo(rows, elo, n_resamples=n_resamples, seed=seed)
+    calibration = [
+        dict(zip(("protocol", "judge"), k, strict=True)) | calibration_summary(g)
+        for k, g in group_rows(rows, ("protocol", "judge")).items()
+    ]
+    position = [
+        dict(zip(("protocol", "judge"), k, strict=True)) | position_bias(g) for k, g in group_rows(rows, ("protocol", "judge")).items()
+    ]
+    humans = [r for r in rows if r["judge_kind"] == "human"]
+    agree = (
+        [
+            {"model_judge": k[0], **agreement(humans, g)}
+            for k, g in group_rows([r for r in rows if r["judge_kind"] == "model"], ("judge",)).items()
+        ]
+        if humans
+        else []
+    )
+    runs = [
+        {
+            k: r[k]
+            for k in ("name", "protocol", "dataset", "status", "seed", "prompt_version", "config_hash", "package_version", "git_revision")
+        }
+        for r in run_summaries(engine)
+    ]
+    sections: list[tuple[str, list[dict[str, Any]], str | None]] = [
+        ("Judge accuracy", board, "accuracy"),
+        ("Debater Elo (Bradley–Terry, 95% bootstrap CI, tied ranks)", elo, "elo"),
+        ("Debater Elo by assigned side", elo_by_side, None),
+        ("Calibration", calibration, "reliability"),
+        ("Position bias", position, None),
+        ("Human–model agreement", agree, None),
+        ("Runs", runs, None),
+    ]
+    charts = _charts(board, trend["points"], rows)
+    out = out.with_suffix(".html")
+    md_path = out.with_suffix(".md")
+    assets = out.parent / f"{out.stem}_charts"
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    slope = (
+        f"Accuracy vs Elo: {trend['slope_per_100']:+.3f} per 100 Elo (95% CI {trend['ci_low']:+.3f} to {trend['ci_high']:+.3f}, models resampled)."
+        if trend["slope_per_100"] is not None and trend["ci_low"] is not None
+        else "Accuracy vs Elo: needs debates between at least two different debater models."
+    )
+    html_parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>Oversight report</title>",
+        "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse;font-size:13px}"
+        "td,th{border:1px solid #ccc;padding:3px 6px}th{background:#f3f3f3}</style></head><body>",
+        f"<h1>Oversight report</h1><p>{html.escape(stamp)} · {html.escape(safe_url(str(engine.url.render_as_string(hide_password=False))))} · "
+        f"{len(rows)} judgments, {sum(not r['valid'] for r in rows)} invalid</p>",
+    ]
+    md_parts = [f"# Oversight report\n\n{stamp} · {len(rows)} judgments, {sum(not r['valid'] for r in rows)} invalid\n"]
+    for title, table, chart in sections:
+        html_parts.append(f"<h2>{html.escape(title)}</h2>")
+        md_parts.append(f"\n## {title}\n")
+        if chart and chart in charts:
+            html_parts.append(charts[chart])
+            assets.mkdir(parents=True, exist_ok=True)
+            (assets / f"{chart}.svg").write_text(charts[chart], encoding="utf-8")
+            md_parts.append(f"![{title}]({assets.name}/{chart}.svg)\n")
+        if chart == "elo":
+            html_parts.append(f"<p>{html.escape(slope)}</p>")
+            md_parts.append(f"{slope}\n")
+        if table:
+            frame = pd.DataFrame(table)
+            html_parts.append(frame.to_html(index=False, na_rep="—", float_format=lambda v: f"{v:.3f}"))
+            md_parts.append((render(table, "markdown") or "") + "\n")
+        else:
+            html_parts.append("<p>No data.</p>")
+            md_parts.append("No data.\n")
+    html_parts.append("</body></html>")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(html_parts), encoding="utf-8")
+    md_path.write_text("\n".join(md_parts), encoding="utf-8")
+    return out, md_path
