@@ -218,6 +218,7 @@ def judgment_rows(engine: Engine, run: str | None = None) -> list[dict[str, Any]
         row["consultant_correct"] = meta.get("consultant_correct")
         row["chose_correct"] = meta.get("chose_correct")
         row["debaters"] = meta.get("debaters")
+        row["models"] = meta.get("models", "")
     return rows
 
 
@@ -437,6 +438,7 @@ def judgment_frame(engine: Engine, run: str | None = None) -> Any:
         RUNS.c.name.label("run"),
         TRANSCRIPTS.c.question_uid,
         func.coalesce(meta["variant"].as_string(), "").label("variant"),
+        func.coalesce(meta["models"].as_string(), "").label("models"),
         meta["consultant_correct"].as_boolean().label("consultant_correct"),
         meta["chose_correct"].as_boolean().label("chose_correct"),
     ).select_from(TRANSCRIPTS.join(RUNS))
@@ -480,6 +482,7 @@ def judgment_frame(engine: Engine, run: str | None = None) -> Any:
             "prompt_version": j["prompt_version"],
             "run": take(t["run"], at_t),
             "variant": take(t["variant"], at_t),
+            "models": take(t["models"], at_t),
             "cluster": take(q["cluster"], at_q),
             "transcript_id": j["transcript_id"],
             "order": j["order"],
@@ -504,6 +507,7 @@ def _group_columns(by: tuple[str, ...]) -> list[Any]:
         "prompt_version": JUDGMENTS.c.prompt_version,
         "run": RUNS.c.name,
         "variant": func.coalesce(TRANSCRIPTS.c.meta["variant"].as_string(), ""),
+        "models": func.coalesce(TRANSCRIPTS.c.meta["models"].as_string(), ""),
     }
     return [mapping[k].label(k) for k in by]
 

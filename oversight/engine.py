@@ -185,6 +185,9 @@ class Runner:
             debaters = {t.side: t.model for t in transcript.turns if t.role.startswith("debater") and t.side and t.model}
             if debaters:
                 transcript.meta["debaters"] = debaters
+            arguers = sorted({t.model for t in transcript.turns if t.model and not t.role.startswith("judge")})
+            # one string naming who argued, so results can be grouped by debater/consultant model
+            transcript.meta["models"] = " vs ".join(arguers) if arguers else ("human" if transcript.turns else "")
             if variant:
                 transcript.meta["variant"] = variant
             jobs = [

@@ -235,6 +235,8 @@ def test_leaderboard_metrics_and_compare(capsys, tmp_path: Path):
     code, out, _ = cli(capsys, "leaderboard", "--db", db, "--metric", "elo", "--format", "json", "--bootstrap", "200")
     elo = {r["debater"]: r for r in json.loads(out)}
     assert set(elo) == {"openai-compatible/strong", "openai-compatible/weak"}
+    code, out, _ = cli(capsys, "leaderboard", "--db", db, "--by", "protocol,models", "--format", "json")
+    assert {r["models"] for r in json.loads(out)} == {"openai-compatible/strong vs openai-compatible/weak", ""}
     code, out, _ = cli(capsys, "leaderboard", "--db", db, "--metric", "position", "--format", "json")
     position = {r["protocol"]: r for r in json.loads(out)}
     assert position["naive"]["acc_correct_first"] == 1.0 and position["naive"]["acc_correct_second"] == 0.0
@@ -268,7 +270,7 @@ def test_bulk_frame_and_row_dicts_give_the_same_leaderboard(tmp_path: Path):
     from oversight.db.store import leaderboard_aggregates
     from oversight.metrics.leaderboard import leaderboard_from_aggregates
 
-    for by in (("protocol", "judge", "dataset"), ("run", "variant"), ("judge_kind",)):
+    for by in (("protocol", "judge", "dataset"), ("run", "variant"), ("judge_kind",), ("protocol", "models")):
         expected = leaderboard(judgment_rows(engine), by=by)
         assert leaderboard_frame(judgment_frame(engine), by=by) == expected
         assert _approx_rows(leaderboard_from_aggregates(leaderboard_aggregates(engine, by), by=by)) == _approx_rows(expected)
@@ -283,8 +285,9 @@ def _approx_rows(rows):
 
 
 def test_report_and_leaderboard_recomputed_from_the_export(capsys, tmp_path: Path):
-    from oversight.metrics import leaderboard
     from test_protocols import run, scripted
+
+    from oversight.metrics import leaderboard
 
     with FakeOpenAIServer(default=scripted) as server:
         strong, weak = f"openai-compatible/strong@{server.base_url}", f"openai-compatible/weak@{server.base_url}"

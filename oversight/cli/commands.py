@@ -212,7 +212,11 @@ def leaderboard(
     run_filter: Annotated[str | None, typer.Option("--run", help="Only this run.")] = None,
     metric: Annotated[str, typer.Option("--metric", help="accuracy | elo | calibration | agreement | position.")] = "accuracy",
     by: Annotated[
-        str, typer.Option("--by", help="Comma-separated grouping: protocol, judge, dataset, judge_kind, prompt_version, run, variant.")
+        str,
+        typer.Option(
+            "--by",
+            help="Comma-separated grouping: protocol, judge, dataset, judge_kind, prompt_version, run, variant, models (who argued).",
+        ),
     ] = "protocol,judge,dataset",
     by_side: Annotated[
         bool, typer.Option("--by-side", help="elo: rate each debater separately on the correct and the incorrect side.")

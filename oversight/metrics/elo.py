@@ -84,6 +84,8 @@ def elo_table(
     ]
     for row in table:
         row["rank"] = 1 + sum(other["ci_low"] > row["ci_high"] for other in table)
+        # unreadable verdicts on this model's debates: counted, never silently dropped
+        row["invalid"] = sum(1 for r in rows if not r.get("valid") and row["debater"].split(" (")[0] in (r.get("debaters") or {}).values())
     return sorted(table, key=lambda r: -r["elo"])
 
 

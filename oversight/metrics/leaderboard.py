@@ -29,7 +29,7 @@ LEADERBOARD_KEYS = (
 )
 
 
-GROUP_KEYS = ("protocol", "judge", "dataset", "judge_kind", "prompt_version", "run", "variant")
+GROUP_KEYS = ("protocol", "judge", "dataset", "judge_kind", "prompt_version", "run", "variant", "models")
 DEFAULT_BY = ("protocol", "judge", "dataset")
 
 
@@ -41,7 +41,7 @@ def group_rows(rows: list[dict[str, Any]], by: tuple[str, ...]) -> dict[tuple[An
 
 
 FRAME_COLUMNS = (
-    "protocol", "judge", "dataset", "judge_kind", "prompt_version", "run", "variant", "cluster", "transcript_id", "order",
+    "protocol", "judge", "dataset", "judge_kind", "prompt_version", "run", "variant", "models", "cluster", "transcript_id", "order",
     "p_a", "p_b", "p_correct", "correct", "valid", "consultant_correct", "chose_correct",
 )  # fmt: skip
 
