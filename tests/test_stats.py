@@ -106,3 +106,23 @@ def test_accuracy_vs_elo_slope():
     assert out["slope_per_100"] == pytest.approx(0.2)  # +20 points of accuracy per 100 Elo, exactly linear
     assert out["ci_low"] == pytest.approx(0.2) and out["ci_high"] == pytest.approx(0.2)
     assert accuracy_vs_elo([], table)["slope_per_100"] is None
+
+
+def test_calibration_hand_computed():
+    from oversight.metrics.calibration import calibration_summary, reliability
+
+    def r(p_a: float, correct_side: str) -> dict:
+        p_correct = p_a if correct_side == "A" else 1 - p_a
+        return {"valid": True, "p_a": p_a, "p_correct": p_correct, "correct_side": correct_side}
+
+    rows = [r(0.9, "A"), r(0.9, "A"), r(0.9, "B"), r(0.2, "B"), {"valid": False, "p_a": None, "p_correct": None, "correct_side": "A"}]
+    table = {t["bin"]: t for t in reliability(rows)}
+    assert table["0.9-1.0"]["n"] == 3 and table["0.9-1.0"]["observed"] == pytest.approx(2 / 3)
+    assert table["0.2-0.3"]["mean_p"] == pytest.approx(0.2) and table["0.2-0.3"]["observed"] == 0.0
+    out = calibration_summary(rows)
+    pc = np.array([0.9, 0.9, 0.1, 0.8])
+    assert out["n"] == 4
+    assert out["brier"] == pytest.approx(np.mean((1 - pc) ** 2))
+    assert out["log_loss"] == pytest.approx(-np.mean(np.log(pc)))
+    assert out["ece"] == pytest.approx(3 / 4 * abs(0.9 - 2 / 3) + 1 / 4 * abs(0.2 - 0.0))
+    assert calibration_summary([]) == {"n": 0, "brier": None, "log_loss": None, "ece": None}
