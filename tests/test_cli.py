@@ -247,6 +247,12 @@ def test_leaderboard_metrics_and_compare(capsys, tmp_path: Path):
     code, out, _ = cli(capsys, "compare", "d1", "n1", "--db", db, "--json")
     result = json.loads(out)
     assert code == 0 and result["n_questions"] == 6 and result["diff"] == pytest.approx(0.0)
+    code, out, _ = cli(capsys, "compare", "--a", "protocol=debate", "--b", "protocol=naive", "--db", db, "--json")
+    assert code == 0 and json.loads(out)["n_questions"] == 6 and json.loads(out)["a"] == "protocol=debate"
+    code, _, err = cli(capsys, "compare", "--a", "colour=red", "--b", "protocol=naive", "--db", db)
+    assert code == 1 and "--a 'colour=red'" in one_line_error(err)
+    code, _, err = cli(capsys, "compare", "--db", db)
+    assert code == 1 and "name two runs" in one_line_error(err)
     code, _, err = cli(capsys, "leaderboard", "--db", db, "--metric", "vibes")
     assert code == 1 and "--metric 'vibes'" in one_line_error(err)
     code, _, err = cli(capsys, "leaderboard", "--db", db, "--by", "colour")

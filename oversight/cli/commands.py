@@ -294,29 +294,55 @@ def report(
     err_console.print(f"wrote {html_path} and {md_path}")
 
 
+def _parse_filters(items: list[str] | None, option: str) -> dict[str, str]:
+    from oversight.metrics.leaderboard import GROUP_KEYS
+
+    out = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or key not in GROUP_KEYS:
+            raise OversightError(f"{option} {item!r}: use KEY=VALUE with KEY one of {', '.join(GROUP_KEYS)}")
+        out[key] = value
+    return out
+
+
 @app.command()
 def compare(
-    run_a: Annotated[str, typer.Argument(help="First run.")],
-    run_b: Annotated[str, typer.Argument(help="Second run.")],
+    run_a: Annotated[str | None, typer.Argument(help="First run (or use --a filters).")] = None,
+    run_b: Annotated[str | None, typer.Argument(help="Second run (or use --b filters).")] = None,
+    filter_a: Annotated[
+        list[str] | None, typer.Option("--a", help="Condition A as KEY=VALUE (protocol, judge, dataset, run, ...); repeatable.")
+    ] = None,
+    filter_b: Annotated[list[str] | None, typer.Option("--b", help="Condition B as KEY=VALUE; repeatable.")] = None,
     db: DbOption = None,
-    judge: Annotated[str | None, typer.Option("--judge", help="Only this judge's verdicts.")] = None,
+    judge: Annotated[str | None, typer.Option("--judge", help="Only this judge's verdicts (both conditions).")] = None,
     bootstrap: Annotated[int, typer.Option("--bootstrap", min=100, max=100000, help="Bootstrap resamples.")] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Seed.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Paired comparison of two runs on the questions both judged: accuracy difference, paired bootstrap CI, permutation p-value."""
+    """Paired comparison of two runs or two filtered conditions on the questions both judged:
+    accuracy difference, paired bootstrap CI over articles, permutation p-value."""
     from oversight.db import connect
     from oversight.db.store import judgment_rows, run_row
     from oversight.metrics.agreement import paired_comparison
 
+    a, b = _parse_filters(filter_a, "--a"), _parse_filters(filter_b, "--b")
     engine = connect(db)
-    run_row(engine, run_a), run_row(engine, run_b)
-    rows_a, rows_b = judgment_rows(engine, run_a), judgment_rows(engine, run_b)
+    for name, conditions in ((run_a, a), (run_b, b)):
+        if name is not None:
+            run_row(engine, name)
+            conditions["run"] = name
+    if not a or not b:
+        raise OversightError("name two runs (compare RUN_A RUN_B) or two conditions (--a KEY=VALUE --b KEY=VALUE)")
     if judge:
-        rows_a, rows_b = [r for r in rows_a if r["judge"] == judge], [r for r in rows_b if r["judge"] == judge]
-    result = {"run_a": run_a, "run_b": run_b, **paired_comparison(rows_a, rows_b, n_resamples=bootstrap, seed=seed)}
+        a["judge"] = b["judge"] = judge
+    rows = judgment_rows(engine)
+    rows_a = [r for r in rows if all(str(r.get(k)) == v for k, v in a.items())]
+    rows_b = [r for r in rows if all(str(r.get(k)) == v for k, v in b.items())]
+    label = lambda c: ",".join(f"{k}={v}" for k, v in c.items())  # noqa: E731
+    result = {"a": label(a), "b": label(b), **paired_comparison(rows_a, rows_b, n_resamples=bootstrap, seed=seed)}
     if result["n_questions"] == 0:
-        raise OversightError(f"{run_a} and {run_b} share no judged question{' for that judge' if judge else ''}")
+        raise OversightError(f"{label(a)} and {label(b)} share no judged question")
     _print(json.dumps(result, indent=2) if as_json else render([result], "markdown"))
 
 
