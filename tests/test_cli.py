@@ -315,3 +315,17 @@ def test_report_and_leaderboard_recomputed_from_the_export(capsys, tmp_path: Pat
     markdown = report.with_suffix(".md").read_text()
     assert "| protocol | judge |" in markdown and "report_charts/accuracy.svg" in markdown
     assert (tmp_path / "out" / "report_charts" / "accuracy.svg").exists()
+
+
+def test_w2s_command(capsys, tmp_path: Path):
+    code, out, err = cli(capsys, "w2s", "--dataset", str(SHARED_DATA / "truthfulqa" / "TruthfulQA.csv"), "--weak", "bow", "--strong", "bow",
+                         "--n", "60", "--seeds", "2", "--cache-dir", str(tmp_path), "--json")  # fmt: skip
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["questions"] == 60 and summary["seeds"] == 2
+    for role in ("weak", "student", "ceiling"):
+        assert 0.0 <= summary[role]["accuracy"]["mean"] <= 1.0
+    code, _, err = cli(capsys, "w2s", "--dataset", str(SHARED_DATA / "truthfulqa" / "TruthfulQA.csv"), "--weak", "gpt2", "--n", "20")
+    assert code == 2 and "feature source 'gpt2'" in one_line_error(err)
+    code, _, err = cli(capsys, "w2s", "--dataset", str(SHARED_DATA / "truthfulqa" / "TruthfulQA.csv"), "--loss", "hinge")
+    assert code == 1 and "--loss 'hinge'" in one_line_error(err)

@@ -458,6 +458,56 @@ def usage(
     _print(render(usage_rows(connect(db), run_filter), fmt, title="Model usage"))
 
 
+@app.command()
+def w2s(
+    dataset: Annotated[str, typer.Option("--dataset", help="A two-option (or multiple-choice) dataset file.")],
+    weak: Annotated[str, typer.Option("--weak", help="Weak feature source: bow | local/smollm2-135m.")] = "bow",
+    strong: Annotated[str, typer.Option("--strong", help="Strong feature source.")] = "local/smollm2-135m",
+    method: Annotated[str, typer.Option("--method", help="probe (linear probes on frozen features).")] = "probe",
+    loss: Annotated[str, typer.Option("--loss", help="xent | logconf.")] = "xent",
+    fmt: Annotated[str | None, typer.Option("--format", help="Dataset format (detected when left out).")] = None,
+    n: Annotated[int | None, typer.Option("--n", min=8, help="Use the first N questions.")] = None,
+    seeds: Annotated[int, typer.Option("--seeds", min=1, max=100, help="Seeds (splits and initialisations).")] = 3,
+    cache_dir: Annotated[Path, typer.Option("--cache-dir", help="Feature cache.")] = Path(".oversight-cache/features"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Weak-to-strong supervision with linear probes: weak floor, student on weak labels, strong ceiling, PGR with CIs over seeds."""
+    from oversight.data import load_dataset
+    from oversight.protocols.weak_to_strong import examples, run_seed, summarize
+    from oversight.w2s_features import features
+
+    if method != "probe":
+        raise OversightError(f"--method {method!r}: only probe is available in this version")
+    if loss not in ("xent", "logconf"):
+        raise OversightError(f"--loss {loss!r}: choose xent or logconf")
+    _, questions = load_dataset(dataset, fmt, limit=n)
+    texts, labels = examples(questions, seed=0)
+    started = time.perf_counter()
+    weak_x = features(weak, texts, cache_dir / weak.replace("/", "_"))
+    strong_x = features(strong, texts, cache_dir / strong.replace("/", "_"))
+    feature_s = time.perf_counter() - started
+    results = [run_seed(weak_x, strong_x, labels, seed=s, loss=loss) for s in range(seeds)]
+    summary = {"dataset": dataset, "questions": len(questions), "weak": weak, "strong": strong, "loss": loss, "seeds": seeds,
+               "feature_s": round(feature_s, 1), "train_s": round(time.perf_counter() - started - feature_s, 1), **summarize(results)}  # fmt: skip
+    if as_json:
+        _print(json.dumps(summary, indent=2))
+        return
+    table = [
+        {"model": role, "accuracy": summary[role]["accuracy"]["mean"], "ci_low": summary[role]["accuracy"]["ci_low"],
+         "ci_high": summary[role]["accuracy"]["ci_high"], "auroc": summary[role]["auroc"]["mean"]}
+        for role in ("weak", "student", "ceiling")
+    ]  # fmt: skip
+    _print(render(table, "markdown"))
+    p = summary["pgr"]
+    _print(
+        f"PGR: {p['mean']:.3f} (95% CI {p['ci_low']:.3f} to {p['ci_high']:.3f}, {p['n']} seeds)"
+        if p["mean"] is not None and p["ci_low"] is not None
+        else f"PGR: {p['mean']}"
+    )
+    if summary.get("warning"):
+        err_console.print(f"[yellow]{summary['warning']}[/]")
+
+
 @users_app.command("add")
 def users_add(
     name: Annotated[str, typer.Argument(help="User name.")],
