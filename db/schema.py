@@ -209,3 +209,45 @@ class HumanJudgment(Base):
     extra_turns: Mapped[int] = mapped_column(Integer, default=0)
     exchanges: Mapped[list[Any]] = mapped_column(JSON, default=list, comment="interactive questions and answers")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class W2SRun(Base):
+    """A weak-to-strong experiment: which features supervise which, how, on what data."""
+
+    __tablename__ = "w2s_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    dataset: Mapped[str] = mapped_column(Text)
+    weak: Mapped[str] = mapped_column(String(200))
+    strong: Mapped[str] = mapped_column(String(200))
+    method: Mapped[str] = mapped_column(String(32))
+    loss: Mapped[str] = mapped_column(String(32))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    package_version: Mapped[str] = mapped_column(String(64))
+    git_revision: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class W2SResult(Base):
+    __tablename__ = "w2s_results"
+    __table_args__ = (UniqueConstraint("run_id", "seed", name="uq_w2s_result"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("w2s_runs.id", ondelete="CASCADE"), index=True)
+    seed: Mapped[int] = mapped_column(Integer)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, comment="accuracy and AUROC of weak, student, ceiling")
+    pgr: Mapped[float | None] = mapped_column(Float)
+
+
+class W2SExample(Base):
+    """One example of one seed: its split, ground truth, the weak label it got and the test predictions."""
+
+    __tablename__ = "w2s_examples"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("w2s_runs.id", ondelete="CASCADE"), index=True)
+    seed: Mapped[int] = mapped_column(Integer)
+    split: Mapped[str] = mapped_column(String(16))
+    question_uid: Mapped[str] = mapped_column(ForeignKey("questions.uid"))
+    option_index: Mapped[int] = mapped_column(Integer)
+    label: Mapped[float] = mapped_column(Float)
+    weak_label: Mapped[float | None] = mapped_column(Float)
+    student_prediction: Mapped[float | None] = mapped_column(Float)

@@ -585,3 +585,61 @@ def leaderboard_aggregates(engine: Engine, by: tuple[str, ...], run: str | None 
         name: _fetch_columns(engine, q)
         for name, q in (("clusters", per_cluster), ("swaps", swaps), ("halves", halves), ("choices", choices))
     }
+
+
+def store_w2s(engine: Engine, *, name: str, questions: list[Question], fields: dict[str, Any], results: list[Any]) -> int:
+    """One weak-to-strong run: its provenance, per-seed metrics, and per-example splits, weak labels and predictions."""
+    from oversight.db.schema import W2SExample, W2SResult, W2SRun
+    from oversight.protocols.weak_to_strong import make_splits
+
+    uids = store_questions(engine, questions)
+    with engine.begin() as conn:
+        if conn.execute(select(W2SRun.__table__.c.id).where(W2SRun.__table__.c.name == name)).first():
+            raise InputError(f"--run-name {name!r}: a weak-to-strong run of that name exists; choose another")
+        run_id = conn.execute(insert(W2SRun.__table__).values(name=name, **fields).returning(W2SRun.__table__.c.id)).scalar_one()
+        conn.execute(
+            insert(W2SResult.__table__),
+            [
+                {"run_id": run_id, "seed": r.seed, "metrics": {"weak": r.weak, "student": r.student, "ceiling": r.ceiling}, "pgr": r.pgr}
+                for r in results
+            ],
+        )
+        rows = []
+        for r in results:
+            splits = make_splits(len(questions), r.seed)
+            transfer = dict(zip(splits.examples("transfer").tolist(), r.weak_labels, strict=True))
+            test = dict(zip(splits.examples("test").tolist(), r.student_predictions, strict=True))
+            for split in ("weak_train", "transfer", "validation", "test"):
+                for row in splits.examples(split).tolist():
+                    q = questions[row // 2]
+                    rows.append(
+                        {"run_id": run_id, "seed": r.seed, "split": split, "question_uid": uids[q.id], "option_index": row % 2,
+                         "label": 1.0 if row % 2 == 0 else 0.0, "weak_label": transfer.get(row), "student_prediction": test.get(row)}
+                    )  # fmt: skip
+        for start in range(0, len(rows), 5000):
+            conn.execute(insert(W2SExample.__table__), rows[start : start + 5000])
+    return run_id
+
+
+def w2s_rows(engine: Engine) -> list[dict[str, Any]]:
+    """Per-seed weak-to-strong results with their run's settings, for the PGR table."""
+    from oversight.db.schema import W2SResult, W2SRun
+
+    runs, results = W2SRun.__table__, W2SResult.__table__
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                runs.c.name,
+                runs.c.dataset,
+                runs.c.weak,
+                runs.c.strong,
+                runs.c.method,
+                runs.c.loss,
+                results.c.seed,
+                results.c.metrics,
+                results.c.pgr,
+            )
+            .select_from(results.join(runs))
+            .order_by(runs.c.id, results.c.seed)
+        )
+        return [dict(r._mapping) for r in rows]

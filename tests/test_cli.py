@@ -142,7 +142,7 @@ def test_console_script_is_installed():
 
 def test_db_upgrade(capsys, tmp_path: Path):
     code, _, err = cli(capsys, "db", "upgrade", "--db", f"sqlite:///{tmp_path / 'x.db'}")
-    assert code == 0 and "revision 0002" in err
+    assert code == 0 and "revision 0003" in err
 
 
 def test_users_and_campaigns_from_the_cli(capsys, tmp_path: Path):
@@ -318,11 +318,30 @@ def test_report_and_leaderboard_recomputed_from_the_export(capsys, tmp_path: Pat
 
 
 def test_w2s_command(capsys, tmp_path: Path):
+    db = f"sqlite:///{tmp_path / 'w.db'}"
     code, out, err = cli(capsys, "w2s", "--dataset", str(SHARED_DATA / "truthfulqa" / "TruthfulQA.csv"), "--weak", "bow", "--strong", "bow",
-                         "--n", "60", "--seeds", "2", "--cache-dir", str(tmp_path), "--json")  # fmt: skip
+                         "--n", "60", "--seeds", "2", "--cache-dir", str(tmp_path), "--db", db, "--run-name", "w1", "--json")  # fmt: skip
     assert code == 0, err
     summary = json.loads(out)
-    assert summary["questions"] == 60 and summary["seeds"] == 2
+    assert summary["questions"] == 60 and summary["seeds"] == 2 and summary["run_name"] == "w1"
+    code, out, _ = cli(capsys, "leaderboard", "--metric", "pgr", "--db", db, "--format", "json")
+    table = json.loads(out)
+    assert len(table) == 1 and table[0]["run"] == "w1" and table[0]["seeds"] == 2
+    assert table[0]["weak_acc"] == pytest.approx(summary["weak"]["accuracy"]["mean"])
+    from sqlalchemy import func, select
+
+    from oversight.db import connect
+    from oversight.db.schema import W2SExample
+
+    engine = connect(db)
+    with engine.connect() as conn:
+        per_split = dict(conn.execute(select(W2SExample.split, func.count()).where(W2SExample.seed == 0).group_by(W2SExample.split)).all())
+        weak_labelled = conn.execute(select(func.count()).select_from(W2SExample).where(W2SExample.weak_label.is_not(None))).scalar_one()
+    engine.dispose()
+    assert sum(per_split.values()) == 120 and weak_labelled == 2 * per_split["transfer"]
+    code, _, err = cli(capsys, "w2s", "--dataset", str(SHARED_DATA / "truthfulqa" / "TruthfulQA.csv"), "--weak", "bow", "--strong", "bow",
+                       "--n", "20", "--cache-dir", str(tmp_path), "--db", db, "--run-name", "w1")  # fmt: skip
+    assert code == 2 and "exists" in one_line_error(err)
     for role in ("weak", "student", "ceiling"):
         assert 0.0 <= summary[role]["accuracy"]["mean"] <= 1.0
     code, _, err = cli(capsys, "w2s", "--dataset", str(SHARED_DATA / "truthfulqa" / "TruthfulQA.csv"), "--weak", "gpt2", "--n", "20")

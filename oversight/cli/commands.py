@@ -202,7 +202,7 @@ def quickstart(
     )
 
 
-METRICS = ("accuracy", "elo", "calibration", "agreement", "position")
+METRICS = ("accuracy", "elo", "calibration", "agreement", "position", "pgr")
 
 
 @app.command()
@@ -210,7 +210,9 @@ def leaderboard(
     db: DbOption = None,
     fmt: FormatOption = "table",
     run_filter: Annotated[str | None, typer.Option("--run", help="Only this run.")] = None,
-    metric: Annotated[str, typer.Option("--metric", help="accuracy | elo | calibration | agreement | position.")] = "accuracy",
+    metric: Annotated[
+        str, typer.Option("--metric", help="accuracy | elo | calibration | agreement | position | pgr (weak-to-strong).")
+    ] = "accuracy",
     by: Annotated[
         str,
         typer.Option(
@@ -240,7 +242,9 @@ def leaderboard(
     if unknown or not keys:
         raise OversightError(f"--by {by!r}: group by any of {', '.join(GROUP_KEYS)}")
     engine = connect(db)
-    if metric == "accuracy":
+    if metric == "pgr":
+        rows = _pgr_table(engine)
+    elif metric == "accuracy":
         from oversight.db.store import leaderboard_aggregates
         from oversight.metrics.leaderboard import leaderboard_from_aggregates
 
@@ -252,6 +256,30 @@ def leaderboard(
         err_console.print("nothing to show yet: run `oversight quickstart` or `oversight run` (elo needs debates between different models)")
         return
     _print(render(rows, fmt, title=f"{metric} (95% CIs resample articles)"))
+
+
+def _pgr_table(engine: Any) -> list[dict[str, Any]]:
+    """Weak-to-strong runs: weak, student and ceiling accuracy and PGR, mean and 95% t-interval over seeds."""
+    from collections import defaultdict
+
+    from oversight.db.store import w2s_rows
+    from oversight.protocols.weak_to_strong import SeedResult, summarize
+
+    by_run: dict[tuple[Any, ...], list[SeedResult]] = defaultdict(list)
+    for r in w2s_rows(engine):
+        m = r["metrics"]
+        by_run[(r["name"], r["dataset"], r["weak"], r["strong"], r["loss"])].append(
+            SeedResult(seed=r["seed"], weak=m["weak"], student=m["student"], ceiling=m["ceiling"], pgr=r["pgr"])
+        )
+    out = []
+    for (name, dataset, weak, strong, loss), results in by_run.items():
+        s = summarize(results)
+        out.append(
+            {"run": name, "dataset": Path(dataset).name, "weak": weak, "strong": strong, "loss": loss, "seeds": len(results),
+             "weak_acc": s["weak"]["accuracy"]["mean"], "student_acc": s["student"]["accuracy"]["mean"], "ceiling_acc": s["ceiling"]["accuracy"]["mean"],
+             "pgr": s["pgr"]["mean"], "pgr_ci_low": s["pgr"]["ci_low"], "pgr_ci_high": s["pgr"]["ci_high"], "pgr_withheld": len(s["pgr_withheld_seeds"])}
+        )  # fmt: skip
+    return out
 
 
 def _metric_rows(metric: str, raw: list[dict[str, Any]], keys: tuple[str, ...], group_rows: Any, **kw: Any) -> list[dict[str, Any]]:
@@ -469,6 +497,10 @@ def w2s(
     n: Annotated[int | None, typer.Option("--n", min=8, help="Use the first N questions.")] = None,
     seeds: Annotated[int, typer.Option("--seeds", min=1, max=100, help="Seeds (splits and initialisations).")] = 3,
     cache_dir: Annotated[Path, typer.Option("--cache-dir", help="Feature cache.")] = Path(".oversight-cache/features"),
+    db: DbOption = None,
+    run_name: Annotated[
+        str | None, typer.Option("--run-name", help="Name under which splits, labels, predictions and metrics are stored.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Weak-to-strong supervision with linear probes: weak floor, student on weak labels, strong ceiling, PGR with CIs over seeds."""
@@ -487,7 +519,17 @@ def w2s(
     strong_x = features(strong, texts, cache_dir / strong.replace("/", "_"))
     feature_s = time.perf_counter() - started
     results = [run_seed(weak_x, strong_x, labels, seed=s, loss=loss) for s in range(seeds)]
-    summary = {"dataset": dataset, "questions": len(questions), "weak": weak, "strong": strong, "loss": loss, "seeds": seeds,
+    from oversight import __version__
+    from oversight.db import connect
+    from oversight.db.store import store_w2s
+    from oversight.engine import git_revision
+
+    name = run_name or f"w2s-{Path(dataset).stem}-{weak}-{strong}-{loss}-{time.strftime('%Y%m%d-%H%M%S')}".replace("/", "_")
+    config = {"n": n, "seeds": seeds, "format": fmt, "loss": loss, "method": method}
+    store_w2s(connect(db), name=name, questions=questions, results=results,
+              fields={"dataset": dataset, "weak": weak, "strong": strong, "method": method, "loss": loss, "config": config,
+                      "package_version": __version__, "git_revision": git_revision()})  # fmt: skip
+    summary = {"run_name": name, "dataset": dataset, "questions": len(questions), "weak": weak, "strong": strong, "loss": loss, "seeds": seeds,
                "feature_s": round(feature_s, 1), "train_s": round(time.perf_counter() - started - feature_s, 1), **summarize(results)}  # fmt: skip
     if as_json:
         _print(json.dumps(summary, indent=2))
