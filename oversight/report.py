@@ -15,12 +15,13 @@ import altair as alt
 import pandas as pd
 from sqlalchemy import Engine
 
+from oversight.charts import accuracy_chart, elo_chart, reliability_chart
 from oversight.cli.output import render
 from oversight.db.connect import safe_url
 from oversight.db.store import judgment_rows, run_summaries
 from oversight.metrics import leaderboard
 from oversight.metrics.agreement import agreement, position_bias
-from oversight.metrics.calibration import calibration_summary, reliability
+from oversight.metrics.calibration import calibration_summary
 from oversight.metrics.elo import accuracy_vs_elo, elo_table
 from oversight.metrics.leaderboard import group_rows
 
@@ -32,32 +33,8 @@ def _svg(chart: alt.TopLevelMixin) -> str:
 
 
 def _charts(board: list[dict[str, Any]], elo_points: list[dict[str, Any]], rows: list[dict[str, Any]]) -> dict[str, str]:
-    charts: dict[str, str] = {}
-    frame = pd.DataFrame([r for r in board if r["accuracy"] is not None])
-    if not frame.empty:
-        frame["group"] = frame["protocol"] + " · " + frame["judge"]
-        points = (
-            alt.Chart(frame).mark_point(filled=True, size=70).encode(x=alt.X("accuracy:Q", scale=alt.Scale(domain=[0, 1])), y="group:N")
-        )
-        bars = alt.Chart(frame).mark_rule().encode(x="ci_low:Q", x2="ci_high:Q", y="group:N")
-        charts["accuracy"] = _svg((bars + points).properties(title="Judge accuracy by protocol (95% CI, articles resampled)", width=480))
-    if elo_points:
-        pts = pd.DataFrame(elo_points)
-        scatter = (
-            alt.Chart(pts).mark_circle(size=80).encode(x=alt.X("elo:Q", scale=alt.Scale(zero=False)), y="accuracy:Q", tooltip=["debater"])
-        )
-        line = scatter.transform_regression("elo", "accuracy").mark_line()
-        charts["elo"] = _svg((scatter + line).properties(title="Judge accuracy vs debater Elo", width=480))
-    table = pd.DataFrame(reliability(rows))
-    if not table.empty:
-        diagonal = alt.Chart(pd.DataFrame({"x": [0, 1], "y": [0, 1]})).mark_line(strokeDash=[4, 4]).encode(x="x:Q", y="y:Q")
-        dots = (
-            alt.Chart(table)
-            .mark_circle()
-            .encode(x=alt.X("mean_p:Q", title="stated probability (A)"), y=alt.Y("observed:Q", title="A was correct"), size="n:Q")
-        )
-        charts["reliability"] = _svg((diagonal + dots).properties(title="Reliability diagram", width=360, height=360))
-    return charts
+    built = {"accuracy": accuracy_chart(board), "elo": elo_chart(elo_points), "reliability": reliability_chart(rows)}
+    return {name: _svg(chart) for name, chart in built.items() if chart is not None}
 
 
 def build_report(engine: Engine, out: Path, *, n_resamples: int = 1000, seed: int = 0) -> tuple[Path, Path]:

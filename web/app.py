@@ -278,12 +278,11 @@ def transcripts_page(engine: Any, user: dict[str, Any]) -> None:
 def leaderboard_page(engine: Any, user: dict[str, Any]) -> None:
     if not require_admin(user):
         return
-    import altair as alt
     import pandas as pd
 
+    from oversight.charts import accuracy_chart, judge_kind_chart, reliability_chart
     from oversight.db.store import judgment_rows
     from oversight.metrics import leaderboard
-    from oversight.metrics.calibration import reliability
 
     st.title("Leaderboard")
     rows = judgment_rows(engine)
@@ -293,25 +292,9 @@ def leaderboard_page(engine: Any, user: dict[str, Any]) -> None:
         return
     frame = pd.DataFrame(board)
     st.dataframe(frame, hide_index=True)
-    valid = frame.dropna(subset=["accuracy"])
-    bars = alt.Chart(valid).mark_point(filled=True, size=80).encode(x="accuracy:Q", y="protocol:N", color="judge:N")
-    rules = alt.Chart(valid).mark_rule().encode(x="ci_low:Q", x2="ci_high:Q", y="protocol:N", color="judge:N")
-    st.altair_chart((rules + bars).properties(title="Judge accuracy by protocol (95% CI, clustered by article)"), use_container_width=True)
-    kinds = pd.DataFrame([{"kind": r["judge_kind"], "correct": 1.0 if r["correct"] else 0.0} for r in rows if r["valid"]])
-    if not kinds.empty:
-        st.altair_chart(
-            alt.Chart(kinds).mark_bar().encode(x="kind:N", y="mean(correct):Q").properties(title="Human vs model judges"),
-            use_container_width=True,
-        )
-    table = pd.DataFrame(reliability(rows))
-    if not table.empty:
-        diagonal = alt.Chart(pd.DataFrame({"x": [0, 1], "y": [0, 1]})).mark_line(strokeDash=[4, 4]).encode(x="x:Q", y="y:Q")
-        points = (
-            alt.Chart(table)
-            .mark_circle()
-            .encode(x=alt.X("mean_p:Q", title="stated probability"), y=alt.Y("observed:Q", title="observed frequency"), size="n:Q")
-        )
-        st.altair_chart((diagonal + points).properties(title="Reliability"), use_container_width=True)
+    for chart in (accuracy_chart(board), judge_kind_chart(rows), reliability_chart(rows)):
+        if chart is not None:
+            st.altair_chart(chart, use_container_width=True)
 
 
 PAGES = {

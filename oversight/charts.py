@@ -1,0 +1,53 @@
+"""The Altair charts shared by the HTML report and the web leaderboard (one definition each)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from oversight.metrics.calibration import reliability
+
+
+def accuracy_chart(board: list[dict[str, Any]]) -> alt.LayerChart | None:
+    frame = pd.DataFrame([r for r in board if r.get("accuracy") is not None])
+    if frame.empty:
+        return None
+    frame["group"] = frame["protocol"] + " · " + frame["judge"]
+    points = alt.Chart(frame).mark_point(filled=True, size=70).encode(x=alt.X("accuracy:Q", scale=alt.Scale(domain=[0, 1])), y="group:N")
+    bars = alt.Chart(frame).mark_rule().encode(x="ci_low:Q", x2="ci_high:Q", y="group:N")
+    return (bars + points).properties(title="Judge accuracy by protocol (95% CI, articles resampled)", width=480)
+
+
+def elo_chart(points: list[dict[str, Any]]) -> alt.LayerChart | None:
+    if not points:
+        return None
+    scatter = (
+        alt.Chart(pd.DataFrame(points))
+        .mark_circle(size=80)
+        .encode(x=alt.X("elo:Q", scale=alt.Scale(zero=False)), y="accuracy:Q", tooltip=["debater"])
+    )
+    return (scatter + scatter.transform_regression("elo", "accuracy").mark_line()).properties(
+        title="Judge accuracy vs debater Elo", width=480
+    )
+
+
+def reliability_chart(rows: list[dict[str, Any]]) -> alt.LayerChart | None:
+    table = pd.DataFrame(reliability(rows))
+    if table.empty:
+        return None
+    diagonal = alt.Chart(pd.DataFrame({"x": [0, 1], "y": [0, 1]})).mark_line(strokeDash=[4, 4]).encode(x="x:Q", y="y:Q")
+    dots = (
+        alt.Chart(table)
+        .mark_circle()
+        .encode(x=alt.X("mean_p:Q", title="stated probability (A)"), y=alt.Y("observed:Q", title="A was correct"), size="n:Q")
+    )
+    return (diagonal + dots).properties(title="Reliability diagram", width=360, height=360)
+
+
+def judge_kind_chart(rows: list[dict[str, Any]]) -> alt.Chart | None:
+    kinds = pd.DataFrame([{"kind": r["judge_kind"], "correct": 1.0 if r["correct"] else 0.0} for r in rows if r["valid"]])
+    if kinds.empty:
+        return None
+    return alt.Chart(kinds).mark_bar().encode(x="kind:N", y="mean(correct):Q").properties(title="Human vs model judges")
