@@ -57,7 +57,7 @@ def leaderboard(
 def leaderboard_frame(
     frame: pd.DataFrame, *, n_resamples: int = 1000, seed: int = 0, by: tuple[str, ...] = DEFAULT_BY
 ) -> list[dict[str, Any]]:
-    """The same table from a column frame (`judgment_frame`): the bulk path for millions of judgments.
+    """The same table from a column frame (one column per `FRAME_COLUMNS` entry).
 
     `n` counts valid judgments; accuracy is the share of them whose top choice was correct
     (a 50/50 tie counts as wrong); invalid judgments are counted beside it, never dropped
@@ -131,29 +131,10 @@ def swap_consistency(valid: list[dict[str, Any]]) -> float | None:
 
     A judge that always answers "the first one" scores 0; one that ignores position scores 1.
     """
-    picks: dict[tuple[Any, str], dict[str, str]] = defaultdict(dict)
-    for r in valid:
-        if r.get("p_a") is None or r.get("transcript_id") is None:
-            continue
-        picks[(r["transcript_id"], r["judge"], r.get("prompt_version"))][r["order"]] = (
-            "A" if r["p_a"] > r["p_b"] else ("B" if r["p_b"] > r["p_a"] else "tie")
-        )
-    pairs = [p for p in picks.values() if len(p) == 2]
-    if not pairs:
+    if not valid:
         return None
-    return sum(p["AB"] == p["BA"] != "tie" for p in pairs) / len(pairs)
-
-
-def consultancy_split(valid: list[dict[str, Any]]) -> dict[str, float | None]:
-    """Accuracy with the consultant on the correct side, on the incorrect side, and their mean (Khan et al. 2024)."""
-    halves = {True: [], False: []}  # type: dict[bool, list[float]]
-    for r in valid:
-        if r.get("consultant_correct") is not None:
-            halves[bool(r["consultant_correct"])].append(1.0 if r["correct"] else 0.0)
-    right = float(np.mean(halves[True])) if halves[True] else None
-    wrong = float(np.mean(halves[False])) if halves[False] else None
-    mean = (right + wrong) / 2 if right is not None and wrong is not None else None
-    return {"acc_consultant_correct": right, "acc_consultant_incorrect": wrong, "acc_consultancy_mean": mean}
+    columns = ("transcript_id", "judge", "prompt_version", "order", "p_a", "p_b")
+    return _swap_consistency_frame(pd.DataFrame.from_records([{c: r.get(c) for c in columns} for r in valid], columns=list(columns)))
 
 
 def leaderboard_from_aggregates(
