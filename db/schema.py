@@ -239,7 +239,7 @@ class W2SResult(Base):
 
 
 class W2SExample(Base):
-    """One example of one seed: its split, ground truth, the weak label it got and the test predictions."""
+    """One example of one seed: its split, ground truth, the weak label it got (transfer) and the predictions on it (test)."""
 
     __tablename__ = "w2s_examples"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -251,3 +251,5 @@ class W2SExample(Base):
     label: Mapped[float] = mapped_column(Float)
     weak_label: Mapped[float | None] = mapped_column(Float)
     student_prediction: Mapped[float | None] = mapped_column(Float)
+    weak_prediction: Mapped[float | None] = mapped_column(Float)
+    ceiling_prediction: Mapped[float | None] = mapped_column(Float)

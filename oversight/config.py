@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from oversight.errors import InputError
 from oversight.models import DEFAULT_MODEL, parse_spec
+
+C = TypeVar("C", bound=BaseModel)
 
 # keys that change how a run is executed but not what it computes: excluded from the config hash
 EXECUTION_ONLY = {"db", "run_name", "max_connections", "limit", "progress", "timeout", "max_retries", "log_level", "config"}
@@ -113,11 +115,16 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
 
 def build_config(cli: dict[str, Any], config_file: str | None) -> RunConfig:
     """Merge YAML (lowest), then CLI/environment values that were given (None means not given)."""
+    return merge_config(RunConfig, cli, config_file)
+
+
+def merge_config(model: type[C], cli: dict[str, Any], config_file: str | None) -> C:
+    """Validate YAML values overridden by the CLI/environment values that were given; the first problem is one clear line."""
     merged = load_yaml(config_file) if config_file else {}
     merged.update({k: v for k, v in cli.items() if v is not None and v != []})
     source = config_file or "options"
     try:
-        return RunConfig.model_validate(merged)
+        return model.model_validate(merged)
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"]) or "config"
@@ -125,5 +132,58 @@ def build_config(cli: dict[str, Any], config_file: str | None) -> RunConfig:
         if err["type"] == "extra_forbidden":
             msg = "unknown option"
         if err["type"] == "missing":
-            msg = "required (give --dataset or set it in the config file)"
+            msg = f"required (give --{field.replace('_', '-')} or set it in the config file)"
         raise InputError(f"{source}: {field.replace('_', '-')}: {msg}") from None
+
+
+class W2SConfig(BaseModel):
+    """A weak-to-strong run (`oversight w2s`): data, the weak/strong pairing, the method and its settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dataset: str
+    format: str | None = None
+    n: int | None = Field(default=None, ge=8)
+    weak: str = "bow"
+    strong: str = DEFAULT_MODEL
+    intermediate: list[str] = Field(default_factory=list)
+    """Bootstrapping: models between weak and strong, weakest first."""
+    method: Literal["probe", "finetune", "prompt"] = "probe"
+    loss: Literal["xent", "logconf"] = "xent"
+    logconf_alpha: float = Field(default=0.75, ge=0.0, le=1.0)
+    logconf_warmup: float = Field(default=0.2, ge=0.0, le=1.0)
+    seeds: int = Field(default=3, ge=1, le=100)
+    cache_dir: str = ".oversight-cache/features"
+    db: str | None = None
+    run_name: str | None = None
+    # probe
+    epochs_probe: int = Field(default=300, ge=1, le=100_000)
+    # finetune
+    finetune: Literal["lora", "full"] = "lora"
+    epochs: int = Field(default=2, ge=1, le=100)
+    lr: float | None = Field(default=None, gt=0)
+    batch_size: int = Field(default=16, ge=1, le=4096)
+    max_length: int = Field(default=256, ge=8, le=32_768)
+    lora_r: int = Field(default=8, ge=1, le=512)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    dtype: Literal["auto", "float32", "bfloat16"] = "auto"
+    # prompt
+    k_shot: int = Field(default=4, ge=1, le=64)
+    max_connections: int | None = Field(default=None, ge=1, le=4096)
+    timeout: float = Field(default=120.0, gt=0)
+    max_retries: int = Field(default=6, ge=0, le=50)
+
+    @field_validator("weak", "strong")
+    @classmethod
+    def _not_empty(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("empty model spec")
+        return v.strip()
+
+    @property
+    def learning_rate(self) -> float:
+        return self.lr if self.lr is not None else (2e-4 if self.finetune == "lora" else 2e-5)
+
+    def provenance(self) -> dict[str, Any]:
+        """What is stored with the run: everything except where it is stored."""
+        return self.model_dump(exclude={"db", "run_name", "cache_dir"})

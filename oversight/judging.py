@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
@@ -43,27 +44,35 @@ def _letter_of(token: str) -> str | None:
     return stripped if stripped in ("A", "B") else None
 
 
-def from_logprobs(distribution: dict[str, float]) -> Verdict | None:
+def two_way_mass(distribution: dict[str, float], classify: Callable[[str], str | None], labels: tuple[str, str]) -> Verdict | None:
+    """Normalised probability of two answers from first-token candidates; `classify` maps a token to an answer or None.
+
+    An answer missing from the top-k gets the smallest returned probability, its upper bound.
+    """
     if not distribution:
         return None
-    mass = {"A": 0.0, "B": 0.0}
+    mass = dict.fromkeys(labels, 0.0)
     seen = set()
     for token, prob in distribution.items():
-        letter = _letter_of(token)
-        if letter is not None:
-            mass[letter] += prob
-            seen.add(letter)
+        label = classify(token)
+        if label in mass:
+            mass[label] += prob
+            seen.add(label)
     if not seen:
         return None
     method = "logprobs"
     if len(seen) == 1:
-        missing = "B" if "A" in seen else "A"
+        missing = labels[1] if labels[0] in seen else labels[0]
         mass[missing] = min(distribution.values())
         method = "logprobs_bounded"
-    total = mass["A"] + mass["B"]
+    total = sum(mass.values())
     if total <= 0 or not math.isfinite(total):
         return None
     return Verdict(p={k: v / total for k, v in mass.items()}, method=method)
+
+
+def from_logprobs(distribution: dict[str, float]) -> Verdict | None:
+    return two_way_mass(distribution, _letter_of, ("A", "B"))
 
 
 def from_text(text: str) -> Verdict:

@@ -142,7 +142,7 @@ def test_console_script_is_installed():
 
 def test_db_upgrade(capsys, tmp_path: Path):
     code, _, err = cli(capsys, "db", "upgrade", "--db", f"sqlite:///{tmp_path / 'x.db'}")
-    assert code == 0 and "revision 0003" in err
+    assert code == 0 and "revision 0004" in err
 
 
 def test_users_and_campaigns_from_the_cli(capsys, tmp_path: Path):
@@ -346,4 +346,4 @@ def test_w2s_command(capsys, tmp_path: Path):
     code, _, err = cli(capsys, "w2s", "--dataset", str(SHARED_DATA / "truthfulqa" / "TruthfulQA.csv"), "--weak", "gpt2", "--n", "20")
     assert code == 2 and "feature source 'gpt2'" in one_line_error(err)
     code, _, err = cli(capsys, "w2s", "--dataset", str(SHARED_DATA / "truthfulqa" / "TruthfulQA.csv"), "--loss", "hinge")
-    assert code == 1 and "--loss 'hinge'" in one_line_error(err)
+    assert code == 2 and "loss: Input should be 'xent' or 'logconf'" in one_line_error(err)

@@ -22,6 +22,7 @@ from oversight.models import parse_spec
 class ExportKind(StrEnum):
     judgments = "judgments"
     transcripts = "transcripts"
+    w2s = "w2s"
 
 
 def _print(text: str | None) -> None:
@@ -376,19 +377,22 @@ def compare(
 
 @app.command()
 def export(
-    kind: Annotated[ExportKind, typer.Argument(help="judgments | transcripts")],
+    kind: Annotated[
+        ExportKind, typer.Argument(help="judgments | transcripts | w2s (weak-to-strong examples: weak labels and predictions)")
+    ],
     db: DbOption = None,
     fmt: Annotated[str, typer.Option("--format", help="jsonl | csv.")] = "jsonl",
     run_filter: Annotated[str | None, typer.Option("--run", help="Only this run.")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
 ) -> None:
-    """Export stored judgments or transcripts (with turns, quotes and judgments)."""
+    """Export stored judgments, transcripts (with turns, quotes and judgments) or weak-to-strong examples."""
     from oversight.db import connect
-    from oversight.db.store import judgment_rows, transcript_rows
+    from oversight.db.store import judgment_rows, transcript_rows, w2s_example_rows
 
     _check_format(fmt, ("jsonl", "csv"))
     engine = connect(db)
-    rows = judgment_rows(engine, run_filter) if kind is ExportKind.judgments else transcript_rows(engine, run_filter)
+    fetch = {ExportKind.judgments: judgment_rows, ExportKind.transcripts: transcript_rows, ExportKind.w2s: w2s_example_rows}[kind]
+    rows = fetch(engine, run_filter)
     handle = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
     try:
         if fmt == "jsonl":
@@ -488,56 +492,104 @@ def usage(
 
 @app.command()
 def w2s(
-    dataset: Annotated[str, typer.Option("--dataset", help="A two-option (or multiple-choice) dataset file.")],
-    weak: Annotated[str, typer.Option("--weak", help="Weak feature source: bow | local/smollm2-135m.")] = "bow",
-    strong: Annotated[str, typer.Option("--strong", help="Strong feature source.")] = "local/smollm2-135m",
-    method: Annotated[str, typer.Option("--method", help="probe (linear probes on frozen features).")] = "probe",
-    loss: Annotated[str, typer.Option("--loss", help="xent | logconf.")] = "xent",
-    fmt: Annotated[str | None, typer.Option("--format", help="Dataset format (detected when left out).")] = None,
-    n: Annotated[int | None, typer.Option("--n", min=8, help="Use the first N questions.")] = None,
-    seeds: Annotated[int, typer.Option("--seeds", min=1, max=100, help="Seeds (splits and initialisations).")] = 3,
-    cache_dir: Annotated[Path, typer.Option("--cache-dir", help="Feature cache.")] = Path(".oversight-cache/features"),
+    dataset: Annotated[
+        str | None, typer.Option("--dataset", envvar="OVERSIGHT_DATASET", help="A two-option (or multiple-choice) dataset file.")
+    ] = None,
+    weak: Annotated[
+        str | None,
+        typer.Option(
+            "--weak",
+            envvar="OVERSIGHT_W2S_WEAK",
+            help="Weak supervisor: bow | minilm | local/smollm2-135m | openai-compatible/M@URL | a HF model dir (finetune) | a chat model (prompt) [default: bow].",
+        ),
+    ] = None,
+    strong: Annotated[
+        str | None,
+        typer.Option("--strong", envvar="OVERSIGHT_W2S_STRONG", help="Strong student, same kinds [default: local/smollm2-135m]."),
+    ] = None,
+    intermediate: Annotated[
+        list[str] | None,
+        typer.Option("--intermediate", help="Bootstrapping: a model between weak and strong; repeat for a chain, weakest first."),
+    ] = None,
+    method: Annotated[
+        str | None, typer.Option("--method", envvar="OVERSIGHT_W2S_METHOD", help="probe | finetune | prompt [default: probe].")
+    ] = None,
+    loss: Annotated[str | None, typer.Option("--loss", envvar="OVERSIGHT_W2S_LOSS", help="xent | logconf [default: xent].")] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", envvar="OVERSIGHT_DATASET_FORMAT", help="Dataset format (detected when left out).")
+    ] = None,
+    n: Annotated[int | None, typer.Option("--n", envvar="OVERSIGHT_W2S_N", help="Use the first N questions.")] = None,
+    seeds: Annotated[
+        int | None, typer.Option("--seeds", envvar="OVERSIGHT_W2S_SEEDS", help="Seeds: splits and initialisations [default: 3].")
+    ] = None,
+    cache_dir: Annotated[
+        str | None,
+        typer.Option("--cache-dir", envvar="OVERSIGHT_FEATURE_CACHE", help="Feature cache [default: .oversight-cache/features]."),
+    ] = None,
+    finetune: Annotated[str | None, typer.Option("--finetune", help="finetune: lora | full [default: lora].")] = None,
+    epochs: Annotated[int | None, typer.Option("--epochs", help="finetune: epochs [default: 2].")] = None,
+    lr: Annotated[float | None, typer.Option("--lr", help="finetune: learning rate [default: 2e-4 LoRA, 2e-5 full].")] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", help="finetune: batch size [default: 16].")] = None,
+    max_length: Annotated[int | None, typer.Option("--max-length", help="finetune: tokens per example [default: 256].")] = None,
+    device: Annotated[
+        str | None, typer.Option("--device", envvar="OVERSIGHT_DEVICE", help="finetune: auto | cpu | cuda [default: auto].")
+    ] = None,
+    dtype: Annotated[str | None, typer.Option("--dtype", help="finetune: auto (bf16 on CUDA) | float32 | bfloat16.")] = None,
+    k_shot: Annotated[int | None, typer.Option("--k-shot", help="prompt: labelled examples shown in context [default: 4].")] = None,
+    max_connections: Annotated[
+        int | None, typer.Option("--max-connections", envvar="OVERSIGHT_MAX_CONNECTIONS", help="prompt: concurrent requests per endpoint.")
+    ] = None,
+    config: Annotated[str | None, typer.Option("--config", help="YAML file with any of these options (CLI values win).")] = None,
     db: DbOption = None,
     run_name: Annotated[
         str | None, typer.Option("--run-name", help="Name under which splits, labels, predictions and metrics are stored.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Weak-to-strong supervision with linear probes: weak floor, student on weak labels, strong ceiling, PGR with CIs over seeds."""
-    from oversight.data import load_dataset
-    from oversight.protocols.weak_to_strong import examples, run_seed, summarize
-    from oversight.w2s_features import features
+    """Weak-to-strong supervision: weak floor, student on weak labels, strong ceiling, PGR with CIs over seeds."""
+    from oversight.config import W2SConfig, merge_config
 
-    if method != "probe":
-        raise OversightError(f"--method {method!r}: only probe is available in this version")
-    if loss not in ("xent", "logconf"):
-        raise OversightError(f"--loss {loss!r}: choose xent or logconf")
-    _, questions = load_dataset(dataset, fmt, limit=n)
-    texts, labels = examples(questions, seed=0)
-    started = time.perf_counter()
-    weak_x = features(weak, texts, cache_dir / weak.replace("/", "_"))
-    strong_x = features(strong, texts, cache_dir / strong.replace("/", "_"))
-    feature_s = time.perf_counter() - started
-    results = [run_seed(weak_x, strong_x, labels, seed=s, loss=loss) for s in range(seeds)]
-    from oversight import __version__
-    from oversight.db import connect
-    from oversight.db.store import store_w2s
-    from oversight.engine import git_revision
-
-    name = run_name or f"w2s-{Path(dataset).stem}-{weak}-{strong}-{loss}-{time.strftime('%Y%m%d-%H%M%S')}".replace("/", "_")
-    config = {"n": n, "seeds": seeds, "format": fmt, "loss": loss, "method": method}
-    store_w2s(connect(db), name=name, questions=questions, results=results,
-              fields={"dataset": dataset, "weak": weak, "strong": strong, "method": method, "loss": loss, "config": config,
-                      "package_version": __version__, "git_revision": git_revision()})  # fmt: skip
-    summary = {"run_name": name, "dataset": dataset, "questions": len(questions), "weak": weak, "strong": strong, "loss": loss, "seeds": seeds,
-               "feature_s": round(feature_s, 1), "train_s": round(time.perf_counter() - started - feature_s, 1), **summarize(results)}  # fmt: skip
+    cli = {"dataset": dataset, "weak": weak, "strong": strong, "intermediate": intermediate or [], "method": method, "loss": loss,
+           "format": fmt, "n": n, "seeds": seeds, "cache_dir": cache_dir, "finetune": finetune, "epochs": epochs, "lr": lr,
+           "batch_size": batch_size, "max_length": max_length, "device": device, "dtype": dtype, "k_shot": k_shot,
+           "max_connections": max_connections, "db": db, "run_name": run_name}  # fmt: skip
+    cfg = merge_config(W2SConfig, cli, config)
+    summary = _run_and_store_w2s(cfg, quiet=as_json)
     if as_json:
         _print(json.dumps(summary, indent=2))
         return
+    _print_w2s(summary)
+
+
+def _run_and_store_w2s(cfg: Any, *, quiet: bool = False) -> dict[str, Any]:
+    from oversight import __version__
+    from oversight.db import connect
+    from oversight.db.store import store_w2s, w2s_run_exists
+    from oversight.engine import git_revision
+    from oversight.errors import InputError
+    from oversight.w2s_run import run_w2s
+
+    engine = connect(cfg.db)  # a bad --db or a taken --run-name fails before any model work
+    if cfg.run_name:
+        with engine.connect() as conn:
+            if w2s_run_exists(conn, cfg.run_name):
+                raise InputError(f"--run-name {cfg.run_name!r}: a weak-to-strong run of that name exists; choose another")
+    outcome = run_w2s(cfg, log=(lambda _: None) if quiet else (lambda m: err_console.print(f"[dim]{m}[/]")))
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    name = cfg.run_name or f"w2s-{Path(cfg.dataset).stem}-{cfg.method}-{cfg.weak}-{cfg.strong}-{cfg.loss}-{stamp}".replace("/", "_")
+    store_w2s(engine, name=name, questions=outcome.questions, option_indices=outcome.examples.option_indices, results=outcome.results,
+              fields={"dataset": cfg.dataset, "weak": cfg.weak, "strong": cfg.strong, "method": cfg.method, "loss": cfg.loss,
+                      "config": cfg.provenance(), "package_version": __version__, "git_revision": git_revision()})  # fmt: skip
+    return {"run_name": name, **outcome.summary}
+
+
+def _print_w2s(summary: dict[str, Any]) -> None:
+    roles = [("weak", summary["weak"]), *((f"intermediate {i['model']}", i) for i in summary.get("intermediates", []))]
+    roles += [("student", summary["student"]), ("ceiling", summary["ceiling"])]
     table = [
-        {"model": role, "accuracy": summary[role]["accuracy"]["mean"], "ci_low": summary[role]["accuracy"]["ci_low"],
-         "ci_high": summary[role]["accuracy"]["ci_high"], "auroc": summary[role]["auroc"]["mean"]}
-        for role in ("weak", "student", "ceiling")
+        {"model": role, "accuracy": s["accuracy"]["mean"], "ci_low": s["accuracy"]["ci_low"], "ci_high": s["accuracy"]["ci_high"],
+         "auroc": s["auroc"]["mean"]}
+        for role, s in roles
     ]  # fmt: skip
     _print(render(table, "markdown"))
     p = summary["pgr"]
@@ -546,6 +598,9 @@ def w2s(
         if p["mean"] is not None and p["ci_low"] is not None
         else f"PGR: {p['mean']}"
     )
+    _print(f"run {summary['run_name']}: {summary['total_s']} s, peak RSS {summary['peak_rss_mib']} MiB")
+    if summary.get("invalid"):
+        err_console.print(f"[yellow]{summary['invalid']} answers could not be read and counted as 0.5[/]")
     if summary.get("warning"):
         err_console.print(f"[yellow]{summary['warning']}[/]")
 

@@ -1,0 +1,62 @@
+"""One weak-to-strong experiment from a `W2SConfig`: data, learners, seeds, summary — with its time and peak memory."""
+
+from __future__ import annotations
+
+import resource
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from oversight.config import W2SConfig
+from oversight.data import load_dataset
+from oversight.data.question import Question
+from oversight.errors import InputError
+from oversight.protocols.weak_to_strong import MIN_QUESTIONS, Examples, SeedResult, examples, make_splits, run_seed, summarize
+from oversight.w2s_learners import check_spec, make_learner
+
+
+@dataclass
+class W2SOutcome:
+    questions: list[Question]
+    examples: Examples
+    results: list[SeedResult]
+    summary: dict[str, Any]
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_w2s(cfg: W2SConfig, log: Callable[[str], None] = lambda _: None) -> W2SOutcome:
+    _, questions = load_dataset(cfg.dataset, cfg.format, limit=cfg.n)
+    if len(questions) < MIN_QUESTIONS:
+        raise InputError(f"{cfg.dataset}: weak-to-strong needs at least {MIN_QUESTIONS} questions, the file has {len(questions)}")
+    transfer = len(make_splits(len(questions), 0).transfer)
+    if len(cfg.intermediate) + 1 > transfer:
+        raise InputError(f"--intermediate: {len(cfg.intermediate)} steps need more than the {transfer} transfer questions of this dataset")
+    specs = [("weak", cfg.weak), ("strong", cfg.strong), *((f"intermediate {i + 1}", s) for i, s in enumerate(cfg.intermediate))]
+    for _, spec in specs:
+        check_spec(spec, cfg.method)
+    ex = examples(questions)
+    started = time.perf_counter()
+    cache = Path(cfg.cache_dir)
+    learners = {}
+    for role, spec in specs:
+        log(f"{role}: {spec} ({len(ex.texts)} examples)")
+        learners[role] = make_learner(spec, cfg.method, ex.texts, cfg, cache)
+    setup_s = time.perf_counter() - started
+    results = []
+    for seed in range(cfg.seeds):
+        log(f"seed {seed + 1}/{cfg.seeds}")
+        intermediates = [learners[f"intermediate {i + 1}"] for i in range(len(cfg.intermediate))]
+        results.append(run_seed(learners["weak"], learners["strong"], ex.y, seed=seed, loss=cfg.loss, intermediates=intermediates))
+    total_s = time.perf_counter() - started
+    summary = {
+        "dataset": cfg.dataset, "questions": len(questions), "examples": len(ex.texts), "method": cfg.method, "weak": cfg.weak,
+        "strong": cfg.strong, "intermediate": cfg.intermediate, "loss": cfg.loss, "seeds": cfg.seeds,
+        "setup_s": round(setup_s, 1), "train_s": round(total_s - setup_s, 1), "total_s": round(total_s, 1), "peak_rss_mib": round(peak_rss_mib(), 1),
+        "invalid": sum(r.invalid for r in results), **summarize(results),
+    }  # fmt: skip
+    return W2SOutcome(questions=questions, examples=ex, results=results, summary=summary)
