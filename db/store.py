@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, case, func, insert, select, update
+from sqlalchemy import Engine, case, func, insert, select, true, update
 
 from oversight.data.question import Question
 from oversight.db.cache import insert_ignoring_duplicates
@@ -565,7 +565,7 @@ def w2s_run_exists(conn: Any, name: str) -> bool:
     return conn.execute(select(W2SRun.__table__.c.id).where(W2SRun.__table__.c.name == name)).first() is not None
 
 
-def w2s_rows(engine: Engine) -> list[dict[str, Any]]:
+def w2s_rows(engine: Engine, run: str | None = None) -> list[dict[str, Any]]:
     """Per-seed weak-to-strong results with their run's settings, for the PGR table."""
     from oversight.db.schema import W2SResult, W2SRun
 
@@ -584,6 +584,7 @@ def w2s_rows(engine: Engine) -> list[dict[str, Any]]:
                 results.c.pgr,
             )
             .select_from(results.join(runs))
+            .where(runs.c.name == run if run is not None else true())
             .order_by(runs.c.id, results.c.seed)
         )
         return [dict(r._mapping) for r in rows]

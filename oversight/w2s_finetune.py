@@ -102,8 +102,9 @@ class FinetuneLearner:
         generator = torch.Generator().manual_seed(seed)
         target_t = torch.tensor(targets, dtype=torch.float32)
         best: tuple[float, dict[str, Any] | None] = (math.inf, None)
+        self.selection: dict[str, Any] = {"val_losses": [], "best_epoch": None}
         step = 0
-        for _ in range(opts.epochs):
+        for epoch in range(opts.epochs):
             model.train()
             for batch in torch.randperm(len(rows), generator=generator).split(opts.batch_size):
                 logp = torch.log_softmax(self._logits(model, rows[batch.numpy()]), dim=-1)
@@ -119,7 +120,9 @@ class FinetuneLearner:
                 step += 1
             if val_rows is not None and val_targets is not None:
                 val_loss = cross_entropy(self._predict(model, val_rows), val_targets)
+                self.selection["val_losses"].append(val_loss)
                 if val_loss < best[0]:
+                    self.selection["best_epoch"] = epoch
                     best = (val_loss, {k: v.detach().to("cpu", copy=True) for k, v in _trainable_state(model).items()})
         if best[1] is not None:
             model.load_state_dict(best[1], strict=False)

@@ -11,6 +11,7 @@ and are the same for every query of a fit, so prefix caches (vLLM's, llama.cpp's
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,9 @@ INSTRUCTION = (
     "and False if it is not. Reply with one word."
 )
 ANSWER_CONFIG = GenerateConfig(max_tokens=2, temperature=0.0, logprobs=True, top_logprobs=20, choices=("True", "False"))
+
+
+FIRST_WORD = re.compile(r"[A-Za-z]+")
 
 
 def query(text: str) -> str:
@@ -40,8 +44,8 @@ def read_truth(text: str, distribution: dict[str, float]) -> float | None:
     verdict = two_way_mass(distribution, _truth_of, ("True", "False"))
     if verdict is not None and verdict.p is not None:
         return verdict.p["True"]
-    words = text.split()
-    said = _truth_of(words[0]) if words else None
+    first_word = FIRST_WORD.search(text)
+    said = _truth_of(first_word.group(0)) if first_word else None
     return None if said is None else float(said == "True")
 
 

@@ -13,7 +13,8 @@ from oversight.config import W2SConfig
 from oversight.data import load_dataset
 from oversight.data.question import Question
 from oversight.errors import InputError
-from oversight.protocols.weak_to_strong import MIN_QUESTIONS, Examples, SeedResult, examples, make_splits, run_seed, summarize
+from oversight.metrics.pgr import summarize
+from oversight.protocols.weak_to_strong import MIN_QUESTIONS, Examples, SeedResult, examples, make_splits, run_seed
 from oversight.w2s_learners import check_spec, make_learner
 
 
@@ -57,6 +58,6 @@ def run_w2s(cfg: W2SConfig, log: Callable[[str], None] = lambda _: None) -> W2SO
         "dataset": cfg.dataset, "questions": len(questions), "examples": len(ex.texts), "method": cfg.method, "weak": cfg.weak,
         "strong": cfg.strong, "intermediate": cfg.intermediate, "loss": cfg.loss, "seeds": cfg.seeds,
         "setup_s": round(setup_s, 1), "train_s": round(total_s - setup_s, 1), "total_s": round(total_s, 1), "peak_rss_mib": round(peak_rss_mib(), 1),
-        "invalid": sum(r.invalid for r in results), **summarize(results),
+        "invalid": sum(r.invalid for r in results), **summarize([r.metrics() for r in results]),
     }  # fmt: skip
     return W2SOutcome(questions=questions, examples=ex, results=results, summary=summary)

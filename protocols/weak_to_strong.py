@@ -87,6 +87,11 @@ class SeedResult:
     test_predictions: dict[str, list[float]] = field(repr=False, default_factory=dict)
     """weak, student and ceiling probabilities on the test split, in row order."""
 
+    def metrics(self) -> dict[str, Any]:
+        """The per-seed figures (what is stored in `w2s_results` and summarised over seeds)."""
+        return {"seed": self.seed, "weak": self.weak, "student": self.student, "ceiling": self.ceiling, "pgr": self.pgr,
+                "intermediates": self.intermediates, "invalid": self.invalid}  # fmt: skip
+
 
 def _scores(p: np.ndarray, y: np.ndarray) -> dict[str, float | None]:
     return {"accuracy": accuracy(p, y), "auroc": auroc(p, y)}
@@ -139,31 +144,3 @@ def run_seed(
         intermediates=intermediate_scores, invalid=sum(m.invalid for m in learners) - invalid_before,
         weak_labels=weak_out["transfer"].tolist(), test_predictions={k: v.tolist() for k, v in predictions.items()},
     )  # fmt: skip
-
-
-def summarize(results: list[SeedResult]) -> dict[str, Any]:
-    """Mean and 95% t-interval over seeds for every accuracy and for PGR (seeds with a guarded PGR are left out of its mean)."""
-    from scipy import stats
-
-    def interval(values: list[float]) -> dict[str, float | None]:
-        if not values:
-            return {"mean": None, "ci_low": None, "ci_high": None, "n": 0}
-        arr = np.array(values, dtype=float)
-        if len(arr) == 1:
-            return {"mean": float(arr[0]), "ci_low": None, "ci_high": None, "n": 1}
-        half = stats.t.ppf(0.975, len(arr) - 1) * arr.std(ddof=1) / np.sqrt(len(arr))
-        return {"mean": float(arr.mean()), "ci_low": float(arr.mean() - half), "ci_high": float(arr.mean() + half), "n": len(arr)}
-
-    out: dict[str, Any] = {}
-    for role in ("weak", "student", "ceiling"):
-        out[role] = {m: interval([getattr(r, role)[m] for r in results if getattr(r, role)[m] is not None]) for m in ("accuracy", "auroc")}
-    for step in range(len(results[0].intermediates) if results else 0):
-        scores = [r.intermediates[step] for r in results]
-        out.setdefault("intermediates", []).append(
-            {"model": scores[0].get("model"), **{m: interval([s[m] for s in scores if s[m] is not None]) for m in ("accuracy", "auroc")}}
-        )
-    out["pgr"] = interval([r.pgr for r in results if r.pgr is not None])
-    out["pgr_withheld_seeds"] = [r.seed for r in results if r.pgr is None]
-    if out["pgr_withheld_seeds"]:
-        out["warning"] = "ceiling − weak was under 2 accuracy points on some seeds: their PGR is withheld"
-    return out

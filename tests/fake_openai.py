@@ -7,7 +7,9 @@ body. Every request body is recorded in `requests`.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import math
+import random
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -49,9 +51,27 @@ def judge_reply(_request: dict[str, Any]) -> Reply:
     return Reply(body=chat_completion("A 70%", logprobs={"A": 0.7, "B": 0.3}))
 
 
+def embedding_vector(text: str, dim: int = 16) -> list[float]:
+    """A deterministic pseudo-embedding of a text."""
+    seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+    rng = random.Random(seed)
+    return [rng.gauss(0.0, 1.0) for _ in range(dim)]
+
+
+def embeddings_reply(request: dict[str, Any]) -> Reply:
+    inputs = request["input"] if isinstance(request["input"], list) else [request["input"]]
+    data = [{"object": "embedding", "index": i, "embedding": embedding_vector(t)} for i, t in enumerate(inputs)]
+    return Reply(
+        body={"object": "list", "data": data, "model": request.get("model", "fake"), "usage": {"prompt_tokens": 1, "total_tokens": 1}}
+    )
+
+
 class FakeOpenAIServer:
-    def __init__(self, default: Callable[[dict[str, Any]], Reply] = judge_reply) -> None:
+    def __init__(
+        self, default: Callable[[dict[str, Any]], Reply] = judge_reply, embeddings: Callable[[dict[str, Any]], Reply] = embeddings_reply
+    ) -> None:
         self.default = default
+        self.embeddings = embeddings
         self.script: deque[Reply] = deque()
         self.requests: list[dict[str, Any]] = []
         self._loop = asyncio.new_event_loop()
@@ -71,7 +91,8 @@ class FakeOpenAIServer:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         self.requests.append(body)
-        reply = self.script.popleft() if self.script else self.default(body)
+        fallback = self.embeddings if request.path.endswith("/embeddings") else self.default
+        reply = self.script.popleft() if self.script else fallback(body)
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
@@ -96,6 +117,7 @@ class FakeOpenAIServer:
         asyncio.set_event_loop(self._loop)
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._handle)
+        app.router.add_post("/v1/embeddings", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
         self._loop.run_until_complete(self._runner.setup())
         site = web.TCPSite(self._runner, "127.0.0.1", 0)

@@ -8,6 +8,7 @@ import pytest
 import oversight.protocols.weak_to_strong as w2s
 from conftest import SHARED_DATA
 from oversight.data import load_dataset
+from oversight.metrics.pgr import summarize
 from oversight.w2s_features import bow_features, features
 from oversight.w2s_learners import ProbeLearner
 
@@ -82,13 +83,13 @@ def test_bootstrapping_passes_labels_down_a_chain_without_ground_truth():
     assert set(np.unique(student["targets"])) - {0.0, 1.0} and set(np.unique(student["val_targets"])) - {0.0, 1.0}
     assert np.array_equal(ceiling["rows"], tr)
     assert result.intermediates[0]["model"] == "mid" and 0 <= result.intermediates[0]["accuracy"] <= 1
-    assert w2s.summarize([result])["intermediates"][0]["accuracy"]["n"] == 1
+    assert summarize([result.metrics()])["intermediates"][0]["accuracy"]["n"] == 1
 
 
 def test_pgr_over_seeds_with_confidence_intervals():
     weak_x, strong_x, y = synthetic()
     results = [w2s.run_seed(*learners(weak_x, strong_x), y, seed=s) for s in range(3)]
-    summary = w2s.summarize(results)
+    summary = summarize([r.metrics() for r in results])
     assert summary["ceiling"]["accuracy"]["mean"] > summary["weak"]["accuracy"]["mean"] + 0.05
     assert summary["pgr"]["n"] == 3 and summary["pgr"]["ci_low"] < summary["pgr"]["mean"] < summary["pgr"]["ci_high"]
     r = results[0]
@@ -98,7 +99,7 @@ def test_pgr_over_seeds_with_confidence_intervals():
 def test_pgr_is_withheld_when_weak_and_strong_are_the_same():
     weak_x, _, y = synthetic()
     results = [w2s.run_seed(*learners(weak_x, weak_x, epochs=100), y, seed=s) for s in range(2)]
-    summary = w2s.summarize(results)
+    summary = summarize([r.metrics() for r in results])
     withheld = [r.seed for r in results if r.pgr is None]
     assert summary["pgr_withheld_seeds"] == withheld
     if withheld:

@@ -157,3 +157,19 @@ def test_interactive_panel_asks_and_stores_the_exchange(env: dict):
         button(at, "Submit").click().run()
     rows = campaigns.export_rows(env["engine"], 2)
     assert len(rows) == 1 and rows[0]["extra_turns"] == 1 and rows[0]["exchanges"][0]["question"] == "Which line proves it?"
+
+
+def test_leaderboard_page_shows_the_pgr_table(env: dict, tmp_path: Path):
+    from conftest import SHARED_DATA, run_cli
+
+    code = run_cli("w2s", "--dataset", str(SHARED_DATA / "truthfulqa" / "TruthfulQA.csv"), "--weak", "bow", "--strong", "bow", "--n", "40",
+                   "--seeds", "2", "--cache-dir", str(tmp_path / "cache"), "--db", env["url"], "--run-name", "w2s-web", "--json")  # fmt: skip
+    assert code == 0
+    at = logged_in(env, "admin")
+    at.query_params["page"] = "Leaderboard"
+    at.run()
+    assert not at.exception and "Weak-to-strong: performance gap recovered" in page_text(at)
+    tables = [d.value for d in at.dataframe]
+    pgr = next(t for t in tables if "pgr" in t.columns)
+    assert pgr["run"].tolist() == ["w2s-web"] and pgr["seeds"].tolist() == [2] and pgr["method"].tolist() == ["probe"]
+    assert any("accuracy" in t.columns for t in tables)  # the judge leaderboard is still there

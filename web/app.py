@@ -281,20 +281,28 @@ def leaderboard_page(engine: Any, user: dict[str, Any]) -> None:
     import pandas as pd
 
     from oversight.charts import accuracy_chart, judge_kind_chart, reliability_chart
-    from oversight.db.store import judgment_rows
+    from oversight.db.store import judgment_rows, w2s_rows
     from oversight.metrics import leaderboard
+    from oversight.metrics.pgr import pgr_table
 
     st.title("Leaderboard")
     rows = judgment_rows(engine)
     board = leaderboard(rows)
-    if not board:
-        st.info("No judgments stored yet.")
+    pgr = pgr_table(w2s_rows(engine))
+    if not board and not pgr:
+        st.info("No judgments or weak-to-strong runs stored yet.")
         return
-    frame = pd.DataFrame(board)
-    st.dataframe(frame, hide_index=True)
-    for chart in (accuracy_chart(board), judge_kind_chart(rows), reliability_chart(rows)):
-        if chart is not None:
-            st.altair_chart(chart, use_container_width=True)
+    if board:
+        st.dataframe(pd.DataFrame(board), hide_index=True)
+        for chart in (accuracy_chart(board), judge_kind_chart(rows), reliability_chart(rows)):
+            if chart is not None:
+                st.altair_chart(chart, use_container_width=True)
+    if pgr:
+        st.subheader("Weak-to-strong: performance gap recovered")
+        st.caption(
+            "PGR = (student − weak) / (ceiling − weak); mean and 95% interval over seeds. Seeds whose gap is under 2 points are withheld."
+        )
+        st.dataframe(pd.DataFrame(pgr), hide_index=True)
 
 
 PAGES = {

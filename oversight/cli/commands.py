@@ -244,7 +244,10 @@ def leaderboard(
         raise OversightError(f"--by {by!r}: group by any of {', '.join(GROUP_KEYS)}")
     engine = connect(db)
     if metric == "pgr":
-        rows = _pgr_table(engine)
+        from oversight.db.store import w2s_rows
+        from oversight.metrics.pgr import pgr_table
+
+        rows = pgr_table(w2s_rows(engine, run_filter))
     elif metric == "accuracy":
         from oversight.db.store import leaderboard_aggregates
         from oversight.metrics.leaderboard import leaderboard_from_aggregates
@@ -257,30 +260,6 @@ def leaderboard(
         err_console.print("nothing to show yet: run `oversight quickstart` or `oversight run` (elo needs debates between different models)")
         return
     _print(render(rows, fmt, title=f"{metric} (95% CIs resample articles)"))
-
-
-def _pgr_table(engine: Any) -> list[dict[str, Any]]:
-    """Weak-to-strong runs: weak, student and ceiling accuracy and PGR, mean and 95% t-interval over seeds."""
-    from collections import defaultdict
-
-    from oversight.db.store import w2s_rows
-    from oversight.protocols.weak_to_strong import SeedResult, summarize
-
-    by_run: dict[tuple[Any, ...], list[SeedResult]] = defaultdict(list)
-    for r in w2s_rows(engine):
-        m = r["metrics"]
-        by_run[(r["name"], r["dataset"], r["weak"], r["strong"], r["loss"])].append(
-            SeedResult(seed=r["seed"], weak=m["weak"], student=m["student"], ceiling=m["ceiling"], pgr=r["pgr"])
-        )
-    out = []
-    for (name, dataset, weak, strong, loss), results in by_run.items():
-        s = summarize(results)
-        out.append(
-            {"run": name, "dataset": Path(dataset).name, "weak": weak, "strong": strong, "loss": loss, "seeds": len(results),
-             "weak_acc": s["weak"]["accuracy"]["mean"], "student_acc": s["student"]["accuracy"]["mean"], "ceiling_acc": s["ceiling"]["accuracy"]["mean"],
-             "pgr": s["pgr"]["mean"], "pgr_ci_low": s["pgr"]["ci_low"], "pgr_ci_high": s["pgr"]["ci_high"], "pgr_withheld": len(s["pgr_withheld_seeds"])}
-        )  # fmt: skip
-    return out
 
 
 def _metric_rows(metric: str, raw: list[dict[str, Any]], keys: tuple[str, ...], group_rows: Any, **kw: Any) -> list[dict[str, Any]]:
