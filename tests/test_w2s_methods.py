@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import SHARED_DATA, run_cli, write_jsonl
+from conftest import SHARED_DATA, need_train_extra, run_cli, write_jsonl
 from fake_openai import FakeOpenAIServer, Reply, chat_completion, embeddings_reply
 from oversight.config import W2SConfig
 from oversight.errors import InputError, ModelError
@@ -102,6 +102,7 @@ def test_w2s_cli_with_an_embeddings_endpoint_and_yaml_config(capsys, fake_server
 
 
 def test_minilm_features_are_real_sentence_embeddings(tmp_path: Path):
+    need_train_extra()
     texts = ["The cat sat on the mat.", "A cat was sitting on a mat.", "Quarterly revenue grew by four percent."]
     x = features("minilm", texts, cache_dir=tmp_path)
     assert x.shape == (3, 384) and np.allclose(np.linalg.norm(x, axis=1), 1.0, atol=1e-4)
@@ -188,6 +189,7 @@ def yes_no_texts(n: int) -> tuple[list[str], np.ndarray]:
 
 @pytest.fixture
 def tiny_models(tmp_path: Path):
+    need_train_extra()
     import torch
 
     from tiny_models import tiny_bert, tiny_llama
