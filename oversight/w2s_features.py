@@ -47,12 +47,19 @@ class _LocalEmbedder:
 
     def __init__(self) -> None:
         import llama_cpp
+        from llama_cpp._utils import suppress_stdout_stderr
 
         from oversight.models._llama_cpp import embedded_gguf_path
 
-        self.llm = llama_cpp.Llama(
-            model_path=str(embedded_gguf_path()), embedding=True, pooling_type=llama_cpp.LLAMA_POOLING_TYPE_MEAN, n_ctx=2048, verbose=False
-        )
+        # llama.cpp notes on stderr that mean pooling overrides the file's default, even when not verbose
+        with suppress_stdout_stderr(disable=False):
+            self.llm = llama_cpp.Llama(
+                model_path=str(embedded_gguf_path()),
+                embedding=True,
+                pooling_type=llama_cpp.LLAMA_POOLING_TYPE_MEAN,
+                n_ctx=2048,
+                verbose=False,
+            )
 
     @classmethod
     def get(cls) -> _LocalEmbedder:

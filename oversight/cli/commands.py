@@ -38,7 +38,7 @@ def run(
             "--protocol",
             "-p",
             envvar="OVERSIGHT_PROTOCOL",
-            help="naive | expert | debate | open-debate | interactive-debate | consultancy | open-consultancy | interactive-consultancy | human-arguments [default: debate].",
+            help="naive | expert | debate | open-debate | interactive-debate | consultancy | open-consultancy | interactive-consultancy | human-arguments (default: debate).",
         ),
     ] = None,
     dataset: Annotated[str | None, typer.Option("--dataset", "-d", envvar="OVERSIGHT_DATASET", help="Dataset file.")] = None,
@@ -50,10 +50,10 @@ def run(
     ] = None,
     limit: Annotated[int | None, typer.Option("--limit", envvar="OVERSIGHT_LIMIT", help="Use the first N questions.")] = None,
     rounds: Annotated[
-        int | None, typer.Option("--rounds", envvar="OVERSIGHT_ROUNDS", help="Debate/consultancy rounds [default: 3].")
+        int | None, typer.Option("--rounds", envvar="OVERSIGHT_ROUNDS", help="Debate/consultancy rounds (default: 3).")
     ] = None,
     debater: Annotated[
-        str | None, typer.Option("--debater", envvar="OVERSIGHT_DEBATER", help="Spec for both debaters [default: local/smollm2-135m].")
+        str | None, typer.Option("--debater", envvar="OVERSIGHT_DEBATER", help="Spec for both debaters (default: local/smollm2-135m).")
     ] = None,
     debater_a: Annotated[str | None, typer.Option("--debater-a", envvar="OVERSIGHT_DEBATER_A", help="Spec for debater A.")] = None,
     debater_b: Annotated[str | None, typer.Option("--debater-b", envvar="OVERSIGHT_DEBATER_B", help="Spec for debater B.")] = None,
@@ -70,18 +70,18 @@ def run(
     ] = None,
     consultant: Annotated[
         str | None,
-        typer.Option("--consultant", envvar="OVERSIGHT_CONSULTANT", help="Spec for the consultant [default: local/smollm2-135m]."),
+        typer.Option("--consultant", envvar="OVERSIGHT_CONSULTANT", help="Spec for the consultant (default: local/smollm2-135m)."),
     ] = None,
     critic: Annotated[
         str | None,
-        typer.Option("--critic", envvar="OVERSIGHT_CRITIC", help="Spec for the critic of --refine [default: the speaker's model]."),
+        typer.Option("--critic", envvar="OVERSIGHT_CRITIC", help="Spec for the critic of --refine (default: the speaker's model)."),
     ] = None,
     preference_judge: Annotated[
         str | None,
         typer.Option(
             "--preference-judge",
             envvar="OVERSIGHT_PREFERENCE_JUDGE",
-            help="Judge that scores --best-of/--refine candidates [default: the first --judge].",
+            help="Judge that scores --best-of/--refine candidates (default: the first --judge).",
         ),
     ] = None,
     judge_prompt: Annotated[
@@ -89,11 +89,11 @@ def run(
     ] = None,
     min_quote_words: Annotated[
         int | None,
-        typer.Option("--min-quote-words", envvar="OVERSIGHT_MIN_QUOTE_WORDS", help="Shorter quotes are never verified [default: 5]."),
+        typer.Option("--min-quote-words", envvar="OVERSIGHT_MIN_QUOTE_WORDS", help="Shorter quotes are never verified (default: 5)."),
     ] = None,
     judge: Annotated[
         list[str] | None,
-        typer.Option("--judge", "-j", envvar="OVERSIGHT_JUDGE", help="Judge spec; repeat for several [default: local/smollm2-135m]."),
+        typer.Option("--judge", "-j", envvar="OVERSIGHT_JUDGE", help="Judge spec; repeat for several (default: local/smollm2-135m)."),
     ] = None,
     orders: Annotated[
         str | None,
@@ -419,7 +419,7 @@ def judge(
     judges: Annotated[list[str], typer.Option("--judge", "-j", help="Judge spec; repeat for several.")],
     db: DbOption = None,
     judge_prompt: Annotated[str, typer.Option("--judge-prompt", help="v1 (answer at once) | v1-cot (reason first).")] = "v1",
-    orders: Annotated[str | None, typer.Option("--orders", help="both | random [default: as the run].")] = None,
+    orders: Annotated[str | None, typer.Option("--orders", help="both | random (default: as the run).")] = None,
     max_connections: Annotated[int | None, typer.Option("--max-connections", min=1, help="Concurrent requests per endpoint.")] = None,
     cache: Annotated[str, typer.Option("--cache", help="auto | on | off.")] = "auto",
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
@@ -479,42 +479,42 @@ def w2s(
         typer.Option(
             "--weak",
             envvar="OVERSIGHT_W2S_WEAK",
-            help="Weak supervisor: bow | minilm | local/smollm2-135m | openai-compatible/M@URL | a HF model dir (finetune) | a chat model (prompt) [default: bow].",
+            help="Weak supervisor: bow | minilm | local/smollm2-135m | openai-compatible/M@URL | a HF model dir (finetune) | a chat model (prompt) (default: bow).",
         ),
     ] = None,
     strong: Annotated[
         str | None,
-        typer.Option("--strong", envvar="OVERSIGHT_W2S_STRONG", help="Strong student, same kinds [default: local/smollm2-135m]."),
+        typer.Option("--strong", envvar="OVERSIGHT_W2S_STRONG", help="Strong student, same kinds (default: local/smollm2-135m)."),
     ] = None,
     intermediate: Annotated[
         list[str] | None,
         typer.Option("--intermediate", help="Bootstrapping: a model between weak and strong; repeat for a chain, weakest first."),
     ] = None,
     method: Annotated[
-        str | None, typer.Option("--method", envvar="OVERSIGHT_W2S_METHOD", help="probe | finetune | prompt [default: probe].")
+        str | None, typer.Option("--method", envvar="OVERSIGHT_W2S_METHOD", help="probe | finetune | prompt (default: probe).")
     ] = None,
-    loss: Annotated[str | None, typer.Option("--loss", envvar="OVERSIGHT_W2S_LOSS", help="xent | logconf [default: xent].")] = None,
+    loss: Annotated[str | None, typer.Option("--loss", envvar="OVERSIGHT_W2S_LOSS", help="xent | logconf (default: xent).")] = None,
     fmt: Annotated[
         str | None, typer.Option("--format", envvar="OVERSIGHT_DATASET_FORMAT", help="Dataset format (detected when left out).")
     ] = None,
     n: Annotated[int | None, typer.Option("--n", envvar="OVERSIGHT_W2S_N", help="Use the first N questions.")] = None,
     seeds: Annotated[
-        int | None, typer.Option("--seeds", envvar="OVERSIGHT_W2S_SEEDS", help="Seeds: splits and initialisations [default: 3].")
+        int | None, typer.Option("--seeds", envvar="OVERSIGHT_W2S_SEEDS", help="Seeds: splits and initialisations (default: 3).")
     ] = None,
     cache_dir: Annotated[
         str | None,
-        typer.Option("--cache-dir", envvar="OVERSIGHT_FEATURE_CACHE", help="Feature cache [default: .oversight-cache/features]."),
+        typer.Option("--cache-dir", envvar="OVERSIGHT_FEATURE_CACHE", help="Feature cache (default: .oversight-cache/features)."),
     ] = None,
-    finetune: Annotated[str | None, typer.Option("--finetune", help="finetune: lora | full [default: lora].")] = None,
-    epochs: Annotated[int | None, typer.Option("--epochs", help="finetune: epochs [default: 2].")] = None,
-    lr: Annotated[float | None, typer.Option("--lr", help="finetune: learning rate [default: 2e-4 LoRA, 2e-5 full].")] = None,
-    batch_size: Annotated[int | None, typer.Option("--batch-size", help="finetune: batch size [default: 16].")] = None,
-    max_length: Annotated[int | None, typer.Option("--max-length", help="finetune: tokens per example [default: 256].")] = None,
+    finetune: Annotated[str | None, typer.Option("--finetune", help="finetune: lora | full (default: lora).")] = None,
+    epochs: Annotated[int | None, typer.Option("--epochs", help="finetune: epochs (default: 2).")] = None,
+    lr: Annotated[float | None, typer.Option("--lr", help="finetune: learning rate (default: 2e-4 LoRA, 2e-5 full).")] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", help="finetune: batch size (default: 16).")] = None,
+    max_length: Annotated[int | None, typer.Option("--max-length", help="finetune: tokens per example (default: 256).")] = None,
     device: Annotated[
-        str | None, typer.Option("--device", envvar="OVERSIGHT_DEVICE", help="finetune: auto | cpu | cuda [default: auto].")
+        str | None, typer.Option("--device", envvar="OVERSIGHT_DEVICE", help="finetune: auto | cpu | cuda (default: auto).")
     ] = None,
     dtype: Annotated[str | None, typer.Option("--dtype", help="finetune: auto (bf16 on CUDA) | float32 | bfloat16.")] = None,
-    k_shot: Annotated[int | None, typer.Option("--k-shot", help="prompt: labelled examples shown in context [default: 4].")] = None,
+    k_shot: Annotated[int | None, typer.Option("--k-shot", help="prompt: labelled examples shown in context (default: 4).")] = None,
     max_connections: Annotated[
         int | None, typer.Option("--max-connections", envvar="OVERSIGHT_MAX_CONNECTIONS", help="prompt: concurrent requests per endpoint.")
     ] = None,
@@ -575,7 +575,9 @@ def _print_w2s(summary: dict[str, Any]) -> None:
     _print(
         f"PGR: {p['mean']:.3f} (95% CI {p['ci_low']:.3f} to {p['ci_high']:.3f}, {p['n']} seeds)"
         if p["mean"] is not None and p["ci_low"] is not None
-        else f"PGR: {p['mean']}"
+        else f"PGR: {p['mean']:.3f} (one seed with a gap to measure: no interval)"
+        if p["mean"] is not None
+        else "PGR: withheld on every seed (ceiling − weak under 2 points)"
     )
     _print(f"run {summary['run_name']}: {summary['total_s']} s, peak RSS {summary['peak_rss_mib']} MiB")
     if summary.get("invalid"):
@@ -780,7 +782,7 @@ def bench_leaderboard(
 def bench_engine(
     n: Annotated[int, typer.Option("--n", min=1, help="Judge items (one call each).")] = 2000,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Concurrent requests.")] = 256,
-    db: Annotated[str | None, typer.Option("--db", help="Database URL [default: a temporary SQLite file].")] = None,
+    db: Annotated[str | None, typer.Option("--db", help="Database URL (default: a temporary SQLite file).")] = None,
 ) -> None:
     """Time the engine on one-call judge items against a local scripted server, beside a bare aiohttp loop."""
     from oversight.bench import engine_benchmark
