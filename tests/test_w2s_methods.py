@@ -168,6 +168,20 @@ def test_prompt_method_end_to_end_stores_weak_labels_and_predictions(capsys, tmp
     ceiling_demos = sorted(m["content"] for m in strong_requests[-1]["messages"] if m["role"] == "assistant")
     assert student_demos == {"True"} and ceiling_demos == ["False", "True"]
 
+    import hashlib
+
+    from sqlalchemy import select
+
+    from oversight.db import connect
+    from oversight.db.schema import W2SRun
+
+    engine = connect(db)
+    with engine.connect() as conn:
+        stored = conn.execute(select(W2SRun.config, W2SRun.method, W2SRun.package_version)).one()
+    engine.dispose()
+    assert stored.method == "prompt" and stored.config["k_shot"] == 2 and stored.package_version
+    assert stored.config["dataset_sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()
+
     assert run_cli("export", "w2s", "--db", db, "--format", "csv") == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert len(rows) == 48 and {r["run"] for r in rows} == {"icl"}
@@ -189,7 +203,7 @@ def yes_no_texts(n: int) -> tuple[list[str], np.ndarray]:
 
 @pytest.fixture
 def tiny_models(tmp_path: Path):
-    need_train_extra()
+    need_train_extra(("torch", "transformers", "peft"))
     import torch
 
     from tiny_models import tiny_bert, tiny_llama

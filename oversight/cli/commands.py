@@ -544,7 +544,7 @@ def _run_and_store_w2s(cfg: Any, *, quiet: bool = False) -> dict[str, Any]:
     from oversight import __version__
     from oversight.db import connect
     from oversight.db.store import store_w2s, w2s_run_exists
-    from oversight.engine import git_revision
+    from oversight.engine import file_sha256, git_revision
     from oversight.errors import InputError
     from oversight.w2s_run import run_w2s
 
@@ -558,7 +558,7 @@ def _run_and_store_w2s(cfg: Any, *, quiet: bool = False) -> dict[str, Any]:
     name = cfg.run_name or f"w2s-{Path(cfg.dataset).stem}-{cfg.method}-{cfg.weak}-{cfg.strong}-{cfg.loss}-{stamp}".replace("/", "_")
     store_w2s(engine, name=name, questions=outcome.questions, option_indices=outcome.examples.option_indices, results=outcome.results,
               fields={"dataset": cfg.dataset, "weak": cfg.weak, "strong": cfg.strong, "method": cfg.method, "loss": cfg.loss,
-                      "config": cfg.provenance(), "package_version": __version__, "git_revision": git_revision()})  # fmt: skip
+                      "config": cfg.provenance() | {"dataset_sha256": file_sha256(Path(cfg.dataset))}, "package_version": __version__, "git_revision": git_revision()})  # fmt: skip
     return {"run_name": name, **outcome.summary}
 
 
