@@ -76,9 +76,13 @@ def check_spec(spec: str, method: str) -> None:
                 f"--method finetune: {spec!r} is not a local Hugging Face model directory (no config.json); bow and minilm are taken as probes"
             )
     else:
-        from oversight.models import parse_spec
+        import asyncio
 
-        parse_spec(spec)
+        from oversight.models import parse_spec
+        from oversight.models.registry import create_provider
+
+        # building the provider checks what it needs (an API key, a base URL, a known local model); nothing is sent
+        asyncio.run(create_provider(parse_spec(spec)).aclose())
 
 
 def make_learner(spec: str, method: str, texts: list[str], options: Any, cache_dir: Path | None) -> Learner:

@@ -132,8 +132,9 @@ def test_prompt_learner_shows_k_labelled_examples_and_reads_logprobs(tmp_path: P
         predict = learner.fit(np.arange(8), labels, val_rows=None, val_targets=None, loss="xent", seed=0)
         p = predict(np.array([10, 11]))
         assert p == pytest.approx([0.9, 0.1])
-        messages = server.requests[0]["messages"]
-        assert messages[0] == {"role": "system", "content": INSTRUCTION} and messages[-1]["content"] == query(texts[10])
+        assert sorted(r["messages"][-1]["content"] for r in server.requests) == [query(texts[10]), query(texts[11])]
+        messages = server.requests[0]["messages"]  # requests run concurrently; both carry the same demonstrations
+        assert messages[0] == {"role": "system", "content": INSTRUCTION} and messages[1:-1] == server.requests[1]["messages"][1:-1]
         demos = [(messages[i]["content"], messages[i + 1]["content"]) for i in range(1, len(messages) - 1, 2)]
         assert len(demos) == 4 and sorted(label for _, label in demos) == ["False", "False", "True", "True"]  # balanced
         for content, label in demos:
@@ -143,6 +144,18 @@ def test_prompt_learner_shows_k_labelled_examples_and_reads_logprobs(tmp_path: P
         server.push(Reply(body=chat_completion("Maybe")), Reply(body=chat_completion("False, because")))
         assert sorted(predict(np.array([12, 13])).tolist()) == [0.0, 0.5]  # stated answer read; unreadable counted
         assert learner.invalid == 1
+
+
+def test_prompt_method_checks_its_models_before_any_work(capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    data = write_jsonl(tmp_path / "d.jsonl", dataset_rows(12))
+    assert (
+        run_cli("w2s", "--dataset", str(data), "--method", "prompt", "--weak", "local/smollm2-135m", "--strong", "openai/gpt-4o-mini") == 2
+    )
+    err = capsys.readouterr().err
+    assert last_error(err) == "error: openai/gpt-4o-mini: set OPENAI_API_KEY to use the OpenAI API" and "weak:" not in err
+    assert run_cli("w2s", "--dataset", str(data), "--method", "prompt", "--strong", "local/llama-70b") == 2
+    assert "unknown local model" in last_error(capsys.readouterr().err)
 
 
 def test_read_truth_from_logprobs_and_text():
