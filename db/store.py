@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, case, func, insert, select, true, update
+from sqlalchemy import Engine, case, func, insert, select, update
 
 from oversight.data.question import Question
 from oversight.db.cache import insert_ignoring_duplicates
@@ -570,24 +570,25 @@ def w2s_rows(engine: Engine, run: str | None = None) -> list[dict[str, Any]]:
     from oversight.db.schema import W2SResult, W2SRun
 
     runs, results = W2SRun.__table__, W2SResult.__table__
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                runs.c.name,
-                runs.c.dataset,
-                runs.c.weak,
-                runs.c.strong,
-                runs.c.method,
-                runs.c.loss,
-                results.c.seed,
-                results.c.metrics,
-                results.c.pgr,
-            )
-            .select_from(results.join(runs))
-            .where(runs.c.name == run if run is not None else true())
-            .order_by(runs.c.id, results.c.seed)
+    query = (
+        select(
+            runs.c.name,
+            runs.c.dataset,
+            runs.c.weak,
+            runs.c.strong,
+            runs.c.method,
+            runs.c.loss,
+            results.c.seed,
+            results.c.metrics,
+            results.c.pgr,
         )
-        return [dict(r._mapping) for r in rows]
+        .select_from(results.join(runs))
+        .order_by(runs.c.id, results.c.seed)
+    )
+    if run is not None:
+        query = query.where(runs.c.name == run)
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(query)]
 
 
 def w2s_example_rows(engine: Engine, run: str | None = None) -> list[dict[str, Any]]:

@@ -98,19 +98,12 @@ class EmbeddingsEndpoint:
     def __init__(self, spec: ModelSpec) -> None:
         import openai
 
-        if spec.provider == "openai":
-            api_key = os.environ.get("OPENAI_API_KEY")
-            if not api_key:
-                raise InputError(f"{spec.name}: set OPENAI_API_KEY to use the OpenAI API")
-            url = spec.base_urls[0] if spec.base_urls else os.environ.get("OPENAI_BASE_URL", "https://api.openai.com/v1")
-        else:
-            if not spec.base_urls:
-                raise InputError(f"{spec}: needs a base URL, e.g. {spec.name}@http://localhost:8000/v1")
-            url = spec.base_urls[0]
-            api_key = os.environ.get("OVERSIGHT_API_KEY") or os.environ.get("OPENAI_API_KEY") or "EMPTY"
+        from oversight.models._openai import endpoint_settings
+
+        urls, api_key = endpoint_settings(spec)
         self.spec = spec
         self._client = openai.OpenAI(
-            base_url=url, api_key=api_key, max_retries=int(os.environ.get("OVERSIGHT_MAX_RETRIES", "6")), timeout=120.0
+            base_url=urls[0], api_key=api_key, max_retries=int(os.environ.get("OVERSIGHT_MAX_RETRIES", "6")), timeout=120.0
         )
 
     def __call__(self, texts: list[str]) -> np.ndarray:

@@ -30,19 +30,23 @@ def _http_client() -> Any:
         return None
 
 
+def endpoint_settings(spec: ModelSpec) -> tuple[tuple[str, ...], str]:
+    """Base URLs and API key of an OpenAI, vLLM or OpenAI-compatible spec, from the spec and the environment."""
+    if spec.provider == "openai":
+        api_key = os.environ.get("OPENAI_API_KEY")
+        if not api_key:
+            raise InputError(f"{spec.name}: set OPENAI_API_KEY to use the OpenAI API")
+        return spec.base_urls or (os.environ.get("OPENAI_BASE_URL", OPENAI_BASE_URL),), api_key
+    urls = spec.base_urls or tuple(u for u in os.environ.get("OVERSIGHT_VLLM_BASE_URL", "").split(",") if u)
+    if not urls:
+        raise InputError(f"{spec}: needs a base URL, e.g. {spec.name}@http://localhost:8000/v1")
+    return urls, os.environ.get("OVERSIGHT_API_KEY") or os.environ.get("OPENAI_API_KEY") or "EMPTY"
+
+
 class OpenAIProvider(ModelProvider):
     def __init__(self, spec: ModelSpec) -> None:
         super().__init__(spec)
-        if spec.provider == "openai":
-            api_key = os.environ.get("OPENAI_API_KEY")
-            if not api_key:
-                raise InputError(f"{spec.name}: set OPENAI_API_KEY to use the OpenAI API")
-            urls = spec.base_urls or (os.environ.get("OPENAI_BASE_URL", OPENAI_BASE_URL),)
-        else:
-            urls = spec.base_urls or tuple(u for u in os.environ.get("OVERSIGHT_VLLM_BASE_URL", "").split(",") if u)
-            if not urls:
-                raise InputError(f"{spec}: needs a base URL, e.g. {spec.name}@http://localhost:8000/v1")
-            api_key = os.environ.get("OVERSIGHT_API_KEY") or os.environ.get("OPENAI_API_KEY") or "EMPTY"
+        urls, api_key = endpoint_settings(spec)
         self._clients = [openai.AsyncOpenAI(base_url=url, api_key=api_key, max_retries=0, http_client=_http_client()) for url in urls]
         self._next_client = itertools.cycle(self._clients)
 
