@@ -327,6 +327,8 @@ def test_w2s_command(capsys, tmp_path: Path):
     table = json.loads(out)
     assert len(table) == 1 and table[0]["run"] == "w1" and table[0]["seeds"] == 2
     assert table[0]["weak_acc"] == pytest.approx(summary["weak"]["accuracy"]["mean"])
+    code, out, _ = cli(capsys, "leaderboard", "--metric", "pgr", "--db", db, "--format", "json", "--run", "elsewhere")
+    assert code == 0 and json.loads(out) == []
     from sqlalchemy import func, select
 
     from oversight.db import connect

@@ -96,9 +96,28 @@ def test_w2s_cli_with_an_embeddings_endpoint_and_yaml_config(capsys, fake_server
     config.write_text(f"dataset: {data}\nmethod: distill\n")
     assert run_cli("w2s", "--config", str(config)) == 2
     assert "method: Input should be 'probe', 'finetune' or 'prompt'" in last_error(capsys.readouterr().err)
+    few = write_jsonl(tmp_path / "few.jsonl", dataset_rows(5))
+    assert run_cli("w2s", "--dataset", str(few), "--weak", "bow", "--strong", "bow") == 2
+    assert last_error(capsys.readouterr().err) == f"error: {few}: weak-to-strong needs at least 8 questions, the file has 5"
+    assert run_cli("w2s", "--dataset", str(data), "--n", "4") == 2
+    assert "n: Input should be greater than or equal to 8" in last_error(capsys.readouterr().err)
     assert run_cli("w2s", "--dataset", str(data), "--strong", f"openai-compatible/emb@{fake_server.base_url}", "--intermediate", "bow",
                    "--intermediate", "bow", "--intermediate", "bow", "--n", "8") == 2  # fmt: skip
     assert "transfer questions" in last_error(capsys.readouterr().err)
+
+
+def test_a_failing_endpoint_stores_nothing(capsys, fake_server: FakeOpenAIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("OVERSIGHT_MAX_RETRIES", "0")
+    data = write_jsonl(tmp_path / "d.jsonl", dataset_rows(40))
+    db = f"sqlite:///{tmp_path / 'w.db'}"
+    fake_server.push(embeddings_reply({"input": [f"t{i}" for i in range(64)]}), Reply(status=500))  # the second batch fails
+    code = run_cli("w2s", "--dataset", str(data), "--weak", "bow", "--strong", f"openai-compatible/emb@{fake_server.base_url}",
+                   "--db", db, "--cache-dir", str(tmp_path / "cache"), "--run-name", "broken")  # fmt: skip
+    assert code == 1 and "HTTP 500" in last_error(capsys.readouterr().err)
+    assert not list((tmp_path / "cache").glob("openai-compatible_emb/*.npy"))  # no partial feature set is cached
+    assert run_cli("leaderboard", "--metric", "pgr", "--db", db, "--format", "json") == 0
+    assert json.loads(capsys.readouterr().out) == []  # and no run, result or example row was written
+    assert run_cli("export", "w2s", "--db", db) == 0 and capsys.readouterr().out == ""
 
 
 def test_minilm_features_are_real_sentence_embeddings(tmp_path: Path):
@@ -259,11 +278,15 @@ def test_finetune_selects_the_checkpoint_on_the_validation_labels_it_is_given(ti
 def test_finetune_method_end_to_end_on_cpu(capsys, tiny_models, tmp_path: Path):
     data = write_jsonl(tmp_path / "d.jsonl", dataset_rows(40))
     summary = cli_json(capsys, "w2s", "--dataset", str(data), "--method", "finetune", "--weak", "bow", "--strong", str(tiny_models["llama"]),
-                       "--finetune", "lora", "--epochs", "2", "--lr", "3e-3", "--seeds", "2", "--device", "cpu",
+                       "--finetune", "lora", "--epochs", "8", "--lr", "3e-3", "--seeds", "2", "--device", "cpu",
                        "--db", f"sqlite:///{tmp_path / 'w.db'}", "--cache-dir", str(tmp_path / "cache"))  # fmt: skip
     assert summary["method"] == "finetune" and summary["seeds"] == 2
     for role in ("weak", "student", "ceiling"):
         assert summary[role]["accuracy"]["n"] == 2
+    assert summary["ceiling"]["accuracy"]["mean"] > 0.75  # the tiny model does learn "yes" from "no" on ground truth
+    assert run_cli("leaderboard", "--metric", "pgr", "--db", f"sqlite:///{tmp_path / 'w.db'}", "--format", "json") == 0
+    (stored,) = json.loads(capsys.readouterr().out)
+    assert stored["method"] == "finetune" and stored["strong"] == str(tiny_models["llama"]) and stored["seeds"] == 2
     assert run_cli("w2s", "--dataset", str(data), "--method", "finetune", "--strong", str(tmp_path / "nothing-here")) == 2
     assert "not a local Hugging Face model directory" in last_error(capsys.readouterr().err)
     assert run_cli("w2s", "--dataset", str(data), "--method", "finetune", "--strong", str(tiny_models["llama"]), "--device", "gpu") == 2
@@ -314,8 +337,12 @@ def test_probe_pipeline_on_shared_quality_two_option_data():
     ex = examples(questions)
     x = features("bow", ex.texts)
     result = run_seed(ProbeLearner("bow", x, epochs=100), ProbeLearner("bow", x, epochs=100), ex.y, seed=0)
-    assert len(result.weak_labels) == 2 * len(make_splits(len(questions), 0).transfer)
-    assert set(result.test_predictions) == {"weak", "student", "ceiling"}
+    splits = make_splits(len(questions), 0)
+    assert len(result.weak_labels) == 2 * len(splits.transfer) and all(0.0 <= p <= 1.0 for p in result.weak_labels)
+    te = splits.examples("test")
+    assert {k: len(v) for k, v in result.test_predictions.items()} == {"weak": len(te), "student": len(te), "ceiling": len(te)}
+    weak_accuracy = np.mean((np.array(result.test_predictions["weak"]) > 0.5) == (ex.y[te] > 0.5))
+    assert result.weak["accuracy"] == pytest.approx(weak_accuracy)  # the reported score is the stored predictions' score
 
 
 def test_prompt_method_on_the_embedded_model(capsys, tmp_path: Path):
