@@ -16,7 +16,7 @@ from oversight.errors import OversightError
 
 app = typer.Typer(
     name="oversight",
-    help="Run debate, consultancy and baseline protocols between language models, store them in SQL and rank the judges.",
+    help="Run debate, consultancy and baseline protocols and weak-to-strong supervision between language models, store everything in SQL, judge in a web app and rank with honest error bars.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

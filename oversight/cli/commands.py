@@ -230,7 +230,7 @@ def leaderboard(
     bootstrap: Annotated[int, typer.Option("--bootstrap", min=100, max=100000, help="Bootstrap resamples.")] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
 ) -> None:
-    """Judge accuracy (95% CIs clustered by article), debater Elo, calibration, human–model agreement or position bias."""
+    """Judge accuracy (95% CIs clustered by article), debater Elo, calibration, human–model agreement, position bias or weak-to-strong PGR."""
     from oversight.db import connect
     from oversight.db.store import judgment_rows
     from oversight.metrics.leaderboard import GROUP_KEYS, group_rows
