@@ -19,6 +19,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 REPLY = {
     "id": "chatcmpl-bench",
     "object": "chat.completion",
@@ -131,7 +137,7 @@ def engine_benchmark(n: int = 2000, concurrency: int = 256, db: str | None = Non
     finally:
         server.terminate()
         server.join(5)
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mib = peak_rss_mib()
     return {
         "items": n,
         "concurrency": concurrency,
@@ -303,7 +309,7 @@ def leaderboard_benchmark(n: int = 1_000_000, n_resamples: int = 1000, db: str |
             raise RuntimeError("filling the benchmark database failed")
         fill_s = time.perf_counter() - start
         engine = connect(url)
-        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rss_before = peak_rss_mib()
         start = time.perf_counter()
         aggregates = leaderboard_aggregates(engine, DEFAULT_BY)
         load_s = time.perf_counter() - start
@@ -318,6 +324,6 @@ def leaderboard_benchmark(n: int = 1_000_000, n_resamples: int = 1000, db: str |
         "sql_aggregate_s": round(load_s, 2),
         "leaderboard_s": round(total_s, 2),
         "target_s": 10.0,
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mib": round(peak_rss_mib(), 1),
         "rss_before_load_mib": round(rss_before, 1),
     }

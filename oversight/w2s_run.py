@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import resource
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from oversight.bench import peak_rss_mib
 from oversight.config import W2SConfig
 from oversight.data import load_dataset
 from oversight.data.question import Question
@@ -24,10 +24,6 @@ class W2SOutcome:
     examples: Examples
     results: list[SeedResult]
     summary: dict[str, Any]
-
-
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_w2s(cfg: W2SConfig, log: Callable[[str], None] = lambda _: None) -> W2SOutcome:
