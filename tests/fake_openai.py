@@ -80,6 +80,8 @@ class FakeOpenAIServer:
         self.port = 0
         self.in_flight = 0
         self.max_in_flight = 0
+        self.models_status = 200  # what GET /v1/models answers (replica probes)
+        self.probes = 0
 
     @property
     def base_url(self) -> str:
@@ -100,6 +102,10 @@ class FakeOpenAIServer:
         finally:
             self.in_flight -= 1
 
+    async def _models(self, _request: web.Request) -> web.Response:
+        self.probes += 1
+        return web.json_response({"object": "list", "data": [{"id": "fake", "object": "model"}]}, status=self.models_status)
+
     async def _answer(self, request: web.Request, reply: Reply) -> web.StreamResponse:
         if reply.delay:
             await asyncio.sleep(reply.delay)
@@ -118,6 +124,7 @@ class FakeOpenAIServer:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._handle)
         app.router.add_post("/v1/embeddings", self._handle)
+        app.router.add_get("/v1/models", self._models)
         self._runner = web.AppRunner(app, access_log=None)
         self._loop.run_until_complete(self._runner.setup())
         site = web.TCPSite(self._runner, "127.0.0.1", 0)

@@ -26,11 +26,13 @@ db_app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks with documented targets.", no_args_is_help=True)
 users_app = typer.Typer(help="Judge-app accounts.", no_args_is_help=True)
 campaigns_app = typer.Typer(help="Human-judging campaigns.", no_args_is_help=True)
+models_app = typer.Typer(help="Model files: export the embedded model for vLLM.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(db_app, name="db")
 app.add_typer(bench_app, name="bench")
 app.add_typer(users_app, name="users")
 app.add_typer(campaigns_app, name="campaigns")
+app.add_typer(models_app, name="models")
 
 err_console = Console(stderr=True, soft_wrap=True)
 
@@ -65,7 +67,7 @@ def _check_format(fmt: str, allowed: tuple[str, ...] = ("table", "json", "csv", 
     return fmt
 
 
-from oversight.cli import commands  # noqa: E402,F401  (registers the commands on `app`)
+from oversight.cli import commands, serving  # noqa: E402,F401  (register the commands on `app`)
 
 
 def main() -> None:
@@ -73,6 +75,9 @@ def main() -> None:
         app()
     except OversightError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        detail = getattr(exc, "detail", None)
+        if detail:
+            err_console.print(detail, style="dim", highlight=False, markup=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("interrupted")

@@ -6,8 +6,9 @@ limits, transient faults and fatal errors are told apart in one place for every 
 
 from __future__ import annotations
 
-import itertools
+import asyncio
 import os
+from collections.abc import Callable
 import time
 from typing import Any
 
@@ -16,6 +17,7 @@ import openai
 from oversight.errors import InputError
 from oversight.models.errors import TransientResponseError
 from oversight.models.provider import ModelProvider
+from oversight.models.routing import Replica, ReplicaRouter
 from oversight.models.spec import ModelSpec
 from oversight.models.types import Completion, GenerateConfig, Message, TokenLogprob, Usage
 
@@ -37,26 +39,47 @@ def endpoint_settings(spec: ModelSpec) -> tuple[tuple[str, ...], str]:
         if not api_key:
             raise InputError(f"{spec.name}: set OPENAI_API_KEY to use the OpenAI API")
         return spec.base_urls or (os.environ.get("OPENAI_BASE_URL", OPENAI_BASE_URL),), api_key
-    urls = spec.base_urls or tuple(u for u in os.environ.get("OVERSIGHT_VLLM_BASE_URL", "").split(",") if u)
+    urls = spec.base_urls or tuple(u.strip().rstrip("/") for u in os.environ.get("OVERSIGHT_VLLM_BASE_URL", "").split(",") if u.strip())
+    if not urls and spec.provider == "vllm":
+        from oversight.serve.records import served_urls
+
+        urls = served_urls(spec.model)
     if not urls:
-        raise InputError(f"{spec}: needs a base URL, e.g. {spec.name}@http://localhost:8000/v1")
+        hint = f", or start it here with `oversight serve {spec.model}`" if spec.provider == "vllm" else ""
+        raise InputError(f"{spec}: needs a base URL, e.g. {spec.name}@http://localhost:8000/v1{hint}")
     return urls, os.environ.get("OVERSIGHT_API_KEY") or os.environ.get("OPENAI_API_KEY") or "EMPTY"
 
 
+PROBE_TIMEOUT = 5.0
+
+
 class OpenAIProvider(ModelProvider):
+    """One client per base URL; with several URLs (replicas) a router picks one per request."""
+
     def __init__(self, spec: ModelSpec) -> None:
         super().__init__(spec)
-        urls, api_key = endpoint_settings(spec)
-        self._clients = [openai.AsyncOpenAI(base_url=url, api_key=api_key, max_retries=0, http_client=_http_client()) for url in urls]
-        self._next_client = itertools.cycle(self._clients)
+        self.urls, api_key = endpoint_settings(spec)
+        self._clients = [openai.AsyncOpenAI(base_url=url, api_key=api_key, max_retries=0, http_client=_http_client()) for url in self.urls]
+        self.router: ReplicaRouter | None = None
 
     @property
     def endpoint(self) -> str:
-        return ",".join(str(c.base_url) for c in self._clients)
+        return ",".join(self.urls)
 
     @property
     def default_concurrency(self) -> int:
-        return 64 * len(self._clients)
+        return 64
+
+    def use_limits(self, limit_for: Callable[[str], asyncio.Semaphore]) -> asyncio.Semaphore | None:
+        replicas = [Replica(url, client, limit_for(url)) for url, client in zip(self.urls, self._clients, strict=True)]
+        self.router = ReplicaRouter(self.spec.name, replicas, _probe)
+        return None
+
+    def _router(self) -> ReplicaRouter:
+        if self.router is None:  # used without a pool: each URL gets a limit of its own
+            self.use_limits(lambda _: asyncio.Semaphore(self.default_concurrency))
+        assert self.router is not None
+        return self.router
 
     def _extra_body(self, config: GenerateConfig) -> dict[str, Any] | None:
         if not config.choices or self.spec.provider != "vllm":
@@ -66,7 +89,10 @@ class OpenAIProvider(ModelProvider):
         return {"structured_outputs": {"choice": list(config.choices)}}
 
     async def generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
-        client = next(self._next_client)
+        async with self._router().slot() as replica:
+            return await self._generate(replica.client, messages, config)
+
+    async def _generate(self, client: Any, messages: list[Message], config: GenerateConfig) -> Completion:
         params: dict[str, Any] = {
             "model": self.spec.model,
             "messages": [m.model_dump() for m in messages],
@@ -107,8 +133,16 @@ class OpenAIProvider(ModelProvider):
         )
 
     async def aclose(self) -> None:
+        if self.router is not None:
+            await self.router.aclose()
         for client in self._clients:
             await client.close()
+
+
+async def _probe(replica: Replica) -> bool:
+    """A replica is back when it lists its models (every OpenAI-compatible server answers GET /models)."""
+    await replica.client.get("/models", cast_to=dict, options={"timeout": PROBE_TIMEOUT})
+    return True
 
 
 def _normalise_logprobs(raw: Any) -> list[TokenLogprob] | None:

@@ -12,6 +12,10 @@ class TransientResponseError(Exception):
     """A reply that could not be read (non-JSON body, no choices): worth another try."""
 
 
+class EndpointsDownError(Exception):
+    """Every replica of a model is out of rotation: worth another try once a probe brings one back."""
+
+
 class PromptTooLongError(Exception):
     """The prompt does not fit the model's context window."""
 
@@ -39,6 +43,7 @@ def classify(exc: BaseException) -> ErrorKind:
             openai.APIConnectionError,
             openai.APIResponseValidationError,
             TransientResponseError,
+            EndpointsDownError,
             json.JSONDecodeError,
             TimeoutError,
             ConnectionError,

@@ -8,6 +8,7 @@ to turn messages into a completion.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any, Literal
 
@@ -36,7 +37,7 @@ class Model:
         self,
         provider: ModelProvider,
         *,
-        semaphore: asyncio.Semaphore,
+        semaphore: asyncio.Semaphore | None,
         cache: ResponseCache | None = None,
         cache_mode: CacheMode = "auto",
         max_retries: int = 6,
@@ -124,7 +125,7 @@ class Model:
         try:
             async for attempt in retrying:
                 with attempt:
-                    async with self._semaphore:
+                    async with self._semaphore or contextlib.nullcontext():
                         async with asyncio.timeout(self._timeout):
                             return await self.provider.generate(messages, config)
         except Exception as exc:

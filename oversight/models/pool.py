@@ -1,4 +1,4 @@
-"""One place that hands out `Model`s for a run: models on the same endpoint share one concurrency limit."""
+"""One place that hands out `Model`s for a run: models on the same endpoint (URL) share one concurrency limit."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ class ModelPool:
         if key not in self._models:
             provider = create_provider(parsed)
             limit = self._max_connections or provider.default_concurrency
-            semaphore = self._semaphores.setdefault(provider.endpoint, asyncio.Semaphore(limit))
+            semaphore = provider.use_limits(lambda endpoint: self._semaphores.setdefault(endpoint, asyncio.Semaphore(limit)))
             self._models[key] = Model(
                 provider,
                 semaphore=semaphore,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 from oversight.models.spec import ModelSpec
 from oversight.models.types import Completion, GenerateConfig, Message
@@ -28,7 +30,13 @@ class ModelProvider(ABC):
 
     @property
     def default_concurrency(self) -> int:
+        """Requests at a time per endpoint when --max-connections is not given."""
         return 32
+
+    def use_limits(self, limit_for: Callable[[str], asyncio.Semaphore]) -> asyncio.Semaphore | None:
+        """Take the shared per-endpoint limits (`limit_for(endpoint)`); return the one the wrapper holds around
+        each call, or None when the provider holds a limit per request itself (one per replica)."""
+        return limit_for(self.endpoint)
 
     @abstractmethod
     async def generate(self, messages: list[Message], config: GenerateConfig) -> Completion: ...
