@@ -102,9 +102,9 @@ class EmbeddingsEndpoint:
 
         urls, api_key = endpoint_settings(spec)
         self.spec = spec
-        self._client = openai.OpenAI(
-            base_url=urls[0], api_key=api_key, max_retries=int(os.environ.get("OVERSIGHT_MAX_RETRIES", "6")), timeout=120.0
-        )
+        retries = int(os.environ.get("OVERSIGHT_MAX_RETRIES", "6"))
+        # replicas (several URLs, or a served name with --replicas) take the batches in turn
+        self._clients = [openai.OpenAI(base_url=url, api_key=api_key, max_retries=retries, timeout=120.0) for url in urls]
 
     def __call__(self, texts: list[str]) -> np.ndarray:
         import openai
@@ -112,8 +112,9 @@ class EmbeddingsEndpoint:
         rows: list[list[float]] = []
         for start in range(0, len(texts), EMBEDDING_BATCH):
             batch = texts[start : start + EMBEDDING_BATCH]
+            client = self._clients[(start // EMBEDDING_BATCH) % len(self._clients)]
             try:
-                reply = self._client.embeddings.create(model=self.spec.model, input=batch, encoding_format="float")
+                reply = client.embeddings.create(model=self.spec.model, input=batch, encoding_format="float")
             except openai.APIStatusError as exc:
                 raise ModelError(f"{self.spec}: embeddings request failed with HTTP {exc.status_code}: {_short(exc.message)}") from None
             except openai.APIError as exc:

@@ -23,7 +23,7 @@ def fake_vllm_python(folder: Path) -> Path:
     script.write_text(
         "#!/bin/sh\n"
         'if [ "$1" = "-c" ]; then exit 0; fi\n'  # the importability probe
-        'shift 2\n'  # drop "-m vllm.entrypoints.openai.api_server"
+        "shift 2\n"  # drop "-m vllm.entrypoints.openai.api_server"
         f'exec {sys.executable} {Path(__file__).resolve()} "$@"\n'
     )
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
@@ -44,7 +44,10 @@ def main() -> None:
     parser.add_argument("--port", type=int)
     args, _ = parser.parse_known_args()
     behaviour = json.loads((Path(args.model) / "config.json").read_text()).get("fake", "ok")
-    print(f"INFO fake vLLM starting {args.model} as {args.served_model_name}; env bind={os.environ.get('VLLM_CPU_OMP_THREADS_BIND', '')}", flush=True)
+    print(
+        f"INFO fake vLLM starting {args.model} as {args.served_model_name}; env bind={os.environ.get('VLLM_CPU_OMP_THREADS_BIND', '')}",
+        flush=True,
+    )
     if behaviour == "broken":
         print("Traceback (most recent call last):", flush=True)
         print('  File "arg_utils.py", line 1, in create_model_config', flush=True)

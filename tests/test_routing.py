@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from conftest import dead_url
 from fake_openai import FakeOpenAIServer, Reply, chat_completion
 from oversight.errors import ModelError
 from oversight.models import Message, Model, ModelPool
@@ -23,14 +23,6 @@ def ok(delay: float = 0.0) -> Callable[[dict[str, Any]], Reply]:
 
 def down(_: dict[str, Any]) -> Reply:
     return Reply(status=503)
-
-
-def dead_url() -> str:
-    """A URL where nothing listens: connections are refused."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v1"
 
 
 def make_pool(**kw: Any) -> ModelPool:
@@ -164,3 +156,12 @@ def test_bad_requests_do_not_take_a_replica_out():
                 return healthy
 
             assert asyncio.run(go())
+
+
+def test_embedding_batches_take_the_replicas_in_turn(tmp_path):
+    from oversight.w2s_features import features
+
+    with FakeOpenAIServer() as s1, FakeOpenAIServer() as s2:
+        x = features(f"vllm/enc@{s1.base_url},{s2.base_url}", [f"text {i}" for i in range(150)], cache_dir=tmp_path)
+    assert x.shape == (150, 16)
+    assert [len(r["input"]) for r in s1.requests] == [64, 22] and [len(r["input"]) for r in s2.requests] == [64]

@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from conftest import run_cli
 from fake_vllm import fake_model, fake_vllm_python
+
+from conftest import free_port, run_cli
 from oversight.errors import OversightError
 from oversight.models import ModelPool, parse_spec
 from oversight.serve import ServeOptions, plan, records
@@ -30,26 +30,6 @@ def serve_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("OVERSIGHT_VLLM_PYTHON", raising=False)
     monkeypatch.delenv("OVERSIGHT_VLLM_BASE_URL", raising=False)
     return fake_vllm_python(tmp_path)
-
-
-def free_port(count: int = 1) -> int:
-    """A port with `count` free ports from it on."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        if all(_free(port + i) for i in range(count)):
-            return port
-    raise RuntimeError("no free ports")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
 
 
 def test_plan_cpu_replicas_get_their_own_cores_and_ports(serve_env: Path, tmp_path: Path):
@@ -91,7 +71,9 @@ def test_plan_errors_are_one_line(serve_env: Path, tmp_path: Path):
 
 def test_dry_run_prints_the_commands(serve_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     model = fake_model(tmp_path / "m")
-    assert run_cli("serve", str(model), "--python", str(serve_env), "--device", "cpu", "--replicas", "2", "--port", "9200", "--dry-run") == 0
+    assert (
+        run_cli("serve", str(model), "--python", str(serve_env), "--device", "cpu", "--replicas", "2", "--port", "9200", "--dry-run") == 0
+    )
     printed = json.loads(capsys.readouterr().out)
     assert [r["port"] for r in printed["replicas"]] == [9200, 9201]
     assert records.load_all() == []  # nothing started, nothing recorded
@@ -184,3 +166,17 @@ def test_stale_records_are_ignored(serve_env: Path):
     with pytest.raises(OversightError, match="oversight serve gone"):
         ModelPool().get("vllm/gone")
     assert parse_spec("vllm/gone").base_urls == ()
+
+
+def test_plan_cuda_replicas_split_the_gpus(serve_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import oversight.serve.launch as launch
+
+    monkeypatch.setattr(launch, "gpu_count", lambda: 4)
+    options = ServeOptions(model=str(fake_model(tmp_path / "m")), replicas=2, tensor_parallel_size=2, gpu_memory_utilization=0.8)
+    the_plan = plan(options, serve_env, device="cuda")
+    assert [r.env["CUDA_VISIBLE_DEVICES"] for r in the_plan.replicas] == ["0,1", "2,3"]
+    command = the_plan.replicas[1].command
+    assert command[command.index("--tensor-parallel-size") + 1] == "2" and command[command.index("--gpu-memory-utilization") + 1] == "0.8"
+    assert "--dtype" not in command and "VLLM_CPU_KVCACHE_SPACE" not in the_plan.replicas[0].env
+    with pytest.raises(OversightError, match="needs 6 GPUs; 4 found"):
+        plan(options.model_copy(update={"replicas": 3}), serve_env, device="cuda")

@@ -20,13 +20,11 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from conftest import run_cli, write_jsonl
+from conftest import dead_url, free_port, run_cli, write_jsonl
 from fake_openai import FakeOpenAIServer, Reply
 from oversight.models import GenerateConfig, Message, ModelPool
 from oversight.serve import find_vllm_python, records
 from oversight.serve.processes import group_members
-from test_routing import dead_url
-from test_serve import free_port
 
 pytestmark = pytest.mark.vllm
 
@@ -169,6 +167,18 @@ def test_failover_between_the_real_server_and_a_dead_one(served: Served):
         texts, health = asyncio.run(go())
     assert all(t in ("A", "B") for t in texts)
     assert health[0] == (served.url, True) and not health[1][1] and not health[2][1]
+
+
+def test_bench_vllm_reports_both_figures(served: Served, capsys: pytest.CaptureFixture[str]):
+    code = run_cli("bench", "vllm", "--model", SPEC, "--n", "6", "--concurrency", "4", "--dataset", SAMPLE, "--articles", "2",
+                   "--rounds", "1", "--max-tokens", "16")  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    result = json.loads(out)
+    judge = result["judge_calls"]
+    assert judge["status"] == "finished" and judge["written"] == 6 and judge["ratio"] > 0
+    assert [d["status"] for d in result["debates"]] == ["finished", "finished"]
+    assert all(d["calls"] == 4 and d["cached_share_after_first_call"] > 0 for d in result["debates"])
 
 
 def test_embeddings_endpoint_as_a_weak_to_strong_feature_source(served: Served, tmp_path: Path):

@@ -760,11 +760,37 @@ def bench_prefix(
     rounds: Annotated[int, typer.Option("--rounds", min=1, max=10, help="Debate rounds.")] = 3,
     max_tokens: Annotated[int, typer.Option("--max-tokens", min=8, max=512, help="Tokens per debater turn.")] = 48,
     question: Annotated[int, typer.Option("--question", min=0, help="Which question of the file (0-based).")] = 0,
+    model: Annotated[
+        str, typer.Option("--model", help="Model for every role: the embedded one, or a served one (vllm/NAME).")
+    ] = "local/smollm2-135m",
 ) -> None:
-    """Prefix-cache reuse of a debate on the embedded model: shared-first prompt layout against role-first."""
+    """Prefix-cache reuse of a debate (embedded model or a vLLM server): shared-first prompt layout against role-first."""
     from oversight.bench import prefix_benchmark
 
-    _print(json.dumps(prefix_benchmark(dataset, rounds=rounds, max_tokens=max_tokens, question=question), indent=2))
+    parse_spec(model)
+    _print(json.dumps(prefix_benchmark(dataset, rounds=rounds, max_tokens=max_tokens, question=question, model=model), indent=2))
+
+
+@bench_app.command("vllm")
+def bench_vllm(
+    model: Annotated[
+        str, typer.Option("--model", help="A served model (vllm/NAME or vllm/NAME@URL); vllm/smollm2-135m is started if not served.")
+    ] = "vllm/smollm2-135m",
+    n: Annotated[int, typer.Option("--n", min=1, help="Judge items (one call each).")] = 200,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Concurrent requests.")] = 32,
+    dataset: Annotated[
+        str, typer.Option("--dataset", help="A QuALITY-style file with articles, for the debates.")
+    ] = "../shared/data/quality_debate/train.jsonl",
+    articles: Annotated[int, typer.Option("--articles", min=1, max=50, help="Articles to debate (one question each).")] = 2,
+    rounds: Annotated[int, typer.Option("--rounds", min=1, max=10, help="Debate rounds.")] = 3,
+    max_tokens: Annotated[int, typer.Option("--max-tokens", min=8, max=512, help="Tokens per debater turn.")] = 48,
+) -> None:
+    """Against a real vLLM server: engine vs bare aiohttp on judge calls, and vLLM's prefix-cache share over debates."""
+    from oversight.bench_vllm import vllm_benchmark
+
+    result = vllm_benchmark(model, n=n, concurrency=concurrency, dataset=dataset, articles=articles, rounds=rounds,
+                            max_tokens=max_tokens, log=lambda m: err_console.print(m, style="dim", markup=False, highlight=False))  # fmt: skip
+    _print(json.dumps(result, indent=2))
 
 
 @bench_app.command("leaderboard")

@@ -27,9 +27,7 @@ def serve(
     port: Annotated[int, typer.Option("--port", envvar="OVERSIGHT_SERVE_PORT", min=1, max=65535, help="Port of the first replica.")] = 8000,
     host: Annotated[str, typer.Option("--host", help="Address to listen on (0.0.0.0 to serve other machines).")] = "127.0.0.1",
     device: Annotated[str, typer.Option("--device", envvar="OVERSIGHT_SERVE_DEVICE", help="auto | cuda | cpu.")] = "auto",
-    tensor_parallel_size: Annotated[
-        int, typer.Option("--tensor-parallel-size", "-tp", min=1, max=64, help="GPUs per replica (CUDA).")
-    ] = 1,
+    tensor_parallel_size: Annotated[int, typer.Option("--tensor-parallel-size", "-tp", min=1, max=64, help="GPUs per replica (CUDA).")] = 1,
     gpu_memory_utilization: Annotated[
         float, typer.Option("--gpu-memory-utilization", min=0.05, max=1.0, help="Share of each GPU's memory vLLM may take (CUDA).")
     ] = 0.9,
@@ -37,19 +35,25 @@ def serve(
         int | None, typer.Option("--max-model-len", min=16, help="Context length (default: the model's; 8192 for smollm2-135m).")
     ] = None,
     cpu_kv_cache_gb: Annotated[int, typer.Option("--cpu-kv-cache-gb", min=1, help="KV-cache memory per CPU replica, GiB.")] = 2,
-    task: Annotated[str, typer.Option("--task", help="generate (chat completions) | embed (/v1/embeddings, for weak-to-strong features).")] = "generate",
+    task: Annotated[
+        str, typer.Option("--task", help="generate (chat completions) | embed (/v1/embeddings, for weak-to-strong features).")
+    ] = "generate",
     name: Annotated[str | None, typer.Option("--name", help="Served model name, used as vllm/NAME (default: from MODEL).")] = None,
     python: Annotated[
         str | None, typer.Option("--python", envvar="OVERSIGHT_VLLM_PYTHON", help="Interpreter of the environment that has vLLM.")
     ] = None,
     log_dir: Annotated[str | None, typer.Option("--log-dir", help="Folder for vLLM's logs (default: the state folder's logs/).")] = None,
-    startup_timeout: Annotated[float, typer.Option("--startup-timeout", min=1, help="Seconds to wait for every replica to be ready.")] = 900.0,
+    startup_timeout: Annotated[
+        float, typer.Option("--startup-timeout", min=1, help="Seconds to wait for every replica to be ready.")
+    ] = 900.0,
     vllm_arg: Annotated[
         list[str] | None, typer.Option("--vllm-arg", help="Extra argument passed to vLLM as it is; repeatable (e.g. --vllm-arg=--seed=1).")
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the commands and environment; start nothing.")] = False,
     list_: Annotated[bool, typer.Option("--list", help="List served models and whether each replica answers.")] = False,
-    stop_: Annotated[bool, typer.Option("--stop", help="Stop MODEL (a served name), or every served model when MODEL is left out.")] = False,
+    stop_: Annotated[
+        bool, typer.Option("--stop", help="Stop MODEL (a served name), or every served model when MODEL is left out.")
+    ] = False,
     install_cpu: Annotated[
         bool, typer.Option("--install-cpu", help="Build vLLM's CPU environment in the cache folder (once; reused afterwards).")
     ] = False,
@@ -111,7 +115,9 @@ def models_export_hf(
     name: Annotated[str, typer.Argument(help="The embedded model to export.")] = "smollm2-135m",
     python: Annotated[
         str | None,
-        typer.Option("--python", envvar="OVERSIGHT_VLLM_PYTHON", help="Interpreter with transformers, gguf and accelerate (default: vLLM's)."),
+        typer.Option(
+            "--python", envvar="OVERSIGHT_VLLM_PYTHON", help="Interpreter with transformers, gguf and accelerate (default: vLLM's)."
+        ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Export again even if an export exists.")] = False,
 ) -> None:

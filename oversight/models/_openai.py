@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
 import time
+from collections.abc import Callable
 from typing import Any
 
 import openai

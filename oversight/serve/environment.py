@@ -107,7 +107,9 @@ def install_cpu_env(venv: Path | None = None, *, torch_index: str | None = None,
             handle.flush()
             code = subprocess.run(step, stdout=handle, stderr=subprocess.STDOUT, check=False).returncode
             if code != 0:
-                hint = "" if index else " (if torch==2.13.0+cpu was not found, set OVERSIGHT_TORCH_INDEX=https://download.pytorch.org/whl/cpu)"
+                hint = (
+                    "" if index else " (if torch==2.13.0+cpu was not found, set OVERSIGHT_TORCH_INDEX=https://download.pytorch.org/whl/cpu)"
+                )
                 raise OversightError(f"building the vLLM environment failed at `{' '.join(step[:4])} ...`; see {log_path}{hint}")
     if not has_vllm(python):
         raise OversightError(f"the vLLM environment at {venv} cannot import vllm; see {log_path}")

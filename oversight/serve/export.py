@@ -42,9 +42,7 @@ def export_hf(name: str, python: Path, *, force: bool = False, log: Callable[[st
     log(f"exporting {name} ({gguf.name}) to Hugging Face format in {out} (about a minute, once)")
     started = time.perf_counter()
     try:
-        done = subprocess.run(
-            [str(python), str(SCRIPT), str(gguf), str(out)], capture_output=True, text=True, timeout=1800, check=False
-        )
+        done = subprocess.run([str(python), str(SCRIPT), str(gguf), str(out)], capture_output=True, text=True, timeout=1800, check=False)
     except (OSError, subprocess.SubprocessError) as exc:
         raise OversightError(f"exporting {name} failed: {exc}") from None
     if done.returncode != 0 or not is_exported(name):
