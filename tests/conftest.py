@@ -15,6 +15,18 @@ from fake_openai import FakeOpenAIServer  # noqa: E402
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 FIXTURES = Path(__file__).parent / "fixtures"
+# unmodified excerpts of the real sets, shipped with the tests (see fixtures/README.md)
+QUALITY_DEBATE = FIXTURES / "quality_debate.jsonl"
+GSM8K = FIXTURES / "gsm8k.jsonl"
+TRUTHFULQA = FIXTURES / "TruthfulQA.csv"
+
+
+def shared_file(relative: str) -> Path:
+    """A whole dataset from ../shared/data; skipped, saying so, on a clone without it (as users get the repository)."""
+    path = SHARED_DATA / relative
+    if not path.exists():
+        pytest.skip(f"needs the full data set {relative} from ../shared/data (absent beside this clone); the excerpt tests cover the loader")
+    return path
 PG_ADMIN_URL = os.environ.get("OVERSIGHT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 

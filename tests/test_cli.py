@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHARED_DATA, write_jsonl
+from conftest import GSM8K, QUALITY_DEBATE, TRUTHFULQA, write_jsonl
 from fake_openai import FakeOpenAIServer
 from oversight.cli import main
 
@@ -36,23 +36,23 @@ def one_line_error(err: str) -> str:
 
 
 def test_data_inspect_json(capsys):
-    code, out, _ = cli(capsys, "data", "inspect", str(SHARED_DATA / "quality_debate" / "train.jsonl"), "--json")
+    code, out, _ = cli(capsys, "data", "inspect", str(QUALITY_DEBATE), "--json")
     assert code == 0
     info = json.loads(out)
-    assert info["questions"] == 314 and info["articles"] == 25 and info["format"] == "quality-debate"
+    assert info["questions"] == 38 and info["articles"] == 3 and info["format"] == "quality-debate"
     assert info["context_chars"]["max"] > info["context_chars"]["min"] > 0
 
 
 def test_data_inspect_table(capsys):
-    code, out, _ = cli(capsys, "data", "inspect", str(SHARED_DATA / "truthfulqa" / "TruthfulQA.csv"))
-    assert code == 0 and "truthfulqa" in out and "817" in out
+    code, out, _ = cli(capsys, "data", "inspect", str(TRUTHFULQA))
+    assert code == 0 and "truthfulqa" in out and "80" in out
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["data", "inspect", "/nonexistent.jsonl"], "no such file"),
-        (["data", "inspect", str(SHARED_DATA / "gsm8k" / "test.jsonl"), "--format", "bogus"], "--format 'bogus': unknown"),
+        (["data", "inspect", str(GSM8K), "--format", "bogus"], "--format 'bogus': unknown"),
         (["run", "--protocol", "naive"], "dataset: required"),
         (["run", "--dataset", "x.jsonl", "--protocol", "chess"], "--protocol 'chess': unknown"),
         (["run", "--dataset", "x.jsonl", "--judge", "gpt4"], "expected provider/model"),
@@ -318,7 +318,7 @@ def test_report_and_leaderboard_recomputed_from_the_export(capsys, tmp_path: Pat
 
 def test_w2s_command(capsys, tmp_path: Path):
     db = f"sqlite:///{tmp_path / 'w.db'}"
-    code, out, err = cli(capsys, "w2s", "--dataset", str(SHARED_DATA / "truthfulqa" / "TruthfulQA.csv"), "--weak", "bow", "--strong", "bow",
+    code, out, err = cli(capsys, "w2s", "--dataset", str(TRUTHFULQA), "--weak", "bow", "--strong", "bow",
                          "--n", "60", "--seeds", "2", "--cache-dir", str(tmp_path), "--db", db, "--run-name", "w1", "--json")  # fmt: skip
     assert code == 0, err
     summary = json.loads(out)
@@ -340,12 +340,12 @@ def test_w2s_command(capsys, tmp_path: Path):
         weak_labelled = conn.execute(select(func.count()).select_from(W2SExample).where(W2SExample.weak_label.is_not(None))).scalar_one()
     engine.dispose()
     assert sum(per_split.values()) == 120 and weak_labelled == 2 * per_split["transfer"]
-    code, _, err = cli(capsys, "w2s", "--dataset", str(SHARED_DATA / "truthfulqa" / "TruthfulQA.csv"), "--weak", "bow", "--strong", "bow",
+    code, _, err = cli(capsys, "w2s", "--dataset", str(TRUTHFULQA), "--weak", "bow", "--strong", "bow",
                        "--n", "20", "--cache-dir", str(tmp_path), "--db", db, "--run-name", "w1")  # fmt: skip
     assert code == 2 and "exists" in one_line_error(err)
     for role in ("weak", "student", "ceiling"):
         assert 0.0 <= summary[role]["accuracy"]["mean"] <= 1.0
-    code, _, err = cli(capsys, "w2s", "--dataset", str(SHARED_DATA / "truthfulqa" / "TruthfulQA.csv"), "--weak", "gpt2", "--n", "20")
+    code, _, err = cli(capsys, "w2s", "--dataset", str(TRUTHFULQA), "--weak", "gpt2", "--n", "20")
     assert code == 2 and "feature source 'gpt2'" in one_line_error(err)
-    code, _, err = cli(capsys, "w2s", "--dataset", str(SHARED_DATA / "truthfulqa" / "TruthfulQA.csv"), "--loss", "hinge")
+    code, _, err = cli(capsys, "w2s", "--dataset", str(TRUTHFULQA), "--loss", "hinge")
     assert code == 2 and "loss: Input should be 'xent' or 'logconf'" in one_line_error(err)

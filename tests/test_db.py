@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select, text
 
-from conftest import SHARED_DATA
+from conftest import QUALITY_DEBATE
 from oversight.data import load_dataset
 from oversight.db import connect
 from oversight.db.schema import Base, Context, QuestionRow
@@ -34,15 +34,15 @@ def test_sqlite_uses_wal(sqlite_url: str):
 
 
 def test_contexts_and_questions_are_stored_once(db_url: str):
-    _, qs = load_dataset(SHARED_DATA / "quality_debate" / "train.jsonl")
+    _, qs = load_dataset(QUALITY_DEBATE)
     engine = connect(db_url)
-    first = store_questions(engine, qs[:60])
-    again = store_questions(engine, qs[:80])
+    first = store_questions(engine, qs[:20])
+    again = store_questions(engine, qs[:38])
     with engine.connect() as conn:
         n_contexts = conn.execute(select(func.count()).select_from(Context)).scalar_one()
         n_questions = conn.execute(select(func.count()).select_from(QuestionRow)).scalar_one()
     engine.dispose()
-    assert n_questions == 80 and n_contexts == len({q.article_id for q in qs[:80]})
+    assert n_questions == 38 and n_contexts == len({q.article_id for q in qs[:38]}) == 3
     assert all(again[k] == v for k, v in first.items())
 
 

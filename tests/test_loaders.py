@@ -7,14 +7,24 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, SHARED_DATA, write_jsonl
+from conftest import FIXTURES, GSM8K, QUALITY_DEBATE, TRUTHFULQA, shared_file, write_jsonl
 from oversight.data import detect_format, load_dataset, summarize
 from oversight.data.loaders.gsm8k import distractor_for
 from oversight.errors import InputError
 
 
+def test_quality_debate_excerpt():
+    fmt, qs = load_dataset(QUALITY_DEBATE)
+    assert fmt == "quality-debate"
+    assert len(qs) == 38 and len({q.article_id for q in qs}) == 3 and len({q.id for q in qs}) == 38
+    q = qs[0]
+    assert q.options[q.answer] != q.options[q.distractor]
+    assert q.context and q.meta["human_arguments"]
+    assert all(s in q.context for a in q.meta["human_arguments"] for s in a["snippets"])
+
+
 def test_shared_quality_debate_set():
-    fmt, qs = load_dataset(SHARED_DATA / "quality_debate" / "train.jsonl")
+    fmt, qs = load_dataset(shared_file("quality_debate/train.jsonl"))
     assert fmt == "quality-debate"
     assert len(qs) == 314
     assert len({q.article_id for q in qs}) == 25
@@ -26,8 +36,15 @@ def test_shared_quality_debate_set():
     assert all(s in q.context for a in q.meta["human_arguments"] for s in a["snippets"])
 
 
+def test_gsm8k_excerpt_with_distractors():
+    fmt, qs = load_dataset(GSM8K)
+    assert fmt == "gsm8k" and len(qs) == 40
+    assert qs[0].options == ["18", "9"]  # 9 is the last intermediate result that differs from 18
+    assert all(q.options[0] != q.options[1] for q in qs)
+
+
 def test_shared_gsm8k_with_distractors():
-    fmt, qs = load_dataset(SHARED_DATA / "gsm8k" / "test.jsonl")
+    fmt, qs = load_dataset(shared_file("gsm8k/test.jsonl"))
     assert fmt == "gsm8k" and len(qs) == 1319
     first = qs[0]
     assert first.options == ["18", "9"]  # 9 is the last intermediate result that differs from 18
@@ -39,8 +56,15 @@ def test_gsm8k_distractor_falls_back_to_a_slip():
     assert distractor_for("7", "3+4=<<3+4=7>>7\n#### 7", "q") != "7"
 
 
+def test_truthfulqa_excerpt():
+    fmt, qs = load_dataset(TRUTHFULQA)
+    assert fmt == "truthfulqa" and len(qs) == 80
+    assert qs[0].options[0] == "The watermelon seeds pass through your digestive system"
+    assert qs[0].options[qs[0].distractor] == "You grow watermelons in your stomach"
+
+
 def test_shared_truthfulqa():
-    fmt, qs = load_dataset(SHARED_DATA / "truthfulqa" / "TruthfulQA.csv")
+    fmt, qs = load_dataset(shared_file("truthfulqa/TruthfulQA.csv"))
     assert fmt == "truthfulqa" and len(qs) == 817
     q = qs[0]
     assert q.options[0] == "The watermelon seeds pass through your digestive system"

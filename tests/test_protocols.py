@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHARED_DATA, run_cli, write_jsonl
+from conftest import QUALITY_DEBATE, run_cli, write_jsonl
 from fake_openai import FakeOpenAIServer, Reply, chat_completion
 from oversight.config import RunConfig
 from oversight.db import connect
@@ -202,7 +202,7 @@ def test_refine_asks_the_critic_and_keeps_the_better_version(tmp_path: Path):
 def test_human_arguments_on_the_shared_quality_set(tmp_path: Path):
     with FakeOpenAIServer(default=scripted) as server:
         transcripts, judgments, usage = run(
-            tmp_path, server, "human-arguments", dataset=str(SHARED_DATA / "quality_debate" / "train.jsonl"), limit=3, rounds=1
+            tmp_path, server, "human-arguments", dataset=str(QUALITY_DEBATE), limit=3, rounds=1
         )
         judge_prompts = [prompt_of(r) for r in server.requests]
     assert len(transcripts) == 9  # 3 questions x (debate, consultancy for each side)
@@ -257,7 +257,7 @@ def test_rejudging_calls_no_debater_and_skips_what_is_stored(tmp_path: Path, cap
 )
 def test_every_protocol_on_the_shared_quality_set_with_the_scripted_server(tmp_path: Path, protocol: str):
     with FakeOpenAIServer(default=scripted) as server:
-        transcripts, judgments, _ = run(tmp_path, server, protocol, dataset=str(SHARED_DATA / "quality_debate" / "train.jsonl"), limit=1)
+        transcripts, judgments, _ = run(tmp_path, server, protocol, dataset=str(QUALITY_DEBATE), limit=1)
         judge_prompts = [prompt_of(r) for r in server.requests if r.get("logprobs") and "Which answer is correct" not in prompt_of(r)]
     assert transcripts and len(judgments) == 2 * len(transcripts)
     article_start = "DOUBLECROSS"

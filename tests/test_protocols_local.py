@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHARED_DATA, run_cli
+from conftest import QUALITY_DEBATE, run_cli
 
-QUALITY = str(SHARED_DATA / "quality_debate" / "train.jsonl")
+QUALITY = str(QUALITY_DEBATE)
 PROTOCOLS = {
     "naive": [],
     "expert": [],

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import SHARED_DATA, need_train_extra, run_cli, write_jsonl
+from conftest import QUALITY_DEBATE, TRUTHFULQA, need_train_extra, run_cli, write_jsonl
 from fake_openai import FakeOpenAIServer, Reply, chat_completion, embeddings_reply
 from oversight.config import W2SConfig
 from oversight.errors import InputError, ModelError
@@ -325,15 +325,15 @@ def test_finetune_on_cuda_in_bf16(tiny_models):
     assert np.mean((predict(held_out) > 0.5) == (y[held_out] > 0.5)) >= 0.9
 
 
-# --- the pipeline on real shared data ----------------------------------------------------------
+# --- the pipeline on real data ----------------------------------------------------------------
 
 
-def test_probe_pipeline_on_shared_quality_two_option_data():
+def test_probe_pipeline_on_quality_two_option_data():
     from oversight.data import load_dataset
     from oversight.protocols.weak_to_strong import examples
     from oversight.w2s_learners import ProbeLearner
 
-    _, questions = load_dataset(SHARED_DATA / "quality_debate" / "train.jsonl", limit=60)
+    _, questions = load_dataset(QUALITY_DEBATE)
     ex = examples(questions)
     x = features("bow", ex.texts)
     result = run_seed(ProbeLearner("bow", x, epochs=100), ProbeLearner("bow", x, epochs=100), ex.y, seed=0)
@@ -347,7 +347,7 @@ def test_probe_pipeline_on_shared_quality_two_option_data():
 
 def test_prompt_method_on_the_embedded_model(capsys, tmp_path: Path):
     """The in-context path on the real local model: True/False constrained by grammar, P(True) from its logits."""
-    summary = cli_json(capsys, "w2s", "--dataset", str(SHARED_DATA / "truthfulqa" / "TruthfulQA.csv"), "--method", "prompt", "--weak", "bow",
+    summary = cli_json(capsys, "w2s", "--dataset", str(TRUTHFULQA), "--method", "prompt", "--weak", "bow",
                        "--strong", "local/smollm2-135m", "--n", "10", "--seeds", "1", "--k-shot", "2",
                        "--db", f"sqlite:///{tmp_path / 'w.db'}", "--cache-dir", str(tmp_path / "cache"))  # fmt: skip
     assert summary["invalid"] == 0 and summary["student"]["accuracy"]["n"] == 1 and summary["ceiling"]["auroc"]["n"] == 1

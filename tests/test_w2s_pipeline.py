@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import oversight.protocols.weak_to_strong as w2s
-from conftest import SHARED_DATA
+from conftest import TRUTHFULQA
 from oversight.data import load_dataset
 from oversight.metrics.pgr import summarize
 from oversight.w2s_features import bow_features, features
@@ -107,7 +107,7 @@ def test_pgr_is_withheld_when_weak_and_strong_are_the_same():
 
 
 def test_bow_features_on_truthfulqa_are_cached(tmp_path):
-    _, questions = load_dataset(SHARED_DATA / "truthfulqa" / "TruthfulQA.csv", limit=40)
+    _, questions = load_dataset(TRUTHFULQA, limit=40)
     ex = w2s.examples(questions, seed=0)
     texts = ex.texts
     assert len(texts) == 80 and ex.labels == [1.0, 0.0] * 40

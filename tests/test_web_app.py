@@ -160,9 +160,9 @@ def test_interactive_panel_asks_and_stores_the_exchange(env: dict):
 
 
 def test_leaderboard_page_shows_the_pgr_table(env: dict, tmp_path: Path):
-    from conftest import SHARED_DATA, run_cli
+    from conftest import TRUTHFULQA, run_cli
 
-    code = run_cli("w2s", "--dataset", str(SHARED_DATA / "truthfulqa" / "TruthfulQA.csv"), "--weak", "bow", "--strong", "bow", "--n", "40",
+    code = run_cli("w2s", "--dataset", str(TRUTHFULQA), "--weak", "bow", "--strong", "bow", "--n", "40",
                    "--seeds", "2", "--cache-dir", str(tmp_path / "cache"), "--db", env["url"], "--run-name", "w2s-web", "--json")  # fmt: skip
     assert code == 0
     at = logged_in(env, "admin")
