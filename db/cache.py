@@ -13,10 +13,11 @@ from oversight.models.types import Completion
 TABLE = CachedResponse.__table__
 
 
-def insert_ignoring_duplicates(engine: Engine, table, rows: list[dict]):  # type: ignore[no-untyped-def]
-    """INSERT that skips rows whose key exists (two runs may cache the same call at once)."""
+def insert_ignoring_duplicates(engine: Engine, table):  # type: ignore[no-untyped-def]
+    """INSERT that skips rows whose key exists (two runs may cache the same call at once); executed with a list
+    of rows, so one compiled statement serves every batch (SQLAlchemy's insertmanyvalues)."""
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).values(rows).on_conflict_do_nothing()
+    return dialect.insert(table).on_conflict_do_nothing()
 
 
 class SqlResponseCache:
@@ -58,5 +59,4 @@ class SqlResponseCache:
         if self._known is not None:
             self._known.update(r["key"] for r in rows)
         with self._engine.begin() as conn:
-            for start in range(0, len(rows), 500):
-                conn.execute(insert_ignoring_duplicates(self._engine, TABLE, rows[start : start + 500]))
+            conn.execute(insert_ignoring_duplicates(self._engine, TABLE), rows)

@@ -51,16 +51,16 @@ def store_questions(engine: Engine, questions: list[Question]) -> dict[str, str]
     with engine.begin() as conn:
         have = set(conn.execute(select(CONTEXTS.c.hash).where(CONTEXTS.c.hash.in_(list(contexts)))).scalars()) if contexts else set()
         new_contexts = [{"hash": h, "text": t, "n_chars": len(t)} for h, t in contexts.items() if h not in have]
-        for start in range(0, len(new_contexts), 200):
-            conn.execute(insert_ignoring_duplicates(engine, CONTEXTS, new_contexts[start : start + 200]))
+        if new_contexts:
+            conn.execute(insert_ignoring_duplicates(engine, CONTEXTS), new_contexts)
         uids = list(rows)
         have_q: set[str] = set()
         for start in range(0, len(uids), 500):
             chunk = uids[start : start + 500]
             have_q |= set(conn.execute(select(QUESTIONS.c.uid).where(QUESTIONS.c.uid.in_(chunk))).scalars())
         new_rows = [r for uid, r in rows.items() if uid not in have_q]
-        for start in range(0, len(new_rows), 200):
-            conn.execute(insert_ignoring_duplicates(engine, QUESTIONS, new_rows[start : start + 200]))
+        if new_rows:
+            conn.execute(insert_ignoring_duplicates(engine, QUESTIONS), new_rows)
     return {q.id: question_uid(q) for q in questions}
 
 
@@ -442,6 +442,8 @@ def leaderboard_aggregates(engine: Engine, by: tuple[str, ...], run: str | None 
     from sqlalchemy import and_, case, literal
     from sqlalchemy.orm import aliased
 
+    from oversight.metrics.leaderboard import TIE
+
     cluster = func.coalesce(QUESTIONS.c.article_id, QUESTIONS.c.context_hash, literal("q:") + QUESTIONS.c.external_id)
     base = JUDGMENTS.join(TRANSCRIPTS).join(RUNS).join(QUESTIONS, QUESTIONS.c.uid == TRANSCRIPTS.c.question_uid)
     groups = _group_columns(by)
@@ -459,6 +461,20 @@ def leaderboard_aggregates(engine: Engine, by: tuple[str, ...], run: str | None 
         .select_from(base)
         .where(where)
         .group_by(*[g.element for g in groups], cluster)
+    )
+    # order-debiased items: the mean probability on the correct answer over the orders an item was judged in
+    mean_p = func.avg(JUDGMENTS.c.p_correct)
+    item_score = case((mean_p > 0.5 + TIE, 1.0), (mean_p < 0.5 - TIE, 0.0), else_=0.5)
+    items = (
+        select(*groups, cluster.label("cluster"), item_score.label("score"))
+        .select_from(base)
+        .where(and_(where, JUDGMENTS.c.valid, JUDGMENTS.c.p_correct.is_not(None)))
+        .group_by(*[g.element for g in groups], cluster, JUDGMENTS.c.transcript_id, JUDGMENTS.c.judge, JUDGMENTS.c.prompt_version)
+        .subquery()
+    )
+    item_keys = [items.c[k] for k in by]
+    debiased = select(*item_keys, items.c.cluster, func.count().label("n_items"), func.sum(items.c.score).label("sum_score")).group_by(
+        *item_keys, items.c.cluster
     )
     other = aliased(JUDGMENTS)
     pick = func.sign(JUDGMENTS.c.p_a - JUDGMENTS.c.p_b)
@@ -505,7 +521,7 @@ def leaderboard_aggregates(engine: Engine, by: tuple[str, ...], run: str | None 
     )
     return {
         name: _fetch_columns(engine, q)
-        for name, q in (("clusters", per_cluster), ("swaps", swaps), ("halves", halves), ("choices", choices))
+        for name, q in (("clusters", per_cluster), ("debiased", debiased), ("swaps", swaps), ("halves", halves), ("choices", choices))
     }
 
 

@@ -104,6 +104,28 @@ async def _bare_loop(url: str, payloads: list[dict[str, Any]], concurrency: int)
         return time.perf_counter() - start
 
 
+def judge_request_bodies(spec: str, questions: list[Any], seed: int) -> list[dict[str, Any]]:
+    """Exactly the bodies the engine sends for these naive judge items (one drawn answer order each)."""
+    from oversight.engine import orders_for
+    from oversight.judging import JUDGE_CONFIG
+    from oversight.models import parse_spec
+    from oversight.protocols import ProtocolSettings, get_protocol
+
+    parsed = parse_spec(spec)
+    naive = get_protocol("naive", ProtocolSettings())
+    bodies = []
+    for q in questions:
+        transcript = asyncio.run(naive.run(q, q.two_options(seed), None))  # type: ignore[arg-type]
+        (order,) = orders_for("random", seed, q)
+        body = {"model": parsed.model, "messages": [m.model_dump() for m in naive.judge_view(transcript, order)],
+                "max_tokens": JUDGE_CONFIG.max_tokens, "temperature": JUDGE_CONFIG.temperature, "logprobs": True,
+                "top_logprobs": JUDGE_CONFIG.top_logprobs}  # fmt: skip
+        if parsed.provider == "vllm":
+            body["structured_outputs"] = {"choice": list(JUDGE_CONFIG.choices)}
+        bodies.append(body)
+    return bodies
+
+
 def engine_benchmark(n: int = 2000, concurrency: int = 256, db: str | None = None) -> dict[str, Any]:
     from oversight.config import RunConfig
     from oversight.engine import Runner

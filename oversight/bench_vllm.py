@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from oversight.bench import _bare_loop, debate_prefix_share, peak_rss_mib
+from oversight.bench import _bare_loop, debate_prefix_share, judge_request_bodies, peak_rss_mib
 from oversight.errors import InputError
 
 DEFAULT_DATASET = "../shared/data/quality_debate/train.jsonl"
@@ -50,27 +50,6 @@ def _endpoint(model: str, log: Callable[[str], None]) -> Iterator[tuple[str, str
         stop(record.name)
 
 
-def _judge_requests(spec: str, questions: list[Any], seed: int) -> list[dict[str, Any]]:
-    """Exactly the bodies the engine sends for these naive judge items (one drawn answer order each)."""
-    from oversight.engine import orders_for
-    from oversight.judging import JUDGE_CONFIG
-    from oversight.protocols import ProtocolSettings, get_protocol
-
-    naive = get_protocol("naive", ProtocolSettings())
-    model = spec.split("/", 1)[1].split("@", 1)[0]
-    bodies = []
-    for q in questions:
-        transcript = asyncio.run(naive.run(q, q.two_options(seed), None))  # type: ignore[arg-type]
-        (order,) = orders_for("random", seed, q)
-        messages = naive.judge_view(transcript, order)
-        bodies.append(
-            {"model": model, "messages": [m.model_dump() for m in messages], "max_tokens": JUDGE_CONFIG.max_tokens,
-             "temperature": JUDGE_CONFIG.temperature, "logprobs": True, "top_logprobs": JUDGE_CONFIG.top_logprobs,
-             "structured_outputs": {"choice": list(JUDGE_CONFIG.choices)}}
-        )  # fmt: skip
-    return bodies
-
-
 def _judge_calls(spec: str, url: str, n: int, concurrency: int, workdir: Path) -> dict[str, Any]:
     from oversight.config import RunConfig
     from oversight.data import load_dataset
@@ -83,7 +62,7 @@ def _judge_calls(spec: str, url: str, n: int, concurrency: int, workdir: Path) -
                 json.dumps({"id": f"q{i}", "question": f"Is {i} an even number?", "options": ["yes", "no"], "answer": i % 2}) + "\n"
             )
     _, questions = load_dataset(dataset)
-    bodies = _judge_requests(spec, questions, seed=0)
+    bodies = judge_request_bodies(spec, questions, seed=0)
     endpoint = url + "/chat/completions"
     asyncio.run(_bare_loop(endpoint, bodies, concurrency))  # warm-up: both timed passes meet a warm prefix cache
     bare = asyncio.run(_bare_loop(endpoint, bodies, concurrency))

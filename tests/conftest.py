@@ -25,8 +25,12 @@ def shared_file(relative: str) -> Path:
     """A whole dataset from ../shared/data; skipped, saying so, on a clone without it (as users get the repository)."""
     path = SHARED_DATA / relative
     if not path.exists():
-        pytest.skip(f"needs the full data set {relative} from ../shared/data (absent beside this clone); the excerpt tests cover the loader")
+        pytest.skip(
+            f"needs the full data set {relative} from ../shared/data (absent beside this clone); the excerpt tests cover the loader"
+        )
     return path
+
+
 PG_ADMIN_URL = os.environ.get("OVERSIGHT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 

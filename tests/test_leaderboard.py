@@ -69,3 +69,30 @@ def test_bootstrap_is_reproducible_and_handles_edges():
     assert clustered_bootstrap_ci(v, c, seed=3) == clustered_bootstrap_ci(v, c, seed=3)
     assert clustered_bootstrap_ci([1, 0], ["a", "a"]) == (0.5, 0.5)
     assert all(np.isnan(x) for x in clustered_bootstrap_ci([], []))
+
+
+def judged_both_ways(transcript: int, p_first_when_first_correct: float, p_first_when_first_wrong: float, cluster: str) -> list[dict]:
+    """One transcript (correct answer A) judged in both orders by a judge whose P(first shown answer) is given."""
+    ab = p_first_when_first_correct  # AB: A (correct) is shown first
+    ba = p_first_when_first_wrong  # BA: B (wrong) is shown first, so P(correct) = 1 - P(first)
+    common = {"protocol": "naive", "judge": "j", "dataset": "d", "valid": True, "cluster": cluster, "transcript_id": transcript}
+    return [
+        common | {"order": "AB", "p_a": ab, "p_b": 1 - ab, "p_correct": ab, "correct": ab > 0.5},
+        common | {"order": "BA", "p_a": 1 - ba, "p_b": ba, "p_correct": 1 - ba, "correct": 1 - ba > 0.5},
+    ]
+
+
+def test_order_debiased_accuracy_and_the_position_bias_flag():
+    # always prefers the first answer, a little more when it is right: raw accuracy 0.5, debiased 1.0 (0.8 and 0.4 average 0.6)
+    knows = [r for t in range(4) for r in judged_both_ways(t, 0.8, 0.6, cluster=f"c{t}")]
+    (board,) = leaderboard(knows, n_resamples=200)
+    assert board["accuracy"] == 0.5 and board["debiased_accuracy"] == 1.0
+    assert board["swap_consistency"] == 0.0 and board["position_biased"] is True
+    # pure position bias: every item ties after averaging and earns half
+    blind = [r for t in range(4) for r in judged_both_ways(t, 0.7, 0.7, cluster=f"c{t}")]
+    (board,) = leaderboard(blind, n_resamples=200)
+    assert board["debiased_accuracy"] == 0.5 and board["debiased_ci_low"] == board["debiased_ci_high"] == 0.5
+    # a judge that reads the answers: consistent in both orders, not flagged
+    reads = [r for t in range(4) for r in judged_both_ways(t, 0.9, 0.2, cluster=f"c{t}")]
+    (board,) = leaderboard(reads, n_resamples=200)
+    assert board["accuracy"] == 1.0 and board["debiased_accuracy"] == 1.0 and board["position_biased"] is False

@@ -14,7 +14,7 @@ def test_quickstart_runs_all_three_protocols(tmp_path: Path):
     db = f"sqlite:///{tmp_path / 'oversight.db'}"
     done = subprocess.run(["oversight", "quickstart", "--db", db], capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "Judge accuracy" in done.stdout and "next:" in done.stderr
+    assert "Judge accuracy" in done.stdout and "debiased accuracy" in done.stdout and "How to read this" in done.stderr
     board = json.loads(
         subprocess.run(["oversight", "leaderboard", "--db", db, "--format", "json"], capture_output=True, text=True, check=True).stdout
     )

@@ -193,14 +193,54 @@ def quickstart(
         if summary.status != "finished":
             _report_run(summary, False)
     rows = [r for r in judgment_rows(engine) if r["run"] in names]
-    render(compute(rows), "table", title="Judge accuracy (quickstart sample, 95% CI clustered by article)")
+    board = compute(rows)
+    render(quickstart_table(board), "table", title="Judge accuracy on the quickstart sample (95% CIs resample articles)")
     err_console.print(f"done in {time.perf_counter() - started:.0f} s; results are in {engine.url.render_as_string(hide_password=True)}")
-    err_console.print(
-        "next: oversight run --protocol debate --dataset YOUR_FILE.jsonl --limit 5 --rounds 1   (QuALITY, GPQA, BoolQ, MMLU, ARC, GSM8K, TruthfulQA or generic JSONL)\n"
-        "      oversight leaderboard --format markdown · oversight export judgments --format csv",
-        highlight=False,
-        soft_wrap=True,
-    )
+    err_console.print(quickstart_reading(board, model), highlight=False, soft_wrap=True)
+
+
+def quickstart_table(board: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The leaderboard columns a newcomer needs: raw and order-debiased accuracy with intervals, and the position-bias flag."""
+
+    def interval(value: float | None, low: float | None, high: float | None) -> str:
+        return "—" if value is None else f"{value:.2f} [{low:.2f}, {high:.2f}]"
+
+    return [
+        {"protocol": r["protocol"], "judge": r["judge"], "judgments": r["n"], "invalid": r["invalid"],
+         "accuracy": interval(r["accuracy"], r["ci_low"], r["ci_high"]),
+         "debiased accuracy": interval(r["debiased_accuracy"], r["debiased_ci_low"], r["debiased_ci_high"]),
+         "swap consistency": "—" if r["swap_consistency"] is None else f"{r['swap_consistency']:.2f}",
+         "position-biased": {True: "YES", False: "no", None: "—"}[r["position_biased"]]}
+        for r in board
+    ]  # fmt: skip
+
+
+def quickstart_reading(board: list[dict[str, Any]], model: str) -> str:
+    """What the table means, in words, for someone who has never read Kenton et al."""
+    lines = ["", "How to read this:"]
+    biased = [r for r in board if r["position_biased"]]
+    if biased:
+        worst = min(r["swap_consistency"] for r in biased)
+        lines.append(
+            f"- The judge is position-biased under {', '.join(sorted({r['protocol'] for r in biased}))} (swap consistency down to "
+            f"{worst:.2f}: it mostly picks the answer in the same position whichever answer is there), so its raw accuracy "
+            "sits near 0.50 whatever it knows."
+        )
+    lines += [
+        "- Debiased accuracy averages the judge's probability over both answer orders before deciding (as Kenton et al. 2024 "
+        "do; an exact tie earns half): what the judge believes once its preference for a position cancels out.",
+        "- Swap consistency: the share of items where the judge picks the same answer in both orders (1 = ignores position, "
+        "0 = always the same position).",
+        ("- SmolLM2 (135M parameters) judged" if model == "local/smollm2-135m" else f"- {model} judged")
+        + " six questions on three short stories: this shows the machinery, not evidence about protocols; the intervals say as much"
+        + " (below 0.50 means the judge leans to the wrong answer once position is taken out).",
+        "",
+        "Next: point roles at real models, e.g.",
+        "  oversight run --protocol debate --dataset YOUR_FILE.jsonl --debater openai/gpt-4o-mini --judge openai/gpt-4o-mini --limit 20",
+        "  oversight serve smollm2-135m   (vLLM; or any Hugging Face model on a GPU: see the README, Serving with vLLM)",
+        "  oversight leaderboard · oversight export judgments --format csv · oversight web",
+    ]
+    return "\n".join(lines)
 
 
 METRICS = ("accuracy", "elo", "calibration", "agreement", "position", "pgr")
@@ -699,7 +739,7 @@ def web(
     host: Annotated[str, typer.Option("--host", envvar="OVERSIGHT_WEB_HOST", help="Address to listen on.")] = "127.0.0.1",
 ) -> None:
     """Serve the judge app (Streamlit): judging, campaigns, users, transcripts, leaderboard."""
-    import subprocess
+    import os
 
     from oversight.db import connect
     from oversight.db.connect import resolve_url
@@ -712,7 +752,10 @@ def web(
         "--server.headless", "true", "--client.showErrorDetails", "false", "--browser.gatherUsageStats", "false",
         "--client.toolbarMode", "minimal", "--", "--db", url,
     ]  # fmt: skip
-    raise typer.Exit(subprocess.call(command))
+    # become the Streamlit server (no child left behind when this process is stopped)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, command)
 
 
 @data_app.command("inspect")
@@ -791,6 +834,36 @@ def bench_vllm(
     result = vllm_benchmark(model, n=n, concurrency=concurrency, dataset=dataset, articles=articles, rounds=rounds,
                             max_tokens=max_tokens, log=lambda m: err_console.print(m, style="dim", markup=False, highlight=False))  # fmt: skip
     _print(json.dumps(result, indent=2))
+
+
+@bench_app.command("judge")
+def bench_judge(
+    n: Annotated[int, typer.Option("--n", min=1, help="Judge items (one call each).")] = 2000,
+    debate_items: Annotated[int, typer.Option("--debate-items", min=1, help="Debate items (2 × rounds + 2 calls each).")] = 200,
+    rounds: Annotated[int, typer.Option("--rounds", min=1, max=10, help="Debate rounds.")] = 3,
+    concurrency: Annotated[
+        list[int] | None, typer.Option("--concurrency", min=1, help="Concurrent requests; repeatable (default: 64 and 256).")
+    ] = None,
+    inspect_python: Annotated[
+        str | None,
+        typer.Option("--inspect-python", envvar="OVERSIGHT_INSPECT_PYTHON", help="Interpreter with inspect_ai, to include Inspect AI."),
+    ] = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """The engine beside a bare aiohttp loop, a bare openai loop and Inspect AI, on judge calls and on 3-round debates."""
+    from oversight.bench_clients import clients_benchmark
+
+    _check_format(fmt)
+    result = clients_benchmark(
+        n=n, debate_items=debate_items, rounds=rounds, concurrencies=tuple(concurrency or (64, 256)), inspect=inspect_python
+    )
+    if fmt == "json":
+        _print(json.dumps(result, indent=2))
+        return
+    _print(
+        render(result["results"], fmt, title=f"Clients on one scripted server (target: oversight run ≤ {result['target']}× bare openai)")
+    )
+    err_console.print(f"Inspect AI: {result['inspect']}", highlight=False)
 
 
 @bench_app.command("leaderboard")

@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass
 from typing import Any, Literal
 
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_random_exponential
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from oversight.errors import ModelError
 from oversight.models.accounting import CallRecord, cost_usd, note_call
@@ -106,35 +107,46 @@ class Model:
             )
         )
 
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        backoff = self._backoff(state)
+    def _pause(self, exc: BaseException | None, failed_attempts: int) -> float:
+        """Seconds before the next attempt: the server's Retry-After on a rate limit, else random exponential backoff."""
         if exc is not None and classify(exc) is ErrorKind.RATE_LIMIT:
             after = retry_after_seconds(exc)
             if after is not None:
                 return min(max(after, 0.0), MAX_RETRY_AFTER)
-        return backoff
+        return float(self._backoff(_Attempts(failed_attempts)))
+
+    async def _attempt(self, messages: list[Message], config: GenerateConfig) -> Completion:
+        async with self._semaphore or contextlib.nullcontext():
+            async with asyncio.timeout(self._timeout):
+                return await self.provider.generate(messages, config)
 
     async def _call_with_retries(self, messages: list[Message], config: GenerateConfig) -> Completion:
+        # the first attempt runs bare: the common case pays nothing for the retry machinery
+        try:
+            return await self._attempt(messages, config)
+        except Exception as exc:
+            if classify(exc) is ErrorKind.FATAL or self._max_retries == 0:
+                raise self._failure(exc, 1) from exc
+            await asyncio.sleep(self._pause(exc, 1))
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._max_retries + 1),
-            wait=self._wait,
+            stop=stop_after_attempt(self._max_retries),
+            wait=lambda state: self._pause(state.outcome.exception() if state.outcome else None, state.attempt_number + 1),
             retry=retry_if_exception(lambda e: classify(e) is not ErrorKind.FATAL),
             reraise=True,
         )
         try:
             async for attempt in retrying:
                 with attempt:
-                    async with self._semaphore or contextlib.nullcontext():
-                        async with asyncio.timeout(self._timeout):
-                            return await self.provider.generate(messages, config)
+                    return await self._attempt(messages, config)
         except Exception as exc:
-            kind = classify(exc)
-            detail = _one_line(exc)
-            if kind is ErrorKind.FATAL:
-                raise ModelError(f"{self.name}: {detail}") from exc
-            raise ModelError(f"{self.name}: gave up after {self._max_retries + 1} attempts: {detail}") from exc
+            raise self._failure(exc, self._max_retries + 1) from exc
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _failure(self, exc: BaseException, attempts: int) -> ModelError:
+        detail = _one_line(exc)
+        if classify(exc) is ErrorKind.FATAL:
+            return ModelError(f"{self.name}: {detail}")
+        return ModelError(f"{self.name}: gave up after {attempts} attempts: {detail}")
 
     def _fit_context(self, messages: list[Message], config: GenerateConfig) -> tuple[list[Message], bool]:
         window = self.provider.context_window
@@ -163,6 +175,13 @@ class Model:
 
     async def aclose(self) -> None:
         await self.provider.aclose()
+
+
+@dataclass(frozen=True)
+class _Attempts:
+    """What tenacity's wait strategies read of a retry state: how many attempts have failed."""
+
+    attempt_number: int
 
 
 def _one_line(exc: BaseException) -> str:
