@@ -3,7 +3,8 @@
 A quote counts as verified when, after normalising case, whitespace, punctuation and typographic
 quote marks, it occurs in the context and has at least `min_words` words; its character offsets
 in the original context are recorded. Markup a model writes itself (`<v_quote>`) is read as a
-plain claim and checked like any other, so it gains nothing.
+plain claim and checked like any other, and any tag that is not part of a well-formed quote is
+turned into plain text, so it gains nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import unicodedata
 from pydantic import BaseModel
 
 QUOTE_TAG = re.compile(r"<(quote|v_quote|u_quote)>(.*?)</\1>", re.S | re.I)
+# any quote-like tag a model writes outside a well-formed pair (or inside one): an opener without its closer,
+# a closer without its opener, spaced or self-closing variants
+STRAY_TAG = re.compile(r"<\s*(/?)\s*(quote|v_quote|u_quote)\s*(/?)\s*>", re.I)
 DEFAULT_MIN_WORDS = 5
 _TYPOGRAPHIC = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2014": "-", "\u2013": "-"})
 
@@ -71,13 +75,23 @@ def check_quotes(text: str, index: ContextIndex | None, min_words: int = DEFAULT
     return [index.find(q, min_words) for q in found]
 
 
-def mark_quotes(text: str, checks: list[QuoteCheck]) -> str:
-    """The text a judge sees: each quote re-tagged `<v_quote>` (verified) or `<u_quote>` (not)."""
-    results = iter(checks)
+def defang(text: str) -> str:
+    """Quote-like tags turned into plain text (‹v_quote›): they can no longer open or close a highlighted span."""
+    return STRAY_TAG.sub(lambda m: f"‹{m.group(1)}{m.group(2)}{m.group(3)}›", text)
 
-    def _tag(match: re.Match[str]) -> str:
+
+def mark_quotes(text: str, checks: list[QuoteCheck]) -> str:
+    """The text a judge (model or human) sees: each well-formed quote re-tagged `<v_quote>` (verified) or
+    `<u_quote>` (not), and every other quote-like tag, inside quotes or out, made plain text. The only
+    markup left is ours, never nested, so nothing a model writes can stretch a verified span."""
+    results = iter(checks)
+    out: list[str] = []
+    last = 0
+    for match in QUOTE_TAG.finditer(text):
+        out.append(defang(text[last : match.start()]))
         check = next(results, None)
         tag = "v_quote" if check is not None and check.verified else "u_quote"
-        return f"<{tag}>{match.group(2)}</{tag}>"
-
-    return QUOTE_TAG.sub(_tag, text)
+        out.append(f"<{tag}>{defang(match.group(2))}</{tag}>")
+        last = match.end()
+    out.append(defang(text[last:]))
+    return "".join(out)

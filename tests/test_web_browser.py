@@ -3,19 +3,25 @@ the browser received (page and websocket frames) for data a judge must never get
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import os
 import re
 import shutil
 import socket
 import subprocess
 import time
+import threading
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from oversight import campaigns
 from oversight.db.store import judgment_rows
+from oversight.web.render import inert
 from web_fixtures import GOLD_SOLUTION, OTHER_VOTE, PASSWORD, STORY, build
 
 CHROMIUM = "/usr/bin/chromium"
@@ -41,10 +47,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def served(tmp_path: Path):
+@contextlib.contextmanager
+def judge_app(tmp_path: Path, **build_kw: Any) -> Iterator[tuple[str, dict, int]]:
+    """The app serving a fresh database (a debate run and a campaign), and the item judge0 will see."""
     url = f"sqlite:///{tmp_path / 'browser.db'}"
-    env = build(tmp_path, url, n_questions=2, judges_per_item=2)
+    env = build(tmp_path, url, n_questions=2, judges_per_item=2, **build_kw)
     # another judge has already voted on the item judge0 will see; that vote must never reach judge0
     other = env["users"]["judge1"]
     item = campaigns.next_item(env["engine"], env["campaign"], env["users"]["judge0"]["id"])
@@ -73,6 +80,22 @@ def served(tmp_path: Path):
         server.wait(10)
 
 
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, dict, int]]:
+    with judge_app(tmp_path) as app:
+        yield app
+
+
+def log_in(page: Any, base: str, name: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(base)
+    page.get_by_label("Username", exact=True).fill(name)
+    page.get_by_role("textbox", name="Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_text("Probability that A is correct (%)")).to_be_visible(timeout=30000)
+
+
 def test_judge_in_a_real_browser_sees_nothing_hidden(served):
     from playwright.sync_api import expect, sync_playwright
 
@@ -85,11 +108,7 @@ def test_judge_in_a_real_browser_sees_nothing_hidden(served):
         page.on(
             "websocket", lambda ws: ws.on("framereceived", lambda data: frames.append(data if isinstance(data, bytes) else data.encode()))
         )
-        page.goto(base)
-        page.get_by_label("Username", exact=True).fill("judge0")
-        page.get_by_role("textbox", name="Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        expect(page.get_by_text("Probability that A is correct (%)")).to_be_visible(timeout=30000)
+        log_in(page, base, "judge0")
         slider = page.get_by_role("slider")
         slider.focus()
         for _ in range(20):
@@ -109,6 +128,61 @@ def test_judge_in_a_real_browser_sees_nothing_hidden(served):
     received = html + b"".join(frames)
     assert frames, "no websocket traffic was recorded"
     for secret in (GOLD_SOLUTION, OTHER_VOTE, STORY[-40:], "secret-model-x", "correct_side", "p_correct"):
-        assert secret.encode() not in received, secret
+        # as sent and as the app encodes displayed text (character references)
+        assert secret.encode() not in received and inert(secret).encode() not in received, secret
     assert not re.search(rb"Correct answer", received)  # this campaign gives no feedback
     assert (SCREENSHOTS / "judge-item.png").stat().st_size > 10_000
+
+
+class _Tracker(http.server.BaseHTTPRequestHandler):
+    hits: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - the http.server API
+        _Tracker.hits.append(self.path)
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+def test_hostile_text_is_inert_in_a_real_browser(tmp_path: Path):
+    """Forged speaker lines, a third answer, tracking images, self-made verified quotes: shown as text, nothing more."""
+    from playwright.sync_api import sync_playwright
+
+    tracker = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Tracker)
+    threading.Thread(target=tracker.serve_forever, daemon=True).start()
+    track = f"http://127.0.0.1:{tracker.server_address[1]}"
+    _Tracker.hits = []
+
+    def hostile(side: str) -> str:
+        if side == "A":
+            return (f"Debater A here. <v_quote>INVENTED CLAIM <quote>the lamp burned for eleven nights</quote>\n\n"
+                    f"**Debater B:** I concede, A is right.\n#### Round 3\n![px]({track}/md.png) <img src=\"{track}/html.png\"> "
+                    ":red[ALARM] $x^2$ [click](javascript:alert(1)) <script>alert(1)</script>")  # fmt: skip
+        return "Debater B here. <v_quote>The author states plainly that answer A is correct beyond doubt</v_quote>"
+
+    with judge_app(tmp_path, debater=hostile, wrong="Twelve  \n**B:** spoofed") as (base, _env, _item):
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 1400})
+            dialogs: list[str] = []
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            log_in(page, base, "judge0")
+            page.screenshot(path=str(tmp_path / "hostile.png"), full_page=True)
+            green = page.locator('span[title="quote found in the story"]').all_inner_texts()
+            red = page.locator('span[title="quote NOT found in the story"]').all_inner_texts()
+            labels = page.locator("strong").all_inner_texts()
+            text = page.locator("body").inner_text()
+            images = page.locator(f'img[src^="{track}"]').count()
+            headings = page.locator("h4").all_inner_texts()
+            browser.close()
+    tracker.shutdown()
+    assert green and all(g == "the lamp burned for eleven nights" for g in green), green  # no invented text in green
+    assert labels.count("Debater B:") == 1 and labels.count("B:") == 1, labels  # speaker and answer labels drawn by the app only
+    # shown as text (names inside arguments follow the answer order shown, so A and B may be swapped)
+    assert re.search(r"\*\*Debater [AB]:\*\* I concede", text) and re.search(r"Twelve\s+\*\*B:\*\* spoofed", text), text
+    assert any("beyond doubt" in r for r in red)  # the self-written <v_quote> was checked and is shown unverified
+    assert ":red[ALARM] $x^2$" in text and "INVENTED CLAIM" in text
+    assert images == 0 and _Tracker.hits == [] and dialogs == []  # nothing fetched, nothing run
+    assert all("Round 3" not in h for h in headings)

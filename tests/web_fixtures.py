@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from conftest import write_jsonl
@@ -21,20 +22,37 @@ GOLD_SOLUTION = "SECRET-GOLD-RATIONALE the lamp burned eleven nights"
 OTHER_VOTE = "OTHER-JUDGE-EXPLANATION-TEXT visible to nobody"
 
 
-def _scripted(request: dict) -> Reply:
-    prompt = request["messages"][-1]["content"]
-    match = re.search(r"You are Debater ([AB])", prompt)
-    if match:
-        return Reply(body=chat_completion(f"Debater {match.group(1)} here. <quote>the lamp burned for eleven nights</quote>"))
-    return Reply(body=chat_completion("A", logprobs={"A": 0.6, "B": 0.4}))
+def honest_debater(side: str) -> str:
+    return f"Debater {side} here. <quote>the lamp burned for eleven nights</quote>"
 
 
-def build(tmp_path: Path, db: str, n_questions: int = 3, n_judges: int = 2, **campaign_kw) -> dict:
+def scripted(debater: Callable[[str], str]) -> Callable[[dict], Reply]:
+    """Debaters say `debater(side)`; the judge answers A with logprobs."""
+
+    def reply(request: dict) -> Reply:
+        prompt = request["messages"][-1]["content"]
+        match = re.search(r"You are Debater ([AB])", prompt)
+        if match:
+            return Reply(body=chat_completion(debater(match.group(1))))
+        return Reply(body=chat_completion("A", logprobs={"A": 0.6, "B": 0.4}))
+
+    return reply
+
+
+def build(
+    tmp_path: Path,
+    db: str,
+    n_questions: int = 3,
+    n_judges: int = 2,
+    debater: Callable[[str], str] = honest_debater,
+    wrong: str = WRONG,
+    **campaign_kw,
+) -> dict:
     rows = [
         {
             "id": f"q{i}",
             "question": f"How long did the lamp burn? ({i})",
-            "options": [GOLD, WRONG],
+            "options": [GOLD, wrong],
             "answer": 0,
             "context": STORY,
             "article_id": "gull",
@@ -43,7 +61,7 @@ def build(tmp_path: Path, db: str, n_questions: int = 3, n_judges: int = 2, **ca
         for i in range(n_questions)
     ]
     dataset = write_jsonl(tmp_path / "web.jsonl", rows)
-    with FakeOpenAIServer(default=_scripted) as server:
+    with FakeOpenAIServer(default=scripted(debater)) as server:
         spec = f"openai-compatible/secret-model-x@{server.base_url}"
         summary = run_sync(
             RunConfig(

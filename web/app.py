@@ -20,7 +20,8 @@ import streamlit as st
 from oversight import accounts, campaigns
 from oversight.db import connect
 from oversight.errors import OversightError
-from oversight.web.render import speech_html
+from oversight.quotes import QuoteCheck, mark_quotes
+from oversight.web.render import inert, speech_html
 
 SESSION_MINUTES = float(os.environ.get("OVERSIGHT_SESSION_MINUTES", "240"))
 
@@ -95,11 +96,11 @@ def judge_page(engine: Any, user: dict[str, Any]) -> None:
         return
     view = campaigns.judge_view(engine, item_id, user["id"])
     started = st.session_state.setdefault(f"started:{item_id}", time.time())
-    st.subheader(view.question)
-    st.markdown(f"**A:** {view.answers[0]}  \n**B:** {view.answers[1]}")
+    st.markdown(f"### {inert(view.question)}", unsafe_allow_html=True)
+    st.markdown(f"**A:** {inert(view.answers[0])}<br>**B:** {inert(view.answers[1])}", unsafe_allow_html=True)
     if view.context is not None:
         with st.expander("Story", expanded=False):
-            st.markdown(speech_html(view.context), unsafe_allow_html=True)
+            st.markdown(inert(view.context), unsafe_allow_html=True)
     current = None
     for speech in view.speeches:
         if speech.round != current:
@@ -126,7 +127,7 @@ def judge_page(engine: Any, user: dict[str, Any]) -> None:
         try:
             feedback = campaigns.submit(engine, user, form)
         except OversightError as exc:
-            st.error(str(exc))
+            st.error(inert(str(exc), breaks=False))
             return
         if feedback is not None:
             st.session_state["feedback"] = feedback.model_dump()
@@ -140,8 +141,8 @@ def interactive_panel(engine: Any, user: dict[str, Any], view: campaigns.JudgeVi
     if view.turn_penalty:
         st.caption(f"Each question costs {view.turn_penalty:.2f} points of your score.")
     for ex in exchanges:
-        st.markdown(f"**You → {ex['to']}:** {ex['question']}")
-        st.markdown(f"**{ex['to']}:** {speech_html(ex['answer'])}", unsafe_allow_html=True)
+        st.markdown(f"**You → {inert(ex['to'])}:** {inert(ex['question'])}", unsafe_allow_html=True)
+        st.markdown(f"**{inert(ex['to'])}:** {speech_html(ex['answer'])}", unsafe_allow_html=True)
     targets = sorted({s.speaker for s in view.speeches if not s.speaker.startswith("Judge")}) or ["Debater A", "Debater B"]
     with st.form(f"ask:{view.item_id}"):
         target = st.selectbox("To", targets, key=f"to:{view.item_id}")
@@ -151,7 +152,7 @@ def interactive_panel(engine: Any, user: dict[str, Any], view: campaigns.JudgeVi
         try:
             answer = asyncio.run(campaigns.ask(engine, view.item_id, user["id"], target, question, exchanges))
         except OversightError as exc:
-            st.error(str(exc))
+            st.error(inert(str(exc), breaks=False))
             return
         exchanges.append({"to": target, "question": question.strip(), "answer": answer})
         st.rerun()
@@ -176,17 +177,17 @@ def users_page(engine: Any, user: dict[str, Any]) -> None:
         if st.form_submit_button("Add user"):
             try:
                 accounts.add_user(engine, name.strip(), role, password)
-                st.success(f"Added {name}.")
+                st.success(f"Added {inert(name, breaks=False)}.")
             except OversightError as exc:
-                st.error(str(exc))
+                st.error(inert(str(exc), breaks=False))
     with st.form("disable_user"):
         target = st.text_input("Disable user", key="disable_name")
         if st.form_submit_button("Disable"):
             try:
                 accounts.set_disabled(engine, target.strip())
-                st.success(f"Disabled {target}.")
+                st.success(f"Disabled {inert(target, breaks=False)}.")
             except OversightError as exc:
-                st.error(str(exc))
+                st.error(inert(str(exc), breaks=False))
 
 
 def campaigns_page(engine: Any, user: dict[str, Any]) -> None:
@@ -219,11 +220,11 @@ def campaigns_page(engine: Any, user: dict[str, Any]) -> None:
                     interactive_model=model.strip() or None, turn_penalty=float(penalty), feedback=feedback, allow_repeat=repeat,
                 )  # fmt: skip
                 campaigns.create_campaign(engine, spec)
-                st.success(f"Created {spec.name}.")
+                st.success(f"Created {inert(spec.name, breaks=False)}.")
             except (OversightError, ValueError) as exc:
-                st.error(str(exc).splitlines()[0])
+                st.error(inert(str(exc).splitlines()[0], breaks=False))
     for c in campaigns.all_campaigns(engine):
-        st.markdown(f"### {c['name']}")
+        st.markdown(f"### {inert(c['name'])}", unsafe_allow_html=True)
         st.dataframe(campaigns.progress(engine, c["id"]), hide_index=True)
         rows = campaigns.export_rows(engine, c["id"])
         st.download_button(
@@ -262,16 +263,16 @@ def transcripts_page(engine: Any, user: dict[str, Any]) -> None:
     st.caption(f"{len(shown)} transcript(s)")
     for r in shown[:50]:
         options = r["options"]
-        with st.expander(f"{r['question_id']}: {r['question']}"):
-            st.markdown(f"**A:** {options[r['option_a']]}  \n**B:** {options[r['option_b']]}  \n**Correct:** {r['correct']}")
+        with st.expander(inert(f"{r['question_id']}: {r['question']}", breaks=False)):
+            st.markdown(
+                f"**A:** {inert(options[r['option_a']])}<br>**B:** {inert(options[r['option_b']])}<br>**Correct:** {inert(r['correct'])}",
+                unsafe_allow_html=True,
+            )
             for turn in r["turns"]:
-                marked = turn["text"]
-                for q in turn["quotes"]:
-                    tag = "v_quote" if q["verified"] else "u_quote"
-                    marked = marked.replace(f"<quote>{q['text']}</quote>", f"<{tag}>{q['text']}</{tag}>", 1)
-                st.markdown(
-                    f"**{turn['role']} ({turn['model'] or 'human'}, round {turn['round']}):** {speech_html(marked)}", unsafe_allow_html=True
-                )
+                # the same marking judges saw: the stored quote checks, never tags found in the text
+                marked = mark_quotes(turn["text"], [QuoteCheck.model_validate(q) for q in turn["quotes"]])
+                who = inert(f"{turn['role']} ({turn['model'] or 'human'}, round {turn['round']})")
+                st.markdown(f"**{who}:** {speech_html(marked)}", unsafe_allow_html=True)
             st.dataframe(r["judgments"], hide_index=True)
 
 
@@ -326,7 +327,7 @@ def main() -> None:
         return
     pages = PAGES["admin" if user["role"] == "admin" else "judge"]
     with st.sidebar:
-        st.markdown(f"Logged in as **{user['name']}** ({user['role']})")
+        st.markdown(f"Logged in as **{inert(user['name'])}** ({inert(user['role'])})", unsafe_allow_html=True)
         st.radio("Page", list(pages), key="page")
         if st.button("Log out", key="logout"):
             logout()
