@@ -10,8 +10,8 @@ import re
 import shutil
 import socket
 import subprocess
-import time
 import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
