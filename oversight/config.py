@@ -27,6 +27,8 @@ class RunConfig(BaseModel):
     format: str | None = None
     hard: bool = False
     limit: int | None = Field(default=None, ge=1)
+    skip_bad_rows: bool = False
+    """Leave out rows that cannot be repaired (counted and reported) instead of stopping at the first."""
     rounds: int = Field(default=3, ge=1, le=20)
     turns: Literal["simultaneous", "sequential"] = "simultaneous"
     best_of: int = Field(default=1, ge=1, le=32)
@@ -143,6 +145,7 @@ class W2SConfig(BaseModel):
 
     dataset: str
     format: str | None = None
+    skip_bad_rows: bool = False
     n: int | None = Field(default=None, ge=8)
     weak: str = "bow"
     strong: str = DEFAULT_MODEL

@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 
 from oversight import __version__
 from oversight.config import RunConfig, config_hash
-from oversight.data import Question, load_dataset
+from oversight.data import LoadReport, Question, load_dataset
 from oversight.data.question import stable_draw
 from oversight.db import connect
 from oversight.db.cache import SqlResponseCache
@@ -104,7 +104,12 @@ class Runner:
             ),
         )
         # everything that can be wrong with the input is found here, before any DB write or model call
-        self.dataset_format, self.questions = load_dataset(config.dataset, config.format, hard=config.hard, limit=config.limit)
+        self.load_report = LoadReport()
+        self.dataset_format, self.questions = load_dataset(
+            config.dataset, config.format, hard=config.hard, limit=config.limit, skip_bad_rows=config.skip_bad_rows, report=self.load_report
+        )
+        if (note := self.load_report.summary()) is not None:
+            self.console.print(f"[yellow]{config.dataset}: {note}[/]", highlight=False, markup=True, soft_wrap=True)
         self.dataset_path = Path(config.dataset)
         # (question, variant) work items; a protocol that cannot use a question says so here, before the run
         self.items = [(q, v) for q in self.questions for v in self.protocol.variants(q)]
@@ -219,7 +224,8 @@ class Runner:
             dataset=self.questions[0].source,
             dataset_path=str(self.dataset_path),
             dataset_format=self.dataset_format,
-            config=self.fingerprint,
+            config=self.fingerprint
+            | {"load_report": {"repaired": len(self.load_report.repaired), "skipped": len(self.load_report.skipped)}},
             prompt_version=PROMPT_VERSION,
             models=self.model_ids(),
             seed=self.config.seed,

@@ -27,7 +27,7 @@ class W2SOutcome:
 
 
 def run_w2s(cfg: W2SConfig, log: Callable[[str], None] = lambda _: None) -> W2SOutcome:
-    _, questions = load_dataset(cfg.dataset, cfg.format, limit=cfg.n)
+    _, questions = load_dataset(cfg.dataset, cfg.format, limit=cfg.n, skip_bad_rows=cfg.skip_bad_rows)
     if len(questions) < MIN_QUESTIONS:
         raise InputError(f"{cfg.dataset}: weak-to-strong needs at least {MIN_QUESTIONS} questions, the file has {len(questions)}")
     transfer = len(make_splits(len(questions), 0).transfer)

@@ -208,3 +208,114 @@ def test_file_level_errors(tmp_path: Path):
     binary.write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(InputError, match=r"bin.jsonl:1: "):
         load_dataset(binary, "generic")
+
+
+# --- warts of published files: repaired and counted, or skipped only when asked -------------------
+
+
+def test_mmlu_row_with_a_repeated_correct_option_is_repaired_not_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    from conftest import run_cli
+    from oversight.data import LoadReport
+
+    rows = [{"question": f"What is {i} + {i}?", "subject": "arithmetic", "choices": [str(2 * i), str(2 * i + 1), str(2 * i + 2), str(2 * i + 3)], "answer": 0}
+            for i in range(1, 4)]  # fmt: skip
+    rows.insert(
+        1, {"question": "Subtract. 2,396 – 1,709", "subject": "arithmetic", "choices": ["687", "687", "1,493", "1,695"], "answer": 1}
+    )
+    path = write_jsonl(tmp_path / "mmlu.jsonl", rows)
+    report = LoadReport()
+    fmt, qs = load_dataset(path, report=report)
+    assert fmt == "mmlu" and len(qs) == 4
+    fixed = qs[1]
+    assert fixed.options == ["687", "1,493", "1,695"] and fixed.options[fixed.answer] == "687"
+    assert fixed.meta["repaired"] == ["dropped option 1, a repeat of option 0 ('687')"]
+    assert report.repaired == [f"{path}:2: dropped option 1, a repeat of option 0 ('687')"] and report.skipped == []
+    assert run_cli("data", "inspect", str(path), "--json") == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["questions"] == 4 and info["repaired"] == 1 and info["skipped_bad_rows"] == 0
+
+
+def test_repairs_move_the_distractor_and_drop_empty_options(tmp_path: Path):
+    rows = [
+        {"id": "a", "question": "q?", "options": ["yes", "no", "yes ", "maybe"], "answer": "yes", "distractor": 2},
+        {"id": "b", "question": "q?", "options": ["", "red", "blue", "red"], "answer": 2, "distractor": 3},
+    ]
+    _, (a, b) = load_dataset(write_jsonl(tmp_path / "g.jsonl", rows))
+    assert a.options == ["yes", "no", "maybe"] and a.answer == 0 and a.distractor is None  # it named a copy of the answer
+    assert b.options == ["red", "blue"] and b.answer == 1 and b.distractor == 0
+
+
+def test_bad_rows_stop_the_load_or_are_skipped_and_counted(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    from conftest import run_cli
+
+    rows = [{"id": i, "question": f"q{i}?", "options": ["x", "y"], "answer": 0} for i in range(5)]
+    rows[2] = {"id": 2, "question": "", "options": ["x", "y"], "answer": 0}
+    path = write_jsonl(tmp_path / "g.jsonl", rows)
+    path.write_text(
+        path.read_text() + "{not json\n" + json.dumps({"id": 9, "question": "only", "options": ["same", " same"], "answer": 0}) + "\n"
+    )
+    with pytest.raises(InputError, match=r"g\.jsonl:3: question: String should have at least 1 character"):
+        load_dataset(path)
+    assert run_cli("data", "inspect", str(path), "--skip-bad-rows", "--json") == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["questions"] == 4 and info["skipped_bad_rows"] == 3 and info["repaired"] == 0
+    assert info["first_problems"][0].endswith("g.jsonl:3: question: String should have at least 1 character")
+    assert any(":6: json:" in p for p in info["first_problems"]) and any(
+        ":7:" in p and "appears as a wrong option" in p for p in info["first_problems"]
+    )
+
+
+def test_one_broken_question_does_not_cost_its_article(tmp_path: Path):
+    from oversight.data import LoadReport
+
+    article = json.loads(QUALITY_DEBATE.read_text().splitlines()[0])
+    article["questions"][1]["correct_answer"] = ""
+    path = tmp_path / "qd.jsonl"
+    path.write_text(json.dumps(article) + "\n")
+    with pytest.raises(InputError, match=r":1: questions\.1\.correct_answer"):
+        load_dataset(path)
+    report = LoadReport()
+    _, qs = load_dataset(path, skip_bad_rows=True, report=report)
+    assert len(qs) == len(article["questions"]) - 1 and len(report.skipped) == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"id": 1, "question": "q?", "options": ["a", "b"], "answer": true}\n', "answer"),  # a boolean is not an index
+        ('{"question": "How many?", "answer": "seven"}\n', "cannot tell the format"),  # not GSM8K without '####'
+    ],
+)
+def test_ambiguous_rows_are_refused_in_one_line(tmp_path: Path, content: str, message: str):
+    path = tmp_path / "d.jsonl"
+    path.write_text(content)
+    with pytest.raises(InputError, match=message) as err:
+        load_dataset(path)
+    assert "\n" not in str(err.value)
+
+
+def test_byte_order_mark_and_directories(tmp_path: Path):
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps({"id": 1, "question": "q?", "options": ["a", "b"], "answer": 1}).encode() + b"\n")
+    fmt, qs = load_dataset(path)
+    assert fmt == "generic" and qs[0].answer == 1
+    with pytest.raises(InputError, match="is a directory"):
+        load_dataset(tmp_path)
+
+
+def test_a_run_skips_bad_rows_only_when_asked_and_records_it(tmp_path: Path, capsys: pytest.CaptureFixture[str], fake_server):
+    from conftest import run_cli
+    from oversight.db import connect
+    from oversight.db.store import run_row
+
+    rows = [{"id": i, "question": f"q{i}?", "options": ["x", "y"], "answer": 0} for i in range(3)] + [{"id": 3, "question": "q3?"}]
+    path = write_jsonl(tmp_path / "g.jsonl", rows)
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    args = ("run", "--protocol", "naive", "--dataset", str(path), "--judge", f"openai-compatible/m@{fake_server.base_url}", "--db", db,
+            "--no-progress", "--run-name", "r")  # fmt: skip
+    assert run_cli(*args) == 2
+    assert "g.jsonl:4: options: Field required" in capsys.readouterr().err
+    assert run_cli(*args, "--skip-bad-rows") == 0
+    assert "1 bad row(s) skipped" in capsys.readouterr().err
+    stored = run_row(connect(db), "r")
+    assert stored["config"]["load_report"] == {"repaired": 0, "skipped": 1} and stored["config"]["skip_bad_rows"] is True

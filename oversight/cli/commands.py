@@ -49,6 +49,14 @@ def run(
         bool | None, typer.Option("--hard/--all-questions", envvar="OVERSIGHT_HARD", help="QuALITY: keep difficult questions only.")
     ] = None,
     limit: Annotated[int | None, typer.Option("--limit", envvar="OVERSIGHT_LIMIT", help="Use the first N questions.")] = None,
+    skip_bad_rows: Annotated[
+        bool | None,
+        typer.Option(
+            "--skip-bad-rows/--stop-at-bad-rows",
+            envvar="OVERSIGHT_SKIP_BAD_ROWS",
+            help="Leave out rows that cannot be repaired (counted) instead of stopping at the first.",
+        ),
+    ] = None,
     rounds: Annotated[
         int | None, typer.Option("--rounds", envvar="OVERSIGHT_ROUNDS", help="Debate/consultancy rounds (default: 3).")
     ] = None,
@@ -133,7 +141,7 @@ def run(
     from oversight.engine import run_sync
 
     cli = {
-        "protocol": protocol, "dataset": dataset, "format": fmt, "hard": hard, "limit": limit, "rounds": rounds,
+        "protocol": protocol, "dataset": dataset, "format": fmt, "hard": hard, "limit": limit, "skip_bad_rows": skip_bad_rows, "rounds": rounds,
         "turns": turns, "best_of": best_of, "refine": refine, "consultant": consultant, "critic": critic,
         "preference_judge": preference_judge, "judge_prompt": judge_prompt, "min_quote_words": min_quote_words,
         "debater": debater, "debater_a": debater_a, "debater_b": debater_b, "judges": judge or None,
@@ -537,6 +545,9 @@ def w2s(
     fmt: Annotated[
         str | None, typer.Option("--format", envvar="OVERSIGHT_DATASET_FORMAT", help="Dataset format (detected when left out).")
     ] = None,
+    skip_bad_rows: Annotated[
+        bool | None, typer.Option("--skip-bad-rows", help="Leave out rows that cannot be repaired (counted) instead of stopping.")
+    ] = None,
     n: Annotated[int | None, typer.Option("--n", envvar="OVERSIGHT_W2S_N", help="Use the first N questions.")] = None,
     seeds: Annotated[
         int | None, typer.Option("--seeds", envvar="OVERSIGHT_W2S_SEEDS", help="Seeds: splits and initialisations (default: 3).")
@@ -569,7 +580,7 @@ def w2s(
     from oversight.config import W2SConfig, merge_config
 
     cli = {"dataset": dataset, "weak": weak, "strong": strong, "intermediate": intermediate or [], "method": method, "loss": loss,
-           "format": fmt, "n": n, "seeds": seeds, "cache_dir": cache_dir, "finetune": finetune, "epochs": epochs, "lr": lr,
+           "format": fmt, "skip_bad_rows": skip_bad_rows, "n": n, "seeds": seeds, "cache_dir": cache_dir, "finetune": finetune, "epochs": epochs, "lr": lr,
            "batch_size": batch_size, "max_length": max_length, "device": device, "dtype": dtype, "k_shot": k_shot,
            "max_connections": max_connections, "db": db, "run_name": run_name}  # fmt: skip
     cfg = merge_config(W2SConfig, cli, config)
@@ -763,13 +774,15 @@ def data_inspect(
     path: Annotated[Path, typer.Argument(help="Dataset file.")],
     fmt: Annotated[str | None, typer.Option("--format", help="Dataset format (detected when left out).")] = None,
     hard: Annotated[bool, typer.Option("--hard", help="QuALITY: difficult questions only.")] = False,
+    skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Count and leave out rows that cannot be repaired.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
 ) -> None:
-    """Validate a dataset file and summarise it: format, articles, questions, options, context lengths."""
-    from oversight.data import load_dataset, summarize
+    """Validate a dataset file and summarise it: format, articles, questions, options, context lengths, repairs, bad rows."""
+    from oversight.data import LoadReport, load_dataset, summarize
 
-    used, questions = load_dataset(path, fmt, hard=hard)
-    summary = summarize(path, used, questions)
+    report = LoadReport()
+    used, questions = load_dataset(path, fmt, hard=hard, skip_bad_rows=skip_bad_rows, report=report)
+    summary = summarize(path, used, questions, report)
     if as_json:
         _print(json.dumps(summary, indent=2))
         return
@@ -781,6 +794,9 @@ def data_inspect(
         {"field": "options per question", "value": ", ".join(f"{k}: {v}" for k, v in summary["options_per_question"].items())},
         {"field": "context chars (min/median/max)", "value": f"{ctx['min']}/{ctx['median']}/{ctx['max']}" if ctx else "no context"},
         {"field": "with a named distractor", "value": summary["with_distractor"]},
+        {"field": "repaired (repeated or empty options dropped)", "value": summary["repaired"]},
+        {"field": "bad rows skipped", "value": summary["skipped_bad_rows"]},
+        *({"field": "first problem" if i == 0 else "", "value": p} for i, p in enumerate(summary["first_problems"])),
     ]
     render(rows, "table", title=str(path))
 

@@ -1,7 +1,9 @@
 """Datasets: every supported file format becomes a list of validated `Question`s.
 
 `load_dataset` stops at the first bad row with `path:line: field: problem` (an `InputError`,
-exit code 2), before any model is called or anything is written.
+exit code 2), before any model is called or anything is written; with `skip_bad_rows` it leaves
+such rows out and counts them instead. Safe repairs (repeated or empty options) are always made,
+and counted, so one warty row does not make a published file unusable.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from oversight.data.loaders import csv_sets, generic, gsm8k, hf, quality
 from oversight.data.question import Question
+from oversight.data.rows import LoadReport, reporting
 from oversight.errors import InputError
 
 Loader = Callable[..., list[Question]]
@@ -32,7 +35,7 @@ FORMATS: dict[str, Loader] = {
 
 
 def _first_object(path: Path) -> dict[str, Any]:
-    with path.open(encoding="utf-8", errors="replace") as handle:
+    with path.open(encoding="utf-8-sig", errors="replace") as handle:
         for number, line in enumerate(handle, start=1):
             if line.strip():
                 try:
@@ -68,14 +71,25 @@ def detect_format(path: Path) -> str:
         return "arc"
     if {"question", "choices", "answer"} <= keys:
         return "mmlu"
-    if {"question", "answer"} <= keys:
+    if {"question", "answer"} <= keys and "####" in str(_first_object(path).get("answer", "")):
         return "gsm8k"
     raise InputError(f"{path}:1: row: cannot tell the format from fields {sorted(keys)}; pass --format ({', '.join(FORMATS)})")
 
 
-def load_dataset(path: str | Path, fmt: str | None = None, *, hard: bool = False, limit: int | None = None) -> tuple[str, list[Question]]:
-    """Load and validate a whole file; returns the format used and the questions."""
+def load_dataset(
+    path: str | Path,
+    fmt: str | None = None,
+    *,
+    hard: bool = False,
+    limit: int | None = None,
+    skip_bad_rows: bool = False,
+    report: LoadReport | None = None,
+) -> tuple[str, list[Question]]:
+    """Load and validate a whole file; returns the format used and the questions. `report`, when given,
+    receives what was repaired and (with `skip_bad_rows`) what was left out."""
     path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not a dataset file")
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     fmt = fmt or detect_format(path)
@@ -83,14 +97,18 @@ def load_dataset(path: str | Path, fmt: str | None = None, *, hard: bool = False
         raise InputError(f"--format {fmt!r}: unknown; choose one of {', '.join(FORMATS)}")
     if hard and fmt != "quality":
         raise InputError("--hard only applies to official QuALITY files (--format quality)")
-    questions = FORMATS[fmt](path, hard=hard)
+    report = report or LoadReport()
+    report.skip_bad_rows = skip_bad_rows
+    with reporting(report):
+        questions = FORMATS[fmt](path, hard=hard)
     if not questions:
-        raise InputError(f"{path}: no questions found")
+        skipped = f" ({len(report.skipped)} bad row(s) skipped, e.g. {report.skipped[0]})" if report.skipped else ""
+        raise InputError(f"{path}: no questions found{skipped}")
     return fmt, questions[:limit] if limit else questions
 
 
-def summarize(path: Path, fmt: str, questions: list[Question]) -> dict[str, Any]:
-    """What `oversight data inspect` prints: sizes a researcher checks before spending compute."""
+def summarize(path: Path, fmt: str, questions: list[Question], report: LoadReport | None = None) -> dict[str, Any]:
+    """What `oversight data inspect` prints: sizes a researcher checks before spending compute, and what loading repaired or skipped."""
     contexts = [len(q.context) for q in questions if q.context]
     options = [len(q.options) for q in questions]
     return {
@@ -108,7 +126,10 @@ def summarize(path: Path, fmt: str, questions: list[Question]) -> dict[str, Any]
         if contexts
         else None,
         "with_distractor": sum(q.distractor is not None for q in questions),
+        "repaired": len(report.repaired) if report else 0,
+        "skipped_bad_rows": len(report.skipped) if report else 0,
+        "first_problems": ((report.repaired + report.skipped)[:5] if report else []),
     }
 
 
-__all__ = ["FORMATS", "Question", "detect_format", "load_dataset", "summarize"]
+__all__ = ["FORMATS", "LoadReport", "Question", "detect_format", "load_dataset", "summarize"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 from oversight.data.question import Question
-from oversight.data.rows import read_jsonl, require, validate
+from oversight.data.rows import make_question, read_jsonl, require, row_guard, validate
 
 
 class GenericRow(BaseModel):
@@ -17,7 +17,8 @@ class GenericRow(BaseModel):
     id: str | int
     question: str = Field(min_length=1)
     options: list[str] = Field(min_length=2)
-    answer: int | str
+    answer: StrictInt | str
+    """0-based index or the option's text; `true`/`false` are neither."""
     context: str = ""
     source: str | None = None
     article_id: str | int | None = None
@@ -36,30 +37,32 @@ def load(path: Path, **_: Any) -> list[Question]:
     out: list[Question] = []
     seen: set[str] = set()
     for line, obj in read_jsonl(path):
-        row = validate(GenericRow, obj, path, line)
-        answer = row.answer
-        if isinstance(answer, str):
-            require(answer in row.options, path, line, "answer", f"{answer!r} is not one of the options (give its text or 0-based index)")
-            answer = row.options.index(answer)
-        qid = str(row.id)
-        require(qid not in seen, path, line, "id", f"duplicate id {qid!r}")
-        seen.add(qid)
-        out.append(
-            validate(
-                Question,
-                {
-                    "id": qid,
-                    "question": row.question,
-                    "options": row.options,
-                    "answer": answer,
-                    "context": row.context,
-                    "source": row.source or path.stem,
-                    "article_id": None if row.article_id is None else str(row.article_id),
-                    "distractor": row.distractor,
-                    "meta": row.meta,
-                },
-                path,
-                line,
+        with row_guard():
+            row = validate(GenericRow, obj, path, line)
+            answer = row.answer
+            if isinstance(answer, str):
+                require(
+                    answer in row.options, path, line, "answer", f"{answer!r} is not one of the options (give its text or 0-based index)"
+                )
+                answer = row.options.index(answer)
+            qid = str(row.id)
+            require(qid not in seen, path, line, "id", f"duplicate id {qid!r}")
+            seen.add(qid)
+            out.append(
+                make_question(
+                    {
+                        "id": qid,
+                        "question": row.question,
+                        "options": row.options,
+                        "answer": answer,
+                        "context": row.context,
+                        "source": row.source or path.stem,
+                        "article_id": None if row.article_id is None else str(row.article_id),
+                        "distractor": row.distractor,
+                        "meta": row.meta,
+                    },
+                    path,
+                    line,
+                )
             )
-        )
     return out

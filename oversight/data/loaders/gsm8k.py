@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from oversight.data.question import Question
-from oversight.data.rows import read_jsonl, require, validate
+from oversight.data.rows import make_question, read_jsonl, require, row_guard, validate
 
 FINAL = re.compile(r"####\s*(.+?)\s*$", re.S)
 CALC = re.compile(r"<<[^=<>]*=([^<>]+)>>")
@@ -59,26 +59,26 @@ def distractor_for(final: str, solution: str, key: str) -> str:
 def load(path: Path, **_: Any) -> list[Question]:
     out = []
     for line, obj in read_jsonl(path):
-        row = validate(_Row, obj, path, line)
-        match = FINAL.search(row.answer)
-        require(match is not None, path, line, "answer", "no final '#### <number>' line")
-        assert match is not None
-        final = match.group(1).strip()
-        wrong = distractor_for(final, row.answer, row.question)
-        out.append(
-            validate(
-                Question,
-                {
-                    "id": str(obj.get("id", f"gsm8k-{line}")),
-                    "question": row.question,
-                    "options": [final, wrong],
-                    "answer": 0,
-                    "distractor": 1,
-                    "source": "gsm8k",
-                    "meta": {"solution": row.answer},
-                },
-                path,
-                line,
+        with row_guard():
+            row = validate(_Row, obj, path, line)
+            match = FINAL.search(row.answer)
+            require(match is not None, path, line, "answer", "no final '#### <number>' line")
+            assert match is not None
+            final = match.group(1).strip()
+            wrong = distractor_for(final, row.answer, row.question)
+            out.append(
+                make_question(
+                    {
+                        "id": str(obj.get("id", f"gsm8k-{line}")),
+                        "question": row.question,
+                        "options": [final, wrong],
+                        "answer": 0,
+                        "distractor": 1,
+                        "source": "gsm8k",
+                        "meta": {"solution": row.answer},
+                    },
+                    path,
+                    line,
+                )
             )
-        )
     return out

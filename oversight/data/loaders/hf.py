@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from oversight.data.question import Question
-from oversight.data.rows import read_jsonl, require, validate
+from oversight.data.rows import make_question, read_jsonl, require, row_guard, validate
 
 LETTERS = "ABCDEFGHIJ"
 
@@ -24,25 +24,25 @@ class _BoolQ(BaseModel):
 def load_boolq(path: Path, **_: Any) -> list[Question]:
     out = []
     for line, obj in read_jsonl(path):
-        row = validate(_BoolQ, obj, path, line)
-        question = row.question.strip()
-        question = question[0].upper() + question[1:] + ("" if question.endswith("?") else "?")
-        out.append(
-            validate(
-                Question,
-                {
-                    "id": str(obj.get("id", f"boolq-{line}")),
-                    "question": question,
-                    "options": ["Yes", "No"],
-                    "answer": 0 if row.answer else 1,
-                    "context": row.passage,
-                    "source": "boolq",
-                    "article_id": row.title,
-                },
-                path,
-                line,
+        with row_guard():
+            row = validate(_BoolQ, obj, path, line)
+            question = row.question.strip()
+            question = question[0].upper() + question[1:] + ("" if question.endswith("?") else "?")
+            out.append(
+                make_question(
+                    {
+                        "id": str(obj.get("id", f"boolq-{line}")),
+                        "question": question,
+                        "options": ["Yes", "No"],
+                        "answer": 0 if row.answer else 1,
+                        "context": row.passage,
+                        "source": "boolq",
+                        "article_id": row.title,
+                    },
+                    path,
+                    line,
+                )
             )
-        )
     return out
 
 
@@ -57,29 +57,33 @@ class _MMLU(BaseModel):
 def load_mmlu(path: Path, **_: Any) -> list[Question]:
     out = []
     for line, obj in read_jsonl(path):
-        row = validate(_MMLU, obj, path, line)
-        answer = row.answer
-        if isinstance(answer, str):
-            key = answer.strip().upper()
-            require(
-                key in LETTERS[: len(row.choices)] or key.isdigit(), path, line, "answer", f"{answer!r} is neither an index nor a letter"
+        with row_guard():
+            row = validate(_MMLU, obj, path, line)
+            answer = row.answer
+            if isinstance(answer, str):
+                key = answer.strip().upper()
+                require(
+                    key in LETTERS[: len(row.choices)] or key.isdigit(),
+                    path,
+                    line,
+                    "answer",
+                    f"{answer!r} is neither an index nor a letter",
+                )
+                answer = LETTERS.index(key) if key in LETTERS else int(key)
+            out.append(
+                make_question(
+                    {
+                        "id": str(obj.get("id", f"mmlu-{line}")),
+                        "question": row.question,
+                        "options": row.choices,
+                        "answer": answer,
+                        "source": "mmlu",
+                        "meta": {"subject": row.subject} if row.subject else {},
+                    },
+                    path,
+                    line,
+                )
             )
-            answer = LETTERS.index(key) if key in LETTERS else int(key)
-        out.append(
-            validate(
-                Question,
-                {
-                    "id": str(obj.get("id", f"mmlu-{line}")),
-                    "question": row.question,
-                    "options": row.choices,
-                    "answer": answer,
-                    "source": "mmlu",
-                    "meta": {"subject": row.subject} if row.subject else {},
-                },
-                path,
-                line,
-            )
-        )
     return out
 
 
@@ -99,22 +103,22 @@ class _Arc(BaseModel):
 def load_arc(path: Path, **_: Any) -> list[Question]:
     out = []
     for line, obj in read_jsonl(path):
-        row = validate(_Arc, obj, path, line)
-        labels = [label.strip() for label in row.choices.label]
-        require(len(labels) == len(row.choices.text), path, line, "choices", "text and label have different lengths")
-        require(row.answerKey.strip() in labels, path, line, "answerKey", f"{row.answerKey!r} is not one of the labels {labels}")
-        out.append(
-            validate(
-                Question,
-                {
-                    "id": row.id or f"arc-{line}",
-                    "question": row.question,
-                    "options": row.choices.text,
-                    "answer": labels.index(row.answerKey.strip()),
-                    "source": "arc",
-                },
-                path,
-                line,
+        with row_guard():
+            row = validate(_Arc, obj, path, line)
+            labels = [label.strip() for label in row.choices.label]
+            require(len(labels) == len(row.choices.text), path, line, "choices", "text and label have different lengths")
+            require(row.answerKey.strip() in labels, path, line, "answerKey", f"{row.answerKey!r} is not one of the labels {labels}")
+            out.append(
+                make_question(
+                    {
+                        "id": row.id or f"arc-{line}",
+                        "question": row.question,
+                        "options": row.choices.text,
+                        "answer": labels.index(row.answerKey.strip()),
+                        "source": "arc",
+                    },
+                    path,
+                    line,
+                )
             )
-        )
     return out

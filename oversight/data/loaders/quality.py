@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from oversight.data.question import Question
-from oversight.data.rows import read_jsonl, require, validate
+from oversight.data.rows import make_question, read_jsonl, require, row_guard, validate
 
 
 class _Argument(BaseModel):
@@ -29,7 +29,8 @@ class _DebateQuestion(BaseModel):
 class _DebateArticle(BaseModel):
     passage_id: str | int
     article: str = Field(min_length=1)
-    questions: list[_DebateQuestion]
+    questions: list[dict[str, Any]]
+    """Validated one by one, so one broken question does not cost the article's others."""
     squality_split: str | None = None
 
 
@@ -37,27 +38,28 @@ def load_debate(path: Path, **_: Any) -> list[Question]:
     """The shared two-option set: one line per article; question ids are unique only within an article."""
     out: list[Question] = []
     for line, obj in read_jsonl(path):
-        art = validate(_DebateArticle, obj, path, line)
-        for q in art.questions:
-            options = [q.correct_answer, q.incorrect_answer]
-            out.append(
-                validate(
-                    Question,
-                    {
-                        "id": f"{art.passage_id}-{q.question_id}",
-                        "question": q.question,
-                        "options": options,
-                        "answer": 0,
-                        "context": art.article,
-                        "source": "quality-debate",
-                        "article_id": str(art.passage_id),
-                        "distractor": 1,
-                        "meta": {"human_arguments": [a.model_dump() for a in q.arguments]},
-                    },
-                    path,
-                    line,
-                )
-            )
+        with row_guard():
+            art = validate(_DebateArticle, obj, path, line)
+            for i, raw in enumerate(art.questions):
+                with row_guard():
+                    q = validate(_DebateQuestion, raw, path, line, f"questions.{i}")
+                    out.append(
+                        make_question(
+                            {
+                                "id": f"{art.passage_id}-{q.question_id}",
+                                "question": q.question,
+                                "options": [q.correct_answer, q.incorrect_answer],
+                                "answer": 0,
+                                "context": art.article,
+                                "source": "quality-debate",
+                                "article_id": str(art.passage_id),
+                                "distractor": 1,
+                                "meta": {"human_arguments": [a.model_dump() for a in q.arguments]},
+                            },
+                            path,
+                            line,
+                        )
+                    )
     return out
 
 
@@ -84,7 +86,8 @@ class _OfficialArticle(BaseModel):
     set_unique_id: str | int | None = None
     title: str | None = None
     article: str = Field(min_length=1)
-    questions: list[_OfficialQuestion]
+    questions: list[dict[str, Any]]
+    """Validated one by one, so one broken question does not cost the article's others."""
 
 
 def best_distractor(q: _OfficialQuestion, gold: int) -> int | None:
@@ -106,32 +109,34 @@ def load_official(path: Path, *, hard: bool = False, **_: Any) -> list[Question]
     """Official QuALITY v1.0.1 JSONL. `gold_label` is 1-based; `hard` keeps `difficult == 1` only."""
     out: list[Question] = []
     for line, obj in read_jsonl(path):
-        art = validate(_OfficialArticle, obj, path, line)
-        set_id = str(art.set_unique_id or art.article_id)
-        for i, q in enumerate(art.questions):
-            field = f"questions.{i}.gold_label"
-            require(q.gold_label is not None, path, line, field, "missing (QuALITY's test split has no answers)")
-            assert q.gold_label is not None
-            require(1 <= q.gold_label <= len(q.options), path, line, field, f"{q.gold_label} is not in 1..{len(q.options)}")
-            if hard and q.difficult != 1:
-                continue
-            gold = q.gold_label - 1
-            out.append(
-                validate(
-                    Question,
-                    {
-                        "id": q.question_unique_id or f"{set_id}_{i + 1}",
-                        "question": q.question,
-                        "options": q.options,
-                        "answer": gold,
-                        "context": art.article,
-                        "source": "quality",
-                        "article_id": str(art.article_id),
-                        "distractor": best_distractor(q, gold),
-                        "meta": {"title": art.title, "difficult": q.difficult, "writer_label": q.writer_label},
-                    },
-                    path,
-                    line,
-                )
-            )
+        with row_guard():
+            art = validate(_OfficialArticle, obj, path, line)
+            set_id = str(art.set_unique_id or art.article_id)
+            for i, raw in enumerate(art.questions):
+                with row_guard():
+                    q = validate(_OfficialQuestion, raw, path, line, f"questions.{i}")
+                    field = f"questions.{i}.gold_label"
+                    require(q.gold_label is not None, path, line, field, "missing (QuALITY's test split has no answers)")
+                    assert q.gold_label is not None
+                    require(1 <= q.gold_label <= len(q.options), path, line, field, f"{q.gold_label} is not in 1..{len(q.options)}")
+                    if hard and q.difficult != 1:
+                        continue
+                    gold = q.gold_label - 1
+                    out.append(
+                        make_question(
+                            {
+                                "id": q.question_unique_id or f"{set_id}_{i + 1}",
+                                "question": q.question,
+                                "options": q.options,
+                                "answer": gold,
+                                "context": art.article,
+                                "source": "quality",
+                                "article_id": str(art.article_id),
+                                "distractor": best_distractor(q, gold),
+                                "meta": {"title": art.title, "difficult": q.difficult, "writer_label": q.writer_label},
+                            },
+                            path,
+                            line,
+                        )
+                    )
     return out
