@@ -190,3 +190,26 @@ def test_spec_errors(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("OVERSIGHT_VLLM_BASE_URL", raising=False)
     with pytest.raises(InputError, match="needs a base URL"):
         ModelPool().get("vllm/some-model")
+
+
+def test_the_response_cache_keys_on_the_endpoint_not_just_the_model_name():
+    """Two servers that both call their model "default" answer differently; neither answer is served for the other."""
+    with (
+        FakeOpenAIServer(lambda _: Reply(body=chat_completion("from one"))) as one,
+        FakeOpenAIServer(lambda _: Reply(body=chat_completion("from two"))) as two,
+    ):
+        cache = MemoryCache()
+
+        async def ask(url: str) -> str:
+            p = pool(cache=cache, max_retries=0)
+            try:
+                return (await p.get(f"openai-compatible/default@{url}").generate(MSG)).text
+            finally:
+                await p.aclose()
+
+        assert asyncio.run(ask(one.base_url)) == "from one"
+        assert asyncio.run(ask(two.base_url)) == "from two"
+        assert asyncio.run(ask(one.base_url)) == "from one" and len(one.requests) == 1  # a hit for the same endpoint
+        dead = one.base_url.replace(str(one.port), "9")
+    with pytest.raises(ModelError):  # nothing answers there: no other server's cached answer either
+        asyncio.run(ask(dead))

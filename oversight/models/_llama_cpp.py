@@ -226,6 +226,11 @@ class LlamaCppProvider(ModelProvider):
         return f"local:{self._path}"
 
     @property
+    def cache_identity(self) -> str:
+        size = self._path.stat().st_size if self._path.exists() else 0
+        return f"{self.spec.name}#{self._path.name}:{size}"
+
+    @property
     def default_concurrency(self) -> int:
         return 4  # calls run one at a time anyway; a few queued keep the worker busy
 

@@ -67,6 +67,11 @@ class OpenAIProvider(ModelProvider):
         return ",".join(self.urls)
 
     @property
+    def cache_identity(self) -> str:
+        # replicas of one model answer alike, so the set of URLs (not which one served) is the identity
+        return f"{self.spec.name}@{','.join(sorted(self.urls))}"
+
+    @property
     def default_concurrency(self) -> int:
         return 64
 

@@ -74,7 +74,7 @@ class Model:
         config = (config or GenerateConfig()).model_copy(update=overrides) if overrides else (config or GenerateConfig())
         messages, truncated = self._fit_context(messages, config)
         use_cache = self._cache is not None and should_cache(self._cache_mode, config)
-        key = cache_key(self.name, messages, config) if use_cache else ""
+        key = cache_key(self.provider.cache_identity, messages, config) if use_cache else ""
         if use_cache:
             assert self._cache is not None
             hit = await self._cache.get(key)

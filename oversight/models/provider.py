@@ -20,6 +20,12 @@ class ModelProvider(ABC):
         return str(self.spec)
 
     @property
+    def cache_identity(self) -> str:
+        """What the response cache keys on besides the request: which model behind which endpoint answered.
+        Two servers that both call their model "default" must never share answers."""
+        return str(self.spec)
+
+    @property
     def context_window(self) -> int | None:
         """Tokens the model accepts (prompt + completion), where known."""
         return None
