@@ -58,6 +58,8 @@ class Run(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     elapsed_s: Mapped[float] = mapped_column(Float, default=0.0, comment="summed over resumed attempts")
+    lease_owner: Mapped[str | None] = mapped_column(String(200), comment="host:pid:token of the process running it")
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Transcript(Base):
@@ -140,6 +142,7 @@ class ModelCall(Base):
     latency: Mapped[float] = mapped_column(Float)
     cache_hit: Mapped[bool] = mapped_column(Boolean)
     truncated_prompt: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=1, server_default="1", comment="HTTP attempts incl. retries")
 
 
 class CachedResponse(Base):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, case, func, insert, select, update
+from sqlalchemy import Engine, case, func, insert, select
 
 from oversight.data.question import Question
 from oversight.db.cache import insert_ignoring_duplicates
+from oversight.db.runs import finish_run, start_run  # noqa: F401 - part of the store's surface
 from oversight.db.schema import Context, Judgment, ModelCall, QuestionRow, Quote, Run, Transcript, Turn
 from oversight.errors import InputError
 from oversight.prompts import PROMPT_VERSION
@@ -62,37 +62,6 @@ def store_questions(engine: Engine, questions: list[Question]) -> dict[str, str]
         if new_rows:
             conn.execute(insert_ignoring_duplicates(engine, QUESTIONS), new_rows)
     return {q.id: question_uid(q) for q in questions}
-
-
-def start_run(engine: Engine, *, name: str, config_hash: str, **fields: Any) -> tuple[int, set[str]]:
-    """Create the run, or reopen one of the same name and config; returns its id and the finished item keys."""
-    now = datetime.now(UTC)
-    with engine.begin() as conn:
-        row = conn.execute(select(RUNS.c.id, RUNS.c.config_hash).where(RUNS.c.name == name)).first()
-        if row is None:
-            run_id = conn.execute(
-                insert(RUNS).values(name=name, config_hash=config_hash, status="running", started_at=now, **fields).returning(RUNS.c.id)
-            ).scalar_one()
-            return run_id, set()
-        if row.config_hash != config_hash:
-            raise InputError(
-                f"--run-name {name!r}: a run of that name exists with a different configuration; "
-                "choose another name to start a new run (a rerun with the same settings resumes it)"
-            )
-        conn.execute(
-            update(RUNS).where(RUNS.c.id == row.id).values(status="running", started_at=now, error=None, n_items=fields.get("n_items", 0))
-        )
-        done = set(conn.execute(select(TRANSCRIPTS.c.item_key).where(TRANSCRIPTS.c.run_id == row.id)).scalars())
-        return row.id, done
-
-
-def finish_run(engine: Engine, run_id: int, status: str, elapsed: float, error: str | None = None) -> None:
-    with engine.begin() as conn:
-        conn.execute(
-            update(RUNS)
-            .where(RUNS.c.id == run_id)
-            .values(status=status, finished_at=datetime.now(UTC), elapsed_s=RUNS.c.elapsed_s + elapsed, error=error)
-        )
 
 
 def write_items(engine: Engine, run_id: int, items: list[ItemResult]) -> None:
@@ -271,8 +240,15 @@ def transcript_rows(engine: Engine, run: str | None = None) -> list[dict[str, An
 
 
 def run_summaries(engine: Engine) -> list[dict[str, Any]]:
+    """Stored runs; a run still marked running whose process stopped sending heartbeats shows as `stale`."""
+    from oversight.db.runs import is_stale
+
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(select(RUNS).order_by(RUNS.c.id))]
+        rows = [dict(r._mapping) for r in conn.execute(select(RUNS).order_by(RUNS.c.id))]
+    for row in rows:
+        if row["status"] == "running" and is_stale(row["heartbeat_at"]):
+            row["status"] = "stale"
+    return rows
 
 
 def usage_rows(engine: Engine, run: str | None = None) -> list[dict[str, Any]]:

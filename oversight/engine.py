@@ -26,7 +26,8 @@ from oversight.data import LoadReport, Question, load_dataset
 from oversight.data.question import stable_draw
 from oversight.db import connect
 from oversight.db.cache import SqlResponseCache
-from oversight.db.store import finish_run, start_run, store_questions, write_items
+from oversight.db.runs import HEARTBEAT_SECONDS, finish_run, heartbeat, lease_owner, start_run
+from oversight.db.store import store_questions, write_items
 from oversight.errors import InputError, OversightError
 from oversight.judging import judge_transcript
 from oversight.models import DEFAULT_MODEL, Model, ModelPool, call_log
@@ -216,9 +217,11 @@ class Runner:
         participants, judges = self._models()
         self._check_context_windows(participants, judges)
         uids = store_questions(self.engine, self.questions)
+        owner = lease_owner()
         run_id, done = start_run(
             self.engine,
             name=self.run_name,
+            owner=owner,
             config_hash=self.config_hash,
             protocol=self.protocol.name,
             dataset=self.questions[0].source,
@@ -254,13 +257,22 @@ class Runner:
                 task = progress.add_task(f"{self.protocol.name} · {self.run_name}", total=len(self.items), completed=summary.skipped)
                 limit = asyncio.Semaphore(self._item_concurrency(participants, judges))
 
+                all_done = asyncio.Event()
+                remaining = len(todo)
+
                 async def one(question: Question, variant: str) -> None:
+                    nonlocal remaining
                     async with limit:
                         result = await self._item(question, variant, uids[question.id], participants, judges)
                     queue.put_nowait(result)
                     progress.advance(task)
+                    remaining -= 1
+                    if remaining == 0:
+                        all_done.set()
 
                 async with asyncio.TaskGroup() as group:
+                    if todo:
+                        group.create_task(self._guard(writer, run_id, owner, all_done))
                     for question, variant in todo:
                         group.create_task(one(question, variant))
         except* OversightError as group_error:
@@ -272,7 +284,10 @@ class Runner:
             raise
         finally:
             queue.put_nowait(None)
-            await asyncio.shield(writer)
+            try:
+                await asyncio.shield(writer)
+            except Exception as exc:  # noqa: BLE001 - one line, never a traceback; what was written stays
+                status, error = "failed", _storing_failed(exc)
             if self.cache is not None:
                 await asyncio.to_thread(self.cache.flush)
             await self.pool.aclose()
@@ -280,8 +295,23 @@ class Runner:
             summary.status = status
             if error:
                 summary.errors.append(error)
-            finish_run(self.engine, run_id, status, summary.elapsed, error)
+            finish_run(self.engine, run_id, status, summary.elapsed, error, owner=owner)
         return summary
+
+    async def _guard(self, writer: asyncio.Task[None], run_id: int, owner: str, all_done: asyncio.Event) -> None:
+        """While items run: renew the run's lease, and stop the run at once if the writer fails or the lease is lost
+        (no model calls for results that cannot be stored)."""
+        last_beat = time.monotonic()
+        while not all_done.is_set():
+            waiter = asyncio.ensure_future(all_done.wait())
+            await asyncio.wait({waiter, writer}, timeout=HEARTBEAT_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            if writer.done() and not writer.cancelled() and writer.exception() is not None:
+                raise OversightError(_storing_failed(writer.exception()))  # type: ignore[arg-type]
+            if not all_done.is_set() and time.monotonic() - last_beat >= HEARTBEAT_SECONDS:
+                if not await asyncio.to_thread(heartbeat, self.engine, run_id, owner):
+                    raise OversightError(f"run {self.run_name!r} was taken over by another process; this one stops")
+                last_beat = time.monotonic()
 
     async def _writer(self, queue: asyncio.Queue[ItemResult | None], run_id: int, summary: RunSummary) -> None:
         finished = False
@@ -302,6 +332,11 @@ class Runner:
                         summary.prompt_tokens += call.prompt_tokens
                         summary.cached_prompt_tokens += call.cached_prompt_tokens
                         summary.cost_usd += call.cost_usd
+
+
+def _storing_failed(exc: BaseException) -> str:
+    text = " ".join(str(getattr(exc, "orig", None) or exc).split())
+    return f"storing results failed ({type(exc).__name__}): {text[:240]}"
 
 
 def run_sync(config: RunConfig, *, engine: Engine | None = None, console: Console | None = None) -> RunSummary:
