@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import update
+from test_engine import config, counts, questions, scripted
 
 from conftest import run_cli, write_jsonl
 from fake_openai import FakeOpenAIServer, Reply, chat_completion
@@ -18,7 +19,6 @@ from oversight.db.runs import RunBusyError, start_run
 from oversight.db.schema import Run
 from oversight.db.store import run_summaries
 from oversight.engine import run_sync
-from test_engine import config, counts, questions, scripted
 
 RUN_FIELDS = dict(protocol="naive", dataset="d", dataset_path="d", dataset_format="generic", config={}, prompt_version="v1",
                   models={}, seed=0, package_version="0", n_items=1)  # fmt: skip
