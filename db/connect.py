@@ -37,7 +37,7 @@ def safe_url(url: str) -> str:
     """The URL with its password hidden: fit for logs and error messages."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return "<unparseable URL>"
 
 
@@ -55,8 +55,12 @@ def connect(url: str | None = None, *, migrate: bool = True) -> Engine:
     url = resolve_url(url)
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise InputError(f"--db {url!r}: not a database URL (e.g. sqlite:///oversight.db or postgresql://user@host/db)") from None
+    except (ArgumentError, ValueError):
+        raise InputError(
+            f"--db {safe_url(url)}: not a database URL (e.g. sqlite:///oversight.db or postgresql://user@host:5432/db)"
+        ) from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise InputError(f"--db {safe_url(url)}: {parsed.get_backend_name()} is not supported; use sqlite:///FILE or postgresql://...")
     try:
         engine = create_engine(parsed, pool_pre_ping=not parsed.drivername.startswith("sqlite"))
     except ModuleNotFoundError as exc:

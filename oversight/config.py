@@ -45,9 +45,9 @@ class RunConfig(BaseModel):
     preference_judge: str | None = None
     judges: list[str] = Field(default_factory=lambda: [DEFAULT_MODEL])
     orders: Literal["both", "random"] = "both"
-    seed: int = 0
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
     db: str | None = None
-    run_name: str | None = None
+    run_name: str | None = Field(default=None, min_length=1, max_length=200)
     max_connections: int | None = Field(default=None, ge=1, le=4096)
     cache: Literal["auto", "on", "off"] = "auto"
     context_policy: Literal["error", "truncate"] = "error"
@@ -158,7 +158,7 @@ class W2SConfig(BaseModel):
     seeds: int = Field(default=3, ge=1, le=100)
     cache_dir: str = ".oversight-cache/features"
     db: str | None = None
-    run_name: str | None = None
+    run_name: str | None = Field(default=None, min_length=1, max_length=200)
     # probe
     epochs_probe: int = Field(default=300, ge=1, le=100_000)
     # finetune

@@ -66,6 +66,11 @@ def test_data_inspect_table(capsys):
         (["--log-level", "loud", "runs"], "--log-level 'loud'"),
         (["leaderboard", "--db", "notaurl"], "not a database URL"),
         (["leaderboard", "--db", "postgresql://nobody@127.0.0.1:1/x"], "cannot open database"),
+        (["leaderboard", "--db", "postgresql://u:secret@host:abc/db"], "not a database URL"),
+        (["leaderboard", "--db", "mysql://root@localhost/test"], "mysql is not supported"),
+        (["run", "--dataset", "x.jsonl", "--seed", "1099511627776"], "seed: Input should be less than or equal to 2147483647"),
+        (["run", "--dataset", "x.jsonl", "--run-name", "r" * 300], "run-name: String should have at most 200 characters"),
+        (["run", "--dataset", "x.jsonl", "--judge", "openai-compatible/" + "m" * 300 + "@http://h/v1"], "longer than 200 characters"),
     ],
 )
 def test_bad_options_give_one_line(capsys, tmp_path: Path, monkeypatch, args: list[str], message: str):
@@ -349,3 +354,14 @@ def test_w2s_command(capsys, tmp_path: Path):
     assert code == 2 and "feature source 'gpt2'" in one_line_error(err)
     code, _, err = cli(capsys, "w2s", "--dataset", str(TRUTHFULQA), "--loss", "hinge")
     assert code == 2 and "loss: Input should be 'xent' or 'logconf'" in one_line_error(err)
+
+
+def test_values_postgresql_would_refuse_are_refused_up_front_on_both_backends(capsys, tmp_path: Path, db_url: str):
+    """A 300-character question id used to crash PostgreSQL with a traceback (SQLite took it): now one line, nothing written."""
+    data = write_jsonl(tmp_path / "long.jsonl", [{"id": "q" * 300, "question": "q?", "options": ["a", "b"], "answer": 0}])
+    code, _, err = cli(
+        capsys, "run", "--protocol", "naive", "--dataset", str(data), "--db", db_url, "--judge", "openai-compatible/m@http://127.0.0.1:9/v1"
+    )
+    assert code == 2 and "long.jsonl:1: id: String should have at most 180 characters" in one_line_error(err)
+    code, out, _ = cli(capsys, "runs", "--db", db_url, "--format", "json")
+    assert code == 0 and json.loads(out) == []

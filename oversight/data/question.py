@@ -11,13 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 class Question(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    id: str = Field(min_length=1)
+    id: str = Field(min_length=1, max_length=180)
+    """At most 180 characters: stored ids (with a variant suffix) must fit every backend's columns."""
     question: str = Field(min_length=1)
     options: list[str] = Field(min_length=2)
     answer: int = Field(ge=0, description="index of the correct option")
     context: str = ""
-    source: str = ""
-    article_id: str | None = Field(default=None, description="questions on one article share it; used to cluster CIs")
+    source: str = Field(default="", max_length=200)
+    article_id: str | None = Field(default=None, max_length=200, description="questions on one article share it; used to cluster CIs")
     distractor: int | None = Field(default=None, description="the dataset's best wrong option, when it names one")
     meta: dict[str, Any] = Field(default_factory=dict)
 

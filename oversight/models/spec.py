@@ -7,6 +7,8 @@ from pydantic import BaseModel, ConfigDict
 from oversight.errors import InputError
 
 KNOWN_PROVIDERS = ("local", "openai", "vllm", "openai-compatible")
+MAX_NAME = 200
+"""Model names are stored with every call and judgment; longer ones would not fit PostgreSQL's columns."""
 
 
 class ModelSpec(BaseModel):
@@ -35,6 +37,8 @@ def parse_spec(spec: str) -> ModelSpec:
         raise InputError(f"model spec {spec!r}: unknown provider {provider!r}; known: {', '.join(KNOWN_PROVIDERS)}")
     if not model:
         raise InputError(f"model spec {spec!r}: the model name is empty")
+    if len(f"{provider}/{model}") > MAX_NAME:
+        raise InputError(f"model spec {spec[:60]!r}...: provider/model is longer than {MAX_NAME} characters")
     base_urls = tuple(u.strip().rstrip("/") for u in urls.split(",") if u.strip())
     for url in base_urls:
         if not url.startswith(("http://", "https://")):
