@@ -19,7 +19,7 @@ from sqlalchemy import Engine, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from oversight.db.schema import Run, Transcript
-from oversight.errors import InputError, OversightError
+from oversight.errors import InputError, OversightError, redact
 
 RUNS, TRANSCRIPTS = Run.__table__, Transcript.__table__
 LEASE_SECONDS = float(os.environ.get("OVERSIGHT_LEASE_SECONDS", "30"))
@@ -123,5 +123,11 @@ def finish_run(engine: Engine, run_id: int, status: str, elapsed: float, error: 
         conn.execute(
             update(RUNS)
             .where(*condition)
-            .values(status=status, finished_at=datetime.now(UTC), elapsed_s=RUNS.c.elapsed_s + elapsed, error=error, lease_owner=None)
+            .values(
+                status=status,
+                finished_at=datetime.now(UTC),
+                elapsed_s=RUNS.c.elapsed_s + elapsed,
+                error=None if error is None else redact(error),
+                lease_owner=None,
+            )
         )

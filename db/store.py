@@ -141,6 +141,7 @@ def _call_row(run_id: int, tid: int | None, c: Any) -> dict[str, Any]:
         "latency": c.latency,
         "cache_hit": c.cache_hit,
         "truncated_prompt": c.truncated_prompt,
+        "attempts": c.attempts,
     }
 
 
@@ -259,6 +260,7 @@ def usage_rows(engine: Engine, run: str | None = None) -> list[dict[str, Any]]:
             CALLS.c.role,
             CALLS.c.model,
             func.count().label("calls"),
+            func.sum(CALLS.c.attempts).label("attempts"),
             func.sum(case((CALLS.c.cache_hit, 1), else_=0)).label("cache_hits"),
             func.sum(CALLS.c.prompt_tokens).label("prompt_tokens"),
             func.sum(CALLS.c.cached_prompt_tokens).label("prefix_cached_tokens"),

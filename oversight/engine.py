@@ -49,6 +49,8 @@ class RunSummary:
     written: int
     elapsed: float
     calls: int = 0
+    attempts: int = 0
+    """HTTP attempts behind the calls, retries included (a call answered from the cache makes none)."""
     cache_hits: int = 0
     prompt_tokens: int = 0
     cached_prompt_tokens: int = 0
@@ -328,6 +330,7 @@ class Runner:
                 for item in items:
                     for call in item.calls:
                         summary.calls += 1
+                        summary.attempts += call.attempts
                         summary.cache_hits += call.cache_hit
                         summary.prompt_tokens += call.prompt_tokens
                         summary.cached_prompt_tokens += call.cached_prompt_tokens

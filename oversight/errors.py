@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import re
+
 
 class OversightError(Exception):
     """A problem the user can fix; its message is printed as it is."""
@@ -24,3 +27,25 @@ class ExtraMissingError(OversightError):
 
     def __init__(self, module: str, extra: str) -> None:
         super().__init__(f'{module} is not installed; install it with: pip install "oversight[{extra}]"')
+
+
+_SECRET_PATTERNS = (
+    re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}"),  # OpenAI-style keys
+    re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]{8,}"),
+    re.compile(r"(?i)((?:api[_-]?key|authorization|password|passwd|secret|token)[\"']?\s*[:=]\s*[\"']?)[^\s\"',;}&]{6,}"),
+    re.compile(r"(://[^/\s:@]+:)[^@\s/]+(@)"),  # a password inside a URL
+)
+_SECRET_ENV = re.compile(r"(?i)(api_?key|token|secret|password)")
+
+
+def redact(text: str) -> str:
+    """`text` with anything key-shaped masked: the values of secret-looking environment variables, API keys,
+    bearer tokens, `key=value` credentials and passwords in URLs. Applied to every error before it is stored
+    or printed, since servers echo request headers in their error bodies."""
+    for name, value in os.environ.items():
+        if len(value) >= 8 and _SECRET_ENV.search(name) and value in text:
+            text = text.replace(value, "***")
+    text = _SECRET_PATTERNS[0].sub("sk-***", text)
+    text = _SECRET_PATTERNS[1].sub(lambda m: f"{m.group(1)} ***", text)
+    text = _SECRET_PATTERNS[2].sub(lambda m: f"{m.group(1)}***", text)
+    return _SECRET_PATTERNS[3].sub(lambda m: f"{m.group(1)}***{m.group(2)}", text)

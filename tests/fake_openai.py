@@ -74,6 +74,7 @@ class FakeOpenAIServer:
         self.embeddings = embeddings
         self.script: deque[Reply] = deque()
         self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
@@ -93,6 +94,7 @@ class FakeOpenAIServer:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         self.requests.append(body)
+        self.headers.append(dict(request.headers))
         fallback = self.embeddings if request.path.endswith("/embeddings") else self.default
         reply = self.script.popleft() if self.script else fallback(body)
         self.in_flight += 1

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from oversight import __version__
-from oversight.errors import OversightError
+from oversight.errors import OversightError, redact
 
 app = typer.Typer(
     name="oversight",
@@ -53,12 +53,23 @@ def main_options(
     ] = "warning",
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
 ) -> None:
+    # API keys may sit in a .env file beside the work (never in the database or the run config); the environment wins
+    from dotenv import find_dotenv, load_dotenv
+
+    load_dotenv(find_dotenv(usecwd=True), override=False)
     level = getattr(logging, log_level.upper(), None)
     if not isinstance(level, int):
         raise OversightError(f"--log-level {log_level!r}: choose debug, info, warning or error")
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_redact_log_record)
     for noisy in ("httpx", "openai", "alembic"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+def _redact_log_record(record: logging.LogRecord) -> bool:
+    record.msg, record.args = redact(record.getMessage()), None
+    return True
 
 
 def _check_format(fmt: str, allowed: tuple[str, ...] = ("table", "json", "csv", "markdown")) -> str:
@@ -74,10 +85,11 @@ def main() -> None:
     try:
         app()
     except OversightError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print("[bold red]error:[/] ", end="", highlight=False, soft_wrap=True)
+        err_console.print(redact(str(exc)), highlight=False, markup=False, soft_wrap=True)
         detail = getattr(exc, "detail", None)
         if detail:
-            err_console.print(detail, style="dim", highlight=False, markup=False, soft_wrap=True)
+            err_console.print(redact(detail), style="dim", highlight=False, markup=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("interrupted")

@@ -15,7 +15,7 @@ import typer
 
 from oversight.cli import DbOption, FormatOption, _check_format, app, bench_app, campaigns_app, data_app, db_app, err_console, users_app
 from oversight.cli.output import render
-from oversight.errors import OversightError
+from oversight.errors import OversightError, redact
 from oversight.models import parse_spec
 
 
@@ -160,12 +160,14 @@ def _report_run(summary: Any, as_json: bool) -> None:
         _print(json.dumps(data, indent=2))
     else:
         hit = f", {summary.cache_hits} from cache" if summary.cache_hits else ""
+        retried = summary.attempts - (summary.calls - summary.cache_hits)
+        hit += f", {retried} retried attempt(s)" if retried > 0 else ""
         err_console.print(
             f"run [bold]{summary.run_name}[/]: {summary.status}; {summary.written} item(s) written, "
             f"{summary.skipped} already done, {summary.calls} model call(s){hit}, {summary.elapsed:.1f} s"
         )
         for error in summary.errors:
-            err_console.print(f"[red]{error}[/]", soft_wrap=True)
+            err_console.print(redact(error), style="red", markup=False, highlight=False, soft_wrap=True)
     if summary.status == "interrupted":
         raise typer.Exit(130)
     if summary.status == "failed":
@@ -498,7 +500,7 @@ def judge(
             f"{summary.transcripts} transcript(s), {summary.elapsed:.1f} s"
         )
         for error in summary.errors:
-            err_console.print(f"[red]{error}[/]")
+            err_console.print(redact(error), style="red", markup=False, highlight=False, soft_wrap=True)
     if summary.status != "finished":
         raise typer.Exit(130 if summary.status == "interrupted" else 1)
 

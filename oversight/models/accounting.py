@@ -38,6 +38,8 @@ class CallRecord(BaseModel):
     latency: float
     cache_hit: bool
     truncated_prompt: bool = False
+    attempts: int = 1
+    """HTTP attempts the call took (retries included); 0 for an answer from the response cache."""
 
 
 _current_log: ContextVar[list[CallRecord] | None] = ContextVar("oversight_call_log", default=None)

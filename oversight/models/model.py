@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
-from oversight.errors import ModelError
+from oversight.errors import ModelError, redact
 from oversight.models.accounting import CallRecord, cost_usd, note_call
 from oversight.models.cache import CacheMode, ResponseCache, cache_key, should_cache
 from oversight.models.errors import ErrorKind, PromptTooLongError, classify, retry_after_seconds
@@ -80,18 +80,18 @@ class Model:
             hit = await self._cache.get(key)
             if hit is not None:
                 completion = hit.model_copy(update={"cached": True, "latency": 0.0})
-                self._note(role, completion, truncated)
+                self._note(role, completion, truncated, attempts=0)
                 return completion
-        completion = await self._call_with_retries(messages, config)
+        completion, attempts = await self._call_with_retries(messages, config)
         if truncated:
             completion = completion.model_copy(update={"truncated_prompt": True})
         if use_cache:
             assert self._cache is not None
             await self._cache.put(key, self.name, completion)
-        self._note(role, completion, truncated)
+        self._note(role, completion, truncated, attempts=attempts)
         return completion
 
-    def _note(self, role: str, completion: Completion, truncated: bool) -> None:
+    def _note(self, role: str, completion: Completion, truncated: bool, *, attempts: int) -> None:
         usage = completion.usage
         note_call(
             CallRecord(
@@ -104,6 +104,7 @@ class Model:
                 latency=completion.latency,
                 cache_hit=completion.cached,
                 truncated_prompt=truncated,
+                attempts=attempts,
             )
         )
 
@@ -120,10 +121,11 @@ class Model:
             async with asyncio.timeout(self._timeout):
                 return await self.provider.generate(messages, config)
 
-    async def _call_with_retries(self, messages: list[Message], config: GenerateConfig) -> Completion:
+    async def _call_with_retries(self, messages: list[Message], config: GenerateConfig) -> tuple[Completion, int]:
+        """The completion and how many attempts it took."""
         # the first attempt runs bare: the common case pays nothing for the retry machinery
         try:
-            return await self._attempt(messages, config)
+            return await self._attempt(messages, config), 1
         except Exception as exc:
             if classify(exc) is ErrorKind.FATAL or self._max_retries == 0:
                 raise self._failure(exc, 1) from exc
@@ -137,7 +139,7 @@ class Model:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._attempt(messages, config)
+                    return await self._attempt(messages, config), 1 + attempt.retry_state.attempt_number
         except Exception as exc:
             raise self._failure(exc, self._max_retries + 1) from exc
         raise AssertionError("unreachable")  # pragma: no cover
@@ -185,8 +187,18 @@ class _Attempts:
 
 
 def _one_line(exc: BaseException) -> str:
+    """The error in one line, with its root cause where that says more (the SDK reports a refused connection as a
+    timeout), and anything key-shaped masked (servers echo request headers in error bodies)."""
     status = getattr(exc, "status_code", None)
     text = " ".join(str(exc).split()) or type(exc).__name__
+    root = exc
+    for _ in range(5):
+        if root.__cause__ is None:
+            break
+        root = root.__cause__
+    cause = " ".join(str(root).split())
+    if root is not exc and cause and cause not in text:
+        text = f"{text} ({type(root).__name__}: {cause})"
     if len(text) > 300:
         text = text[:300] + "..."
-    return f"HTTP {status}: {text}" if status else f"{type(exc).__name__}: {text}"
+    return redact(f"HTTP {status}: {text}" if status else f"{type(exc).__name__}: {text}")
