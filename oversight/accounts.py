@@ -75,15 +75,25 @@ def set_disabled(engine: Engine, name: str, disabled: bool = True) -> None:
             raise InputError(f"no user named {name!r}")
 
 
-def authenticate(engine: Engine, name: str, password: str) -> dict[str, Any] | None:
-    """The user's id, name and role when the password matches and the account is enabled."""
+def authenticate(engine: Engine, name: str, password: str, client: str = "unknown") -> dict[str, Any] | None:
+    """The user's id, name and role when the password matches and the account is enabled.
+
+    Throttled (see `oversight.logins`): raises `LoginThrottled` without hashing anything while this
+    account or this client must pause after repeated failures; each failure is recorded and logged.
+    """
+    from oversight.logins import check_throttle, clear_failures, record_failure
+
+    check_throttle(engine, name, client)
     with engine.connect() as conn:
-        row = conn.execute(select(USERS).where(USERS.c.name == name)).first()
+        row = conn.execute(select(USERS).where(USERS.c.name == name[:100])).first()
     if row is None:
         verify_password(password, _dummy_hash())  # same work whether or not the name exists
+        record_failure(engine, name, client)
         return None
     if row.disabled or not verify_password(password, row.password_hash):
+        record_failure(engine, name, client)
         return None
+    clear_failures(engine, name)
     return {"id": row.id, "name": row.name, "role": row.role}
 
 

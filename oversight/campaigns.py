@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import Engine, and_, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -201,6 +201,14 @@ class Submission(BaseModel):
     explanation: str
     time_on_task_s: float = Field(ge=0.0, le=86400.0)
     exchanges: list[dict[str, str]] = Field(default_factory=list)
+    unsure: bool = False
+    """50/50 is stored only when the judge said so: an untouched slider is not a verdict."""
+
+    @model_validator(mode="after")
+    def _said_unsure(self) -> Submission:
+        if abs(self.p_first - 0.5) < 1e-9 and not self.unsure:
+            raise ValueError("50% is recorded only when you tick Unsure; move the slider towards the answer you favour")
+        return self
 
     @field_validator("p_first")
     @classmethod
@@ -231,7 +239,8 @@ def submit(engine: Engine, user: dict[str, Any], form: dict[str, Any]) -> Feedba
         sub = Submission.model_validate(form)
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise InputError(f"{'.'.join(str(p) for p in err['loc'])}: {str(err['msg']).removeprefix('Value error, ')}") from None
+        field = ".".join(str(p) for p in err["loc"]) or "p_first"
+        raise InputError(f"{field}: {str(err['msg']).removeprefix('Value error, ')}") from None
     with engine.begin() as conn:
         # the row lock (PostgreSQL) serialises verdicts on one item; SQLite serialises all writers anyway
         item = conn.execute(select(ITEMS).where(ITEMS.c.id == sub.item_id).with_for_update()).first()

@@ -201,9 +201,7 @@ def test_refine_asks_the_critic_and_keeps_the_better_version(tmp_path: Path):
 
 def test_human_arguments_on_the_shared_quality_set(tmp_path: Path):
     with FakeOpenAIServer(default=scripted) as server:
-        transcripts, judgments, usage = run(
-            tmp_path, server, "human-arguments", dataset=str(QUALITY_DEBATE), limit=3, rounds=1
-        )
+        transcripts, judgments, usage = run(tmp_path, server, "human-arguments", dataset=str(QUALITY_DEBATE), limit=3, rounds=1)
         judge_prompts = [prompt_of(r) for r in server.requests]
     assert len(transcripts) == 9  # 3 questions x (debate, consultancy for each side)
     assert {t["protocol"] for t in transcripts} == {"human-debate", "human-consultancy"}

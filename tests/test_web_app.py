@@ -38,6 +38,11 @@ def logged_in(env: dict, name: str) -> AppTest:
     return at.run()
 
 
+def goto(at: AppTest, page: str) -> AppTest:
+    """Choose a page in the sidebar, as a user does."""
+    return at.radio(key="page").set_value(page).run()
+
+
 def button(at: AppTest, label: str):  # type: ignore[no-untyped-def]
     return next(b for b in at.button if b.label == label)
 
@@ -94,12 +99,12 @@ def test_admin_pages_are_refused_to_judges_whatever_they_open(env: dict, page: s
     u = env["users"]["judge0"]
     at.session_state["user"] = {"id": u["id"], "name": u["name"], "role": u["role"]}
     at.session_state["login_at"] = time.time()
-    at.query_params["page"] = page
+    at.query_params["page"] = page  # a bookmark or a hand-edited address names an admin page
     at.run()
     assert not at.exception
-    assert "This page is for admins." in at.error[0].value
+    assert at.title[0].value == "Judge" and [r.options for r in at.radio] == [["Judge"]]  # the judge's menu has one page
     text = page_text(at)
-    assert "admin" not in text.replace("This page is for admins.", "").replace("(judge)", "")
+    assert "admin" not in text.replace("(judge)", "")
     assert not at.dataframe
 
 
@@ -127,17 +132,14 @@ def test_session_expires(env: dict, monkeypatch: pytest.MonkeyPatch):
 
 
 def test_admin_pages(env: dict):
-    at = logged_in(env, "admin")
-    at.query_params["page"] = "Users"
-    at.run()
+    at = goto(logged_in(env, "admin"), "Users")
     assert not at.exception and at.title[0].value == "Users"
     at.text_input(key="new_user").input("newjudge")
     at.text_input(key="new_password").input("a long enough password")
     button(at, "Add user").click().run()
     assert any("Added newjudge" in s.value for s in at.success)
     for page in ("Campaigns", "Transcripts", "Leaderboard"):
-        at.query_params["page"] = page
-        at.run()
+        goto(at, page)
         assert not at.exception, page
         assert at.title[0].value == page
     assert any(SECRET_CONTEXT_WORDS not in m for m in markdowns(at))  # admins may browse full transcripts
@@ -160,6 +162,7 @@ def test_interactive_panel_asks_and_stores_the_exchange(env: dict):
         assert not at.exception and len(server.requests) == 1
         assert any("Which line proves it?" in m for m in markdowns(at))
         assert any("background:#d4f7d4" in m and "eleven nights" in m for m in markdowns(at))
+        at.slider(key=f"p:{item}").set_value(70)
         at.text_area(key=f"why:{item}").input("The answer quoted a verified line.")
         button(at, "Submit").click().run()
     rows = campaigns.export_rows(env["engine"], 2)
@@ -172,9 +175,7 @@ def test_leaderboard_page_shows_the_pgr_table(env: dict, tmp_path: Path):
     code = run_cli("w2s", "--dataset", str(TRUTHFULQA), "--weak", "bow", "--strong", "bow", "--n", "40",
                    "--seeds", "2", "--cache-dir", str(tmp_path / "cache"), "--db", env["url"], "--run-name", "w2s-web", "--json")  # fmt: skip
     assert code == 0
-    at = logged_in(env, "admin")
-    at.query_params["page"] = "Leaderboard"
-    at.run()
+    at = goto(logged_in(env, "admin"), "Leaderboard")
     assert not at.exception and "Weak-to-strong: performance gap recovered" in page_text(at)
     tables = [d.value for d in at.dataframe]
     pgr = next(t for t in tables if "pgr" in t.columns)
@@ -193,12 +194,89 @@ def test_transcript_browser_marks_quotes_as_judges_saw_them(tmp_path: Path, monk
         return "<v_quote>The author states plainly that answer A is correct beyond doubt</v_quote>"
 
     env = build(tmp_path, url, n_questions=1, debater=hostile)
-    at = logged_in(env, "admin")
-    at.query_params["page"] = "Transcripts"
-    at.run()
+    at = goto(logged_in(env, "admin"), "Transcripts")
     assert not at.exception
     shown = "\n".join(markdowns(at))
     green = re.findall(r'title="quote found in the story">(.*?)</span>', shown)
     red = re.findall(r'title="quote NOT found in the story">(.*?)</span>', shown)
     assert green == ["the lamp burned for eleven nights"]
     assert any("beyond doubt" in r for r in red) and "INVENTED CLAIM" in shown
+
+
+def test_an_untouched_slider_is_not_a_verdict(env: dict):
+    at = logged_in(env, "judge0")
+    item = campaigns.next_item(env["engine"], env["campaign"], env["users"]["judge0"]["id"])
+    at.text_area(key=f"why:{item}").input("I could not tell which answer the story supports.")
+    button(at, "Submit").click().run()
+    assert "tick Unsure" in html.unescape(at.error[0].value)
+    assert not [r for r in judgment_rows(env["engine"]) if r["judge_kind"] == "human"]
+    at.checkbox(key=f"unsure:{item}").check()
+    button(at, "Submit").click().run()
+    (row,) = [r for r in judgment_rows(env["engine"]) if r["judge_kind"] == "human"]
+    assert row["p_a"] == row["p_b"] == 0.5
+
+
+def test_a_reload_keeps_the_judge_logged_in_until_logout(env: dict):
+    at = app().run()
+    at.text_input(key="username").input("judge0")
+    at.text_input(key="password").input(PASSWORD)
+    button(at, "Log in").click().run()
+    token = at.query_params["session"]
+    assert token and at.title[0].value == "Judge"
+    reloaded = app()  # a new browser session on the same address, as a reload makes
+    reloaded.query_params["session"] = token
+    reloaded.run()
+    assert reloaded.title[0].value == "Judge"
+    button(reloaded, "Log out").click().run()
+    again = app()
+    again.query_params["session"] = token
+    again.run()
+    assert "log in" in again.title[0].value and "session ended" in again.info[0].value
+    forged = app()
+    forged.query_params["session"] = "x" * 43
+    assert "log in" in forged.run().title[0].value
+
+
+def test_the_menu_not_the_address_decides_the_page(env: dict):
+    at = logged_in_at(env, "admin", page="Users")  # a bookmarked address opens its page once
+    assert at.title[0].value == "Users"
+    goto(at, "Campaigns")
+    assert at.title[0].value == "Campaigns" and at.query_params["page"] == "Campaigns"  # the address follows the menu
+
+
+def logged_in_at(env: dict, name: str, page: str) -> AppTest:
+    at = app()
+    u = env["users"][name]
+    at.session_state["user"] = {"id": u["id"], "name": u["name"], "role": u["role"]}
+    at.session_state["login_at"] = time.time()
+    at.query_params["page"] = page
+    return at.run()
+
+
+def test_failed_logins_are_throttled_per_account_and_logged(env: dict, caplog: pytest.LogCaptureFixture):
+    from oversight.logins import FREE_FAILURES, LoginThrottled
+
+    engine = env["engine"]
+    for _ in range(FREE_FAILURES):
+        assert accounts.authenticate(engine, "judge0", "wrong password", "10.0.0.1") is None
+    assert "failed login for 'judge0' from 10.0.0.1" in caplog.text
+    started = time.perf_counter()
+    with pytest.raises(LoginThrottled, match=r"too many failed logins for this account; try again in \d+ s"):
+        accounts.authenticate(engine, "judge0", PASSWORD, "10.0.0.2")  # even the right password, from anywhere
+    assert time.perf_counter() - started < 0.05  # refused before any password hashing
+    assert accounts.authenticate(engine, "judge1", PASSWORD, "10.0.0.1") is not None  # other accounts are not locked
+    at = app().run()
+    at.text_input(key="username").input("judge0")
+    at.text_input(key="password").input(PASSWORD)
+    button(at, "Log in").click().run()
+    assert "too many failed logins" in html.unescape(at.error[0].value) and "user" not in at.session_state
+
+
+def test_failed_logins_are_throttled_per_client(env: dict):
+    from oversight.logins import FREE_CLIENT_FAILURES, LoginThrottled
+
+    for i in range(FREE_CLIENT_FAILURES):  # spread over many names, as a guessing script would
+        assert accounts.authenticate(env["engine"], f"user{i}", "guess", "10.9.9.9") is None
+    with pytest.raises(LoginThrottled, match="for your address"):
+        accounts.authenticate(env["engine"], "judge1", PASSWORD, "10.9.9.9")
+    assert accounts.authenticate(env["engine"], "judge1", PASSWORD, "10.0.0.7") is not None

@@ -74,6 +74,10 @@ def judge_app(tmp_path: Path, **build_kw: Any) -> Iterator[tuple[str, dict, int]
                 time.sleep(0.5)
         else:
             pytest.fail("the judge app did not start")
+        # the server is the Streamlit process itself (stopping it leaves no child), and its command line, which
+        # `ps` shows to every user, does not carry the database URL
+        cmdline = Path(f"/proc/{server.pid}/cmdline").read_bytes()
+        assert b"streamlit" in cmdline and url.encode() not in cmdline and b"--db" not in cmdline
         yield base, env, item
     finally:
         server.terminate()

@@ -17,7 +17,7 @@ from typing import Any
 
 import streamlit as st
 
-from oversight import accounts, campaigns
+from oversight import accounts, campaigns, logins
 from oversight.db import connect
 from oversight.errors import OversightError
 from oversight.quotes import QuoteCheck, mark_quotes
@@ -27,6 +27,8 @@ SESSION_MINUTES = float(os.environ.get("OVERSIGHT_SESSION_MINUTES", "240"))
 
 
 def db_url() -> str | None:
+    """From the environment (`oversight web` puts it there: a URL with a password must not sit on a command line);
+    `streamlit run app.py -- --db URL` works too."""
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--db", default=None)
     known, _ = parser.parse_known_args()
@@ -38,18 +40,37 @@ def engine_for(url: str | None):  # type: ignore[no-untyped-def]
     return connect(url)
 
 
+def client_address() -> str:
+    try:
+        address = st.context.ip_address
+    except Exception:  # noqa: BLE001 - outside a browser session there is no address
+        return "unknown"
+    return address if isinstance(address, str) and address else "unknown"
+
+
 def current_user(engine: Any) -> dict[str, Any] | None:
+    """The logged-in user: from this browser session, or after a reload from the session token in the address."""
     user = st.session_state.get("user")
+    token = st.query_params.get("session")
+    if user is None and token:
+        user = logins.session_user(engine, token)
+        if user is None:
+            del st.query_params["session"]
+            st.session_state["flash"] = "Your session ended; please log in again."
+            return None
+        st.session_state["user"], st.session_state["login_at"] = user, time.time()
     if user is None:
         return None
     expired = time.time() - st.session_state.get("login_at", 0) > SESSION_MINUTES * 60
     if expired or not accounts.is_active(engine, user["id"]):
-        logout("Your session ended; please log in again." if expired else "Your account was disabled.")
+        logout(engine, "Your session ended; please log in again." if expired else "Your account was disabled.")
         return None
     return user
 
 
-def logout(message: str | None = None) -> None:
+def logout(engine: Any, message: str | None = None) -> None:
+    logins.end_session(engine, st.query_params.get("session"))
+    st.query_params.clear()
     for key in list(st.session_state.keys()):
         del st.session_state[key]
     if message:
@@ -65,12 +86,17 @@ def login_page(engine: Any) -> None:
         password = st.text_input("Password", type="password", key="password")
         submitted = st.form_submit_button("Log in")
     if submitted:
-        user = accounts.authenticate(engine, name.strip(), password)
+        try:
+            user = accounts.authenticate(engine, name.strip(), password, client_address())
+        except logins.LoginThrottled as exc:
+            st.error(inert(str(exc), breaks=False))
+            return
         if user is None:
             st.error("Unknown user, wrong password or disabled account.")
             return
         st.session_state["user"] = user
         st.session_state["login_at"] = time.time()
+        st.query_params["session"] = logins.create_session(engine, user["id"], client_address())
         st.rerun()
 
 
@@ -113,13 +139,15 @@ def judge_page(engine: Any, user: dict[str, Any]) -> None:
         interactive_panel(engine, user, view, exchanges)
     with st.form(f"verdict:{item_id}"):
         p_first = st.slider("Probability that A is correct (%)", min_value=5, max_value=95, value=50, step=1, key=f"p:{item_id}")
-        st.caption("B gets the rest: 100% minus A's probability.")
+        st.caption("B gets the rest: 100% minus A's probability. Move the slider to the answer you favour, or tick Unsure.")
+        unsure = st.checkbox("Unsure: 50/50", key=f"unsure:{item_id}")
         explanation = st.text_area("Why? (required)", key=f"why:{item_id}", max_chars=campaigns.EXPLANATION_MAX)
         submitted = st.form_submit_button("Submit")
     if submitted:
         form = {
             "item_id": item_id,
-            "p_first": p_first / 100.0,
+            "p_first": 0.5 if unsure else p_first / 100.0,
+            "unsure": unsure,
             "explanation": explanation,
             "time_on_task_s": time.time() - started,
             "exchanges": exchanges,
@@ -297,7 +325,7 @@ def leaderboard_page(engine: Any, user: dict[str, Any]) -> None:
         st.dataframe(pd.DataFrame(board), hide_index=True)
         for chart in (accuracy_chart(board), judge_kind_chart(rows), reliability_chart(rows)):
             if chart is not None:
-                st.altair_chart(chart, use_container_width=True)
+                st.altair_chart(chart, width="stretch")
     if pgr:
         st.subheader("Weak-to-strong: performance gap recovered")
         st.caption(
@@ -328,13 +356,17 @@ def main() -> None:
     pages = PAGES["admin" if user["role"] == "admin" else "judge"]
     with st.sidebar:
         st.markdown(f"Logged in as **{inert(user['name'])}** ({inert(user['role'])})", unsafe_allow_html=True)
-        st.radio("Page", list(pages), key="page")
+        # the address may name the first page (a bookmark); from then on the menu decides, and the address follows it
+        if "page" not in st.session_state:
+            wanted = st.query_params.get("page")
+            st.session_state["page"] = wanted if wanted in pages else "Judge"
+        page = st.radio("Page", list(pages), key="page")
+        st.query_params["page"] = page
         if st.button("Log out", key="logout"):
-            logout()
+            logout(engine)
             st.rerun()
-    # the role check inside each admin page is the real guard; the menu only hides what a judge cannot open
-    requested = st.query_params.get("page") or st.session_state.get("page", "Judge")
-    PAGES["admin"].get(requested, judge_page)(engine, user)
+    # the role check inside each admin page is the real guard; the menu only offers what this role may open
+    pages.get(page, judge_page)(engine, user)
 
 
 main()

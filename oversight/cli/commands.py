@@ -763,12 +763,13 @@ def web(
     command = [
         sys.executable, "-m", "streamlit", "run", app_path, "--server.port", str(port), "--server.address", host,
         "--server.headless", "true", "--client.showErrorDetails", "false", "--browser.gatherUsageStats", "false",
-        "--client.toolbarMode", "minimal", "--", "--db", url,
+        "--client.toolbarMode", "minimal",
     ]  # fmt: skip
-    # become the Streamlit server (no child left behind when this process is stopped)
+    # become the Streamlit server (no child left behind when this process is stopped); the database URL, which
+    # may hold a password, goes in the environment, not on the command line where `ps` shows it
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(sys.executable, command)
+    os.execve(sys.executable, command, os.environ | {"OVERSIGHT_DB": url})
 
 
 @data_app.command("inspect")
