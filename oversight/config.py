@@ -16,7 +16,9 @@ from oversight.models import DEFAULT_MODEL, parse_spec
 C = TypeVar("C", bound=BaseModel)
 
 # keys that change how a run is executed but not what it computes: excluded from the config hash
-EXECUTION_ONLY = {"db", "run_name", "max_connections", "limit", "progress", "timeout", "max_retries", "log_level", "config"}
+EXECUTION_ONLY = {
+    "db", "run_name", "max_connections", "limit", "progress", "timeout", "max_retries", "unreachable_wait", "log_level", "config",
+}  # fmt: skip
 
 
 class RunConfig(BaseModel):
@@ -54,6 +56,8 @@ class RunConfig(BaseModel):
     min_quote_words: int = Field(default=5, ge=1, le=100)
     timeout: float = Field(default=120.0, gt=0)
     max_retries: int = Field(default=6, ge=0, le=50)
+    unreachable_wait: float = Field(default=600.0, ge=0.0, le=7 * 24 * 3600)
+    """Seconds to wait for an endpoint that cannot be reached at all before the run fails (it pauses meanwhile)."""
     progress: bool = True
     prompt_layout: Literal["shared-first", "role-first"] = "shared-first"
     """role-first exists to measure what the default layout saves (`oversight bench prefix`)."""

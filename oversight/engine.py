@@ -128,6 +128,7 @@ class Runner:
             cache=self.cache,
             cache_mode=config.cache,
             max_retries=config.max_retries,
+            unreachable_wait=config.unreachable_wait,
             timeout=config.timeout,
             context_policy=config.context_policy,
         )

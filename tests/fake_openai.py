@@ -68,7 +68,10 @@ def embeddings_reply(request: dict[str, Any]) -> Reply:
 
 class FakeOpenAIServer:
     def __init__(
-        self, default: Callable[[dict[str, Any]], Reply] = judge_reply, embeddings: Callable[[dict[str, Any]], Reply] = embeddings_reply
+        self,
+        default: Callable[[dict[str, Any]], Reply] = judge_reply,
+        embeddings: Callable[[dict[str, Any]], Reply] = embeddings_reply,
+        port: int = 0,
     ) -> None:
         self.default = default
         self.embeddings = embeddings
@@ -78,7 +81,7 @@ class FakeOpenAIServer:
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
-        self.port = 0
+        self.port = port
         self.in_flight = 0
         self.max_in_flight = 0
         self.models_status = 200  # what GET /v1/models answers (replica probes)
@@ -129,7 +132,7 @@ class FakeOpenAIServer:
         app.router.add_get("/v1/models", self._models)
         self._runner = web.AppRunner(app, access_log=None)
         self._loop.run_until_complete(self._runner.setup())
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         self._loop.run_until_complete(site.start())
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self._ready.set()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,27 @@ def test_retried_attempts_are_counted_in_the_summary_and_usage(capsys: pytest.Ca
     assert run_cli("usage", "--db", db, "--format", "json") == 0
     (usage,) = json.loads(capsys.readouterr().out)
     assert usage["calls"] == 3 and usage["attempts"] == 5
+
+
+def test_an_endpoint_down_for_a_while_pauses_the_run_which_then_finishes(tmp_path: Path, caplog: pytest.LogCaptureFixture):
+    import threading
+
+    from conftest import free_port
+    from oversight.config import RunConfig
+    from oversight.engine import run_sync
+
+    port = free_port()
+    data = write_jsonl(tmp_path / "d.jsonl", [{"id": i, "question": f"q{i}?", "options": ["x", "y"], "answer": 0} for i in range(6)])
+    cfg = RunConfig(protocol="naive", dataset=str(data), judges=[f"openai-compatible/m@http://127.0.0.1:{port}/v1"], db=f"sqlite:///{tmp_path / 'p.db'}",
+                    run_name="p", progress=False, max_retries=2, unreachable_wait=60)  # fmt: skip
+    outcome: dict = {}
+    runner = threading.Thread(target=lambda: outcome.setdefault("summary", run_sync(cfg)))
+    runner.start()
+    time.sleep(2.0)  # the server is down: the run waits instead of failing its items (2 retries would be long spent)
+    assert runner.is_alive()
+    with FakeOpenAIServer(port=port) as server:
+        runner.join(60)
+        served = len(server.requests)
+    summary = outcome["summary"]
+    assert summary.status == "finished" and summary.written == 6 and served == 12
+    assert caplog.text.count("cannot be reached") == 1 and "answers again" in caplog.text

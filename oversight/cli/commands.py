@@ -128,6 +128,14 @@ def run(
     ] = None,
     timeout: Annotated[float | None, typer.Option("--timeout", envvar="OVERSIGHT_TIMEOUT", help="Seconds per request.")] = None,
     max_retries: Annotated[int | None, typer.Option("--max-retries", envvar="OVERSIGHT_MAX_RETRIES", help="Retries per request.")] = None,
+    unreachable_wait: Annotated[
+        float | None,
+        typer.Option(
+            "--unreachable-wait",
+            envvar="OVERSIGHT_UNREACHABLE_WAIT",
+            help="Seconds to wait for an endpoint that refuses connections before failing (default: 600).",
+        ),
+    ] = None,
     config: Annotated[
         str | None, typer.Option("--config", "-c", envvar="OVERSIGHT_CONFIG", help="YAML file with any of these options.")
     ] = None,
@@ -147,7 +155,7 @@ def run(
         "debater": debater, "debater_a": debater_a, "debater_b": debater_b, "judges": judge or None,
         "orders": orders, "word_limit": word_limit, "debater_max_tokens": debater_max_tokens, "seed": seed, "db": db,
         "run_name": run_name, "max_connections": max_connections, "cache": cache, "context_policy": context_policy,
-        "timeout": timeout, "max_retries": max_retries, "progress": progress,
+        "timeout": timeout, "max_retries": max_retries, "unreachable_wait": unreachable_wait, "progress": progress,
     }  # fmt: skip
     run_config = build_config(cli, config)
     summary = run_sync(run_config, console=err_console)

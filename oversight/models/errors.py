@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 from enum import StrEnum
 
@@ -51,6 +52,26 @@ def classify(exc: BaseException) -> ErrorKind:
     ):
         return ErrorKind.TRANSIENT
     return ErrorKind.FATAL
+
+
+UNREACHABLE_ERRNOS = {errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ECONNRESET}
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """The endpoint cannot be reached at all (refused, no route, every replica out): a pause, not a failed attempt.
+    A server that accepts the connection and then stalls or errs is not unreachable."""
+    seen: BaseException | None = exc
+    for _ in range(6):
+        if seen is None:
+            return False
+        if isinstance(seen, EndpointsDownError):
+            return True
+        if isinstance(seen, OSError) and seen.errno in UNREACHABLE_ERRNOS:
+            return True
+        if type(seen).__name__ in ("ClientConnectorError", "ClientConnectorDNSError"):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def retry_after_seconds(exc: BaseException) -> float | None:

@@ -10,15 +10,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+from tenacity import AsyncRetrying, retry_if_exception, wait_random_exponential
 
 from oversight.errors import ModelError, redact
 from oversight.models.accounting import CallRecord, cost_usd, note_call
 from oversight.models.cache import CacheMode, ResponseCache, cache_key, should_cache
-from oversight.models.errors import ErrorKind, PromptTooLongError, classify, retry_after_seconds
+from oversight.models.errors import ErrorKind, PromptTooLongError, classify, is_unreachable, retry_after_seconds
 from oversight.models.provider import ModelProvider
 from oversight.models.types import Completion, GenerateConfig, Message
 
@@ -45,13 +46,16 @@ class Model:
         timeout: float = 120.0,
         context_policy: ContextPolicy = "error",
         retry_wait_max: float = 30.0,
+        unreachable_wait: float = 600.0,
     ) -> None:
         self.provider = provider
         self.name = provider.spec.name
         self._semaphore = semaphore
         self._cache = cache
         self._cache_mode = cache_mode
-        self._max_retries = max_retries
+        self.max_retries = max_retries
+        self.unreachable_wait = unreachable_wait
+        self._outage = False
         self._timeout = timeout
         self._context_policy = context_policy
         self._backoff = wait_random_exponential(multiplier=0.5, max=retry_wait_max)
@@ -108,13 +112,27 @@ class Model:
             )
         )
 
-    def _pause(self, exc: BaseException | None, failed_attempts: int) -> float:
+    def note_unreachable(self, exc: BaseException) -> None:
+        """Say once per outage that calls are waiting for the endpoint, not failing."""
+        if not self._outage:
+            self._outage = True
+            log.warning(
+                "%s: the endpoint cannot be reached (%s); waiting up to %.0f s for it to come back (Ctrl-C stops the run)",
+                self.name, _one_line(exc), self.unreachable_wait,
+            )  # fmt: skip
+
+    def note_reachable(self) -> None:
+        if self._outage:
+            self._outage = False
+            log.warning("%s: the endpoint answers again; the run goes on", self.name)
+
+    def pause_after(self, exc: BaseException | None, failed_attempts: int) -> float:
         """Seconds before the next attempt: the server's Retry-After on a rate limit, else random exponential backoff."""
         if exc is not None and classify(exc) is ErrorKind.RATE_LIMIT:
             after = retry_after_seconds(exc)
             if after is not None:
                 return min(max(after, 0.0), MAX_RETRY_AFTER)
-        return float(self._backoff(_Attempts(failed_attempts)))
+        return float(self._backoff(_Attempts(max(1, failed_attempts))))
 
     async def _attempt(self, messages: list[Message], config: GenerateConfig) -> Completion:
         async with self._semaphore or contextlib.nullcontext():
@@ -122,26 +140,39 @@ class Model:
                 return await self.provider.generate(messages, config)
 
     async def _call_with_retries(self, messages: list[Message], config: GenerateConfig) -> tuple[Completion, int]:
-        """The completion and how many attempts it took."""
+        """The completion and how many attempts it took.
+
+        Failed attempts count against `max_retries`; attempts on an endpoint that cannot be reached at all
+        (connection refused, every replica down) do not: the call waits for it to come back, up to
+        `unreachable_wait` seconds from the first such failure, probing with growing pauses, and says so once.
+        """
         # the first attempt runs bare: the common case pays nothing for the retry machinery
+        budget = _RetryBudget(self)
         try:
             return await self._attempt(messages, config), 1
         except Exception as exc:
-            if classify(exc) is ErrorKind.FATAL or self._max_retries == 0:
+            if budget.failed(exc):
                 raise self._failure(exc, 1) from exc
-            await asyncio.sleep(self._pause(exc, 1))
+            await asyncio.sleep(budget.pause(exc))
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._max_retries),
-            wait=lambda state: self._pause(state.outcome.exception() if state.outcome else None, state.attempt_number + 1),
+            stop=lambda state: budget.failed(state.outcome.exception() if state.outcome else None),
+            wait=lambda state: budget.pause(state.outcome.exception() if state.outcome else None),
             retry=retry_if_exception(lambda e: classify(e) is not ErrorKind.FATAL),
             reraise=True,
         )
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._attempt(messages, config), 1 + attempt.retry_state.attempt_number
+                    completion = await self._attempt(messages, config)
+                    self.note_reachable()
+                    return completion, 1 + attempt.retry_state.attempt_number
         except Exception as exc:
-            raise self._failure(exc, self._max_retries + 1) from exc
+            if budget.unreachable_since is not None:
+                waited = time.monotonic() - budget.unreachable_since
+                raise ModelError(
+                    f"{self.name}: could not be reached for {waited:.0f} s ({budget.attempts} attempts): {_one_line(exc)}"
+                ) from exc
+            raise self._failure(exc, budget.attempts) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _failure(self, exc: BaseException, attempts: int) -> ModelError:
@@ -177,6 +208,35 @@ class Model:
 
     async def aclose(self) -> None:
         await self.provider.aclose()
+
+
+class _RetryBudget:
+    """One call's retries: failures count against `max_retries`, time unreachable against `unreachable_wait`."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.attempts = 0
+        self.counted = 0
+        self.unreachable_since: float | None = None
+
+    def failed(self, exc: BaseException | None) -> bool:
+        """Note a failed attempt; True when the call should give up."""
+        self.attempts += 1
+        if exc is None or classify(exc) is ErrorKind.FATAL or self.model.max_retries == 0:
+            return True
+        if is_unreachable(exc):
+            if self.unreachable_since is None:
+                self.unreachable_since = time.monotonic()
+                self.model.note_unreachable(exc)
+            return time.monotonic() - self.unreachable_since >= self.model.unreachable_wait
+        self.unreachable_since = None
+        self.counted += 1
+        return self.counted > self.model.max_retries
+
+    def pause(self, exc: BaseException | None) -> float:
+        if exc is not None and is_unreachable(exc):
+            return min(10.0, 0.25 * 2 ** min(self.attempts, 6))
+        return self.model.pause_after(exc, self.counted)
 
 
 @dataclass(frozen=True)

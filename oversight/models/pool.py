@@ -21,6 +21,7 @@ class ModelPool:
         timeout: float = 120.0,
         context_policy: ContextPolicy = "error",
         retry_wait_max: float = 30.0,
+        unreachable_wait: float = 600.0,
     ) -> None:
         self._max_connections = max_connections
         self._cache = cache
@@ -29,6 +30,7 @@ class ModelPool:
         self._timeout = timeout
         self._context_policy = context_policy
         self._retry_wait_max = retry_wait_max
+        self._unreachable_wait = unreachable_wait
         self._models: dict[str, Model] = {}
         self._semaphores: dict[str, asyncio.Semaphore] = {}
 
@@ -48,6 +50,7 @@ class ModelPool:
                 timeout=self._timeout,
                 context_policy=self._context_policy,
                 retry_wait_max=self._retry_wait_max,
+                unreachable_wait=self._unreachable_wait,
             )
         return self._models[key]
 
