@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 
 from oversight.db.schema import CachedResponse
 from oversight.models.types import Completion
 
 TABLE = CachedResponse.__table__
+log = logging.getLogger(__name__)
 
 
 def insert_ignoring_duplicates(engine: Engine, table):  # type: ignore[no-untyped-def]
@@ -53,10 +56,16 @@ class SqlResponseCache:
             await asyncio.to_thread(self.flush)
 
     def flush(self) -> None:
+        """Store pending answers. The cache only saves calls, so a failure to store it (a full disk) is noted
+        and the answers dropped; it never stops a run (the results' own writes report such a failure)."""
         if not self._pending:
             return
         rows, self._pending = list(self._pending.values()), {}
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(insert_ignoring_duplicates(self._engine, TABLE), rows)
+        except SQLAlchemyError as exc:
+            log.warning("%d response(s) not cached: %s", len(rows), " ".join(str(getattr(exc, "orig", exc)).split())[:200])
+            return
         if self._known is not None:
             self._known.update(r["key"] for r in rows)
-        with self._engine.begin() as conn:
-            conn.execute(insert_ignoring_duplicates(self._engine, TABLE), rows)

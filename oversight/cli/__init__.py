@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
 
 from oversight import __version__
 from oversight.errors import OversightError, redact
@@ -94,6 +95,11 @@ def main() -> None:
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
+    except SQLAlchemyError as exc:  # a full disk, a read-only file, a server gone: one line, what was committed stays
+        detail = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
+        err_console.print("[bold red]database error:[/] ", end="", highlight=False, soft_wrap=True)
+        err_console.print(redact(f"{type(exc).__name__}: {detail}"), highlight=False, markup=False, soft_wrap=True)
+        sys.exit(1)
 
 
 __all__ = ["app", "main", "json", "Path"]
