@@ -9,6 +9,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
+from oversight.db.clean import storable
 from oversight.db.schema import CachedResponse
 from oversight.models.types import Completion
 
@@ -63,7 +64,7 @@ class SqlResponseCache:
         rows, self._pending = list(self._pending.values()), {}
         try:
             with self._engine.begin() as conn:
-                conn.execute(insert_ignoring_duplicates(self._engine, TABLE), rows)
+                conn.execute(insert_ignoring_duplicates(self._engine, TABLE), [r | {"completion": storable(r["completion"])} for r in rows])
         except SQLAlchemyError as exc:
             log.warning("%d response(s) not cached: %s", len(rows), " ".join(str(getattr(exc, "orig", exc)).split())[:200])
             return

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, case, func, insert, select
 
 from oversight.data.question import Question
 from oversight.db.cache import insert_ignoring_duplicates
+from oversight.db.clean import storable
 from oversight.db.runs import finish_run, start_run  # noqa: F401 - part of the store's surface
 from oversight.db.schema import Context, Judgment, ModelCall, QuestionRow, Quote, Run, Transcript, Turn
 from oversight.errors import InputError
@@ -52,7 +53,7 @@ def store_questions(engine: Engine, questions: list[Question]) -> dict[str, str]
         have = set(conn.execute(select(CONTEXTS.c.hash).where(CONTEXTS.c.hash.in_(list(contexts)))).scalars()) if contexts else set()
         new_contexts = [{"hash": h, "text": t, "n_chars": len(t)} for h, t in contexts.items() if h not in have]
         if new_contexts:
-            conn.execute(insert_ignoring_duplicates(engine, CONTEXTS), new_contexts)
+            conn.execute(insert_ignoring_duplicates(engine, CONTEXTS), storable(new_contexts))
         uids = list(rows)
         have_q: set[str] = set()
         for start in range(0, len(uids), 500):
@@ -60,7 +61,7 @@ def store_questions(engine: Engine, questions: list[Question]) -> dict[str, str]
             have_q |= set(conn.execute(select(QUESTIONS.c.uid).where(QUESTIONS.c.uid.in_(chunk))).scalars())
         new_rows = [r for uid, r in rows.items() if uid not in have_q]
         if new_rows:
-            conn.execute(insert_ignoring_duplicates(engine, QUESTIONS), new_rows)
+            conn.execute(insert_ignoring_duplicates(engine, QUESTIONS), storable(new_rows))
     return {q.id: question_uid(q) for q in questions}
 
 
@@ -83,7 +84,9 @@ def write_items(engine: Engine, run_id: int, items: list[ItemResult]) -> None:
             }
             for item in items
         ]
-        ids = conn.execute(insert(TRANSCRIPTS).returning(TRANSCRIPTS.c.id, sort_by_parameter_order=True), transcript_rows).scalars().all()
+        ids = conn.execute(
+            insert(TRANSCRIPTS).returning(TRANSCRIPTS.c.id, sort_by_parameter_order=True), storable(transcript_rows)
+        ).scalars().all()
         turns, quotes, judgments, calls = [], [], [], []
         for tid, item in zip(ids, items, strict=True):
             for idx, turn in enumerate(item.transcript.turns):
@@ -108,7 +111,7 @@ def write_items(engine: Engine, run_id: int, items: list[ItemResult]) -> None:
             calls.extend(_call_row(run_id, tid, c) for c in item.calls)
         for table, rows in ((TURNS, turns), (QUOTES, quotes), (JUDGMENTS, judgments), (CALLS, calls)):
             if rows:
-                conn.execute(insert(table), rows)
+                conn.execute(insert(table), storable(rows))
 
 
 def _judgment_row(tid: int, j: JudgmentModel) -> dict[str, Any]:

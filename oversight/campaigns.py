@@ -220,7 +220,7 @@ class Submission(BaseModel):
     @field_validator("explanation")
     @classmethod
     def _explained(cls, v: str) -> str:
-        v = v.strip()
+        v = v.replace("\x00", "").strip()
         if not EXPLANATION_MIN <= len(v) <= EXPLANATION_MAX:
             raise ValueError(f"write {EXPLANATION_MIN} to {EXPLANATION_MAX} characters")
         return v
