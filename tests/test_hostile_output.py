@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
+from test_engine import STORY, config
 
 from fake_openai import FakeOpenAIServer, Reply, chat_completion
 from oversight.db import connect
 from oversight.db.store import judgment_rows, transcript_rows
 from oversight.engine import run_sync
-from test_engine import STORY, config
 
 HOSTILE = [
     "",  # empty

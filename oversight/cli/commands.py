@@ -893,6 +893,22 @@ def bench_judge(
     err_console.print(f"Inspect AI: {result['inspect']}", highlight=False)
 
 
+@bench_app.command("reliability")
+def bench_reliability(
+    db: Annotated[str | None, typer.Option("--db", help="Database URL (default: a temporary SQLite file).")] = None,
+    judge_items: Annotated[int, typer.Option("--judge-items", min=1, help="Items of the naive judge run (2 calls each).")] = 2000,
+    debate_items: Annotated[int, typer.Option("--debate-items", min=1, help="Items of the debate runs (2 × rounds + 2 calls each).")] = 500,
+    rounds: Annotated[int, typer.Option("--rounds", min=1, max=10, help="Debate rounds.")] = 3,
+    kills: Annotated[int, typer.Option("--kills", min=0, help="SIGKILLs of the debate run, each followed by a resume.")] = 5,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the faults and of the kill moments.")] = 0,
+) -> None:
+    """Fault campaign: runs against a server that rate-limits, errs, hangs and sends garbage, then SIGKILLs and resumes a run."""
+    from oversight.bench_reliability import reliability_campaign
+
+    result = reliability_campaign(db=db, judge_items=judge_items, debate_items=debate_items, rounds=rounds, kills=kills, seed=seed)
+    _print(json.dumps(result, indent=2, default=str))
+
+
 @bench_app.command("leaderboard")
 def bench_leaderboard(
     n: Annotated[int, typer.Option("--n", min=100, max=20_000_000, help="Synthetic judgments.")] = 1_000_000,
