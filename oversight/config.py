@@ -66,7 +66,7 @@ class RunConfig(BaseModel):
     @classmethod
     def _check_spec(cls, v: str | None) -> str | None:
         if v is not None:
-            parse_spec(v)
+            _valid_spec(v)
         return v
 
     @field_validator("judges")
@@ -75,7 +75,7 @@ class RunConfig(BaseModel):
         if not v:
             raise ValueError("at least one judge is needed")
         for spec in v:
-            parse_spec(spec)
+            _valid_spec(spec)
         return v
 
     @property
@@ -94,6 +94,14 @@ class RunConfig(BaseModel):
         return data
 
 
+def _valid_spec(spec: str) -> None:
+    """A spec check inside validation: its problem becomes the field's, so the error names the file and key."""
+    try:
+        parse_spec(spec)
+    except InputError as exc:
+        raise ValueError(str(exc)) from None
+
+
 def config_hash(fingerprint: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()
 
@@ -107,7 +115,8 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f"{mark.line + 1}" if mark is not None else "1"
-        raise InputError(f"{path}:{line}: yaml: {getattr(exc, 'problem', None) or exc}") from None
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
+        raise InputError(f"{path}:{line}: yaml: {problem}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
