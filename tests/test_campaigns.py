@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
@@ -129,44 +128,6 @@ def test_campaign_spec_errors(sqlite_url: str, tmp_path: Path):
         )
 
 
-def test_thirty_judges_at_once_on_postgres(postgres_url: str, tmp_path: Path):
-    env = build(tmp_path, postgres_url, n_questions=10, n_judges=30, judges_per_item=3)
-    engine = env["engine"]
-    results: list[tuple[str, int | None, str]] = []
-    lock = threading.Lock()
-    start = threading.Barrier(30)
-
-    def judge_all(name: str) -> None:
-        judge = user(env, name)
-        start.wait()
-        for _ in range(20):
-            item = campaigns.next_item(engine, env["campaign"], judge["id"])
-            if item is None:
-                return
-            try:
-                campaigns.submit(engine, judge, form(item))
-                outcome = "ok"
-            except InputError as exc:
-                outcome = str(exc)
-            with lock:
-                results.append((name, item, outcome))
-
-    threads = [threading.Thread(target=judge_all, args=(name,)) for name in env["judges"]]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    accepted = [(n, i) for n, i, outcome in results if outcome == "ok"]
-    stored = [r for r in judgment_rows(engine) if r["judge_kind"] == "human"]
-    assert len(stored) == len(accepted) == 30  # 10 items x 3 judges: nothing lost, nothing extra
-    assert len(set(accepted)) == len(accepted)  # no judge twice on an item
-    per_item: dict[int, int] = {}
-    for _, item in accepted:
-        per_item[item] = per_item.get(item, 0) + 1
-    assert set(per_item.values()) == {3}
-    engine.dispose()
-
-
 def test_interactive_question_is_answered_live_and_stored(sqlite_url: str, tmp_path: Path):
     import asyncio
 
@@ -200,3 +161,55 @@ def test_interactive_question_is_answered_live_and_stored(sqlite_url: str, tmp_p
     assert rows[0]["extra_turns"] == 1 and rows[0]["exchanges"][0]["question"] == "Which line supports you?"
     with pytest.raises(InputError, match="not interactive"):
         asyncio.run(campaigns.ask(engine, campaigns.next_item(engine, env["campaign"], judge["id"]), judge["id"], "Debater A", "Why?", []))
+
+
+def test_thirty_judges_submit_a_thousand_verdicts_on_postgres(postgres_url: str):
+    from oversight.bench_judges import judges_load
+
+    result = judges_load(postgres_url, judges=30, judgments=1000)
+    assert result["backend"] == "postgresql" and result["judgments_accepted"] >= 1000
+    assert result["judgments_stored"] == result["judgments_accepted"]  # none lost, none doubled
+    assert result["judge_twice_on_an_item"] == 0 and result["items_over_quota"] == 0
+
+
+def test_forged_and_hostile_submissions_are_refused_or_neutralised(sqlite_url: str, tmp_path: Path):
+    env = build(tmp_path, sqlite_url)
+    engine, judge = env["engine"], user(env, "judge0")
+    item = campaigns.next_item(engine, env["campaign"], judge["id"])
+    with pytest.raises(InputError, match="write 10 to 2000 characters"):
+        campaigns.submit(engine, judge, form(item, why="x" * 2001))  # oversized
+    with pytest.raises(InputError, match="between 5% and 95%"):
+        campaigns.submit(engine, judge, form(item, p=-3.0))
+    with pytest.raises(InputError):
+        campaigns.submit(engine, judge, {**form(item), "item_id": "1 OR 1=1"})
+    # fields a forged request adds are ignored: who judged and how are the server's facts
+    script = "<script>alert('x')</script> the verified quote supports A"
+    forged = {**form(item, p=0.7, why=script), "judge": "admin", "judge_kind": "model", "p_correct": 1.0, "user_id": 1}
+    campaigns.submit(engine, judge, forged)
+    (row,) = [r for r in judgment_rows(engine) if r["judge_kind"] == "human"]
+    assert row["judge"] == "judge0" and row["raw_output"] == script  # stored as written; every page renders it inert
+    with pytest.raises(InputError, match="not open for you"):
+        campaigns.submit(engine, judge, forged)  # a replay
+
+
+@pytest.mark.parametrize("name", ["admin' OR '1'='1", "'; DROP TABLE users; --", "admin\x00", "a" * 5000, "<script>x</script>"])
+def test_hostile_login_names_are_just_wrong(sqlite_url: str, tmp_path: Path, name: str):
+    env = build(tmp_path, sqlite_url, n_questions=1)
+    assert accounts.authenticate(env["engine"], name, PASSWORD, "10.1.1.1") is None
+    assert {u["name"] for u in accounts.list_users(env["engine"])} >= {"admin", "judge0"}  # nothing dropped or bypassed
+
+
+def test_sessions_end_when_idle(sqlite_url: str, tmp_path: Path):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from oversight import logins
+    from oversight.db.schema import WebSession
+
+    env = build(tmp_path, sqlite_url, n_questions=1)
+    token = logins.create_session(env["engine"], user(env, "judge0")["id"], "10.0.0.1")
+    assert logins.session_user(env["engine"], token)["name"] == "judge0"
+    with env["engine"].begin() as conn:
+        conn.execute(update(WebSession.__table__).values(last_seen_at=datetime.now(UTC) - logins.IDLE - timedelta(minutes=1)))
+    assert logins.session_user(env["engine"], token) is None and logins.session_user(env["engine"], token) is None

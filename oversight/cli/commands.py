@@ -909,6 +909,18 @@ def bench_reliability(
     _print(json.dumps(result, indent=2, default=str))
 
 
+@bench_app.command("judges")
+def bench_judges(
+    db: Annotated[str | None, typer.Option("--db", help="Database URL (default: a temporary SQLite file).")] = None,
+    judges: Annotated[int, typer.Option("--judges", min=1, max=500, help="Judges submitting at once.")] = 30,
+    judgments: Annotated[int, typer.Option("--judgments", min=1, help="Verdicts to submit in all.")] = 1000,
+) -> None:
+    """Concurrent human judges: verdicts per second, and nothing lost or doubled."""
+    from oversight.bench_judges import judges_load
+
+    _print(json.dumps(judges_load(db, judges=judges, judgments=judgments), indent=2))
+
+
 @bench_app.command("leaderboard")
 def bench_leaderboard(
     n: Annotated[int, typer.Option("--n", min=100, max=20_000_000, help="Synthetic judgments.")] = 1_000_000,
