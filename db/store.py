@@ -84,9 +84,11 @@ def write_items(engine: Engine, run_id: int, items: list[ItemResult]) -> None:
             }
             for item in items
         ]
-        ids = conn.execute(
-            insert(TRANSCRIPTS).returning(TRANSCRIPTS.c.id, sort_by_parameter_order=True), storable(transcript_rows)
-        ).scalars().all()
+        ids = (
+            conn.execute(insert(TRANSCRIPTS).returning(TRANSCRIPTS.c.id, sort_by_parameter_order=True), storable(transcript_rows))
+            .scalars()
+            .all()
+        )
         turns, quotes, judgments, calls = [], [], [], []
         for tid, item in zip(ids, items, strict=True):
             for idx, turn in enumerate(item.transcript.turns):

@@ -213,3 +213,24 @@ def test_sessions_end_when_idle(sqlite_url: str, tmp_path: Path):
     with env["engine"].begin() as conn:
         conn.execute(update(WebSession.__table__).values(last_seen_at=datetime.now(UTC) - logins.IDLE - timedelta(minutes=1)))
     assert logins.session_user(env["engine"], token) is None and logins.session_user(env["engine"], token) is None
+
+
+def test_a_submission_interrupted_mid_request_leaves_nothing_half_written(sqlite_url: str, tmp_path: Path):
+    from sqlalchemy import event
+
+    env = build(tmp_path, sqlite_url)
+    engine, judge = env["engine"], user(env, "judge0")
+    item = campaigns.next_item(engine, env["campaign"], judge["id"])
+
+    def die(conn, cursor, statement, *_):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("INSERT INTO HUMAN"):
+            raise ConnectionError("connection lost after the judgment row was sent")
+
+    event.listen(engine, "before_cursor_execute", die)
+    with pytest.raises(ConnectionError):
+        campaigns.submit(engine, judge, form(item))
+    event.remove(engine, "before_cursor_execute", die)
+    assert [r for r in judgment_rows(engine) if r["judge_kind"] == "human"] == []  # the judgment row went with the transaction
+    assert campaigns.next_item(engine, env["campaign"], judge["id"]) == item  # still open for this judge
+    campaigns.submit(engine, judge, form(item))
+    assert len([r for r in judgment_rows(engine) if r["judge_kind"] == "human"]) == 1

@@ -822,6 +822,35 @@ def db_upgrade(db: DbOption = None) -> None:
     err_console.print(f"{safe_url(str(engine.url.render_as_string(hide_password=False)))} is at revision {current_revision(engine)}")
 
 
+@db_app.command("backup")
+def db_backup(
+    out: Annotated[Path, typer.Argument(help="Backup file to write (must not exist).")],
+    db: DbOption = None,
+) -> None:
+    """Copy the database while it is in use: SQLite's online backup, or pg_dump for PostgreSQL."""
+    from oversight.db.backup import backup
+    from oversight.db.connect import resolve_url, safe_url
+
+    url = resolve_url(db)
+    info = backup(url, out)
+    err_console.print(f"backed up {safe_url(url)} to {info['file']} ({info['bytes']:,} bytes)", highlight=False)
+
+
+@db_app.command("restore")
+def db_restore(
+    backup_file: Annotated[Path, typer.Argument(help="A file written by `oversight db backup`.")],
+    db: DbOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing database.")] = False,
+) -> None:
+    """Restore a backup (and migrate it to the current schema)."""
+    from oversight.db.backup import restore
+    from oversight.db.connect import current_revision, resolve_url, safe_url
+
+    url = resolve_url(db)
+    engine = restore(backup_file, url, force=force)
+    err_console.print(f"restored {backup_file} into {safe_url(url)}, now at revision {current_revision(engine)}", highlight=False)
+
+
 @bench_app.command("prefix")
 def bench_prefix(
     dataset: Annotated[

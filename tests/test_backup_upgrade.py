@@ -1,0 +1,109 @@
+"""Backups taken while the database is in use, restores, and an upgrade from the first schema release that loses nothing."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import create_engine, func, select, text
+from test_engine import config, counts, scripted
+
+from conftest import run_cli
+from fake_openai import FakeOpenAIServer
+from oversight.db import connect
+from oversight.db.connect import _alembic_config, current_revision
+from oversight.db.schema import Judgment, ModelCall, Run, Transcript
+from oversight.db.store import judgment_rows, run_summaries
+from oversight.engine import run_sync
+
+
+def test_sqlite_backup_while_a_run_writes_then_restore(tmp_path: Path, sqlite_url: str, capsys: pytest.CaptureFixture[str]):
+    with FakeOpenAIServer(default=scripted) as server:
+        run_sync(config(tmp_path, server, sqlite_url, protocol="naive", n=20, run_name="first"))
+        busy = threading.Thread(target=run_sync, args=(config(tmp_path, server, sqlite_url, protocol="naive", n=200, run_name="second"),))
+        busy.start()  # another run writes while the backup is taken
+        assert run_cli("db", "backup", str(tmp_path / "b.db"), "--db", sqlite_url) == 0
+        busy.join(120)
+    restored = f"sqlite:///{tmp_path / 'restored.db'}"
+    assert run_cli("db", "restore", str(tmp_path / "b.db"), "--db", restored) == 0
+    err = capsys.readouterr().err
+    assert "backed up" in err and "now at revision" in err
+    got = counts(restored)
+    assert got["transcripts"] >= 20 and got["judgments"] == 2 * got["transcripts"]  # a consistent snapshot: whole items only
+    assert run_cli("db", "restore", str(tmp_path / "b.db"), "--db", restored) == 2  # never over an existing database by accident
+    assert "exists already" in capsys.readouterr().err
+    assert run_cli("db", "backup", str(tmp_path / "b.db"), "--db", sqlite_url) == 2  # nor over an existing backup
+
+
+def test_postgres_backup_and_restore(tmp_path: Path, postgres_url: str):
+    import psycopg
+
+    from conftest import PG_ADMIN_URL
+
+    with FakeOpenAIServer(default=scripted) as server:
+        run_sync(config(tmp_path, server, postgres_url, protocol="naive", n=10))
+    assert run_cli("db", "backup", str(tmp_path / "pg.dump"), "--db", postgres_url) == 0
+    name = postgres_url.rsplit("/", 1)[1] + "_restored"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    target = postgres_url.rsplit("/", 1)[0] + "/" + name
+    try:
+        assert run_cli("db", "restore", str(tmp_path / "pg.dump"), "--db", target) == 0
+        assert counts(target) == counts(postgres_url)
+        connect(target).dispose()
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_a_database_of_the_first_schema_release_upgrades_without_losing_a_row(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    command.upgrade(_alembic_config(engine), "0001")  # the schema the first release created
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO contexts (hash, text, n_chars) VALUES ('h1', 'The lamp burned for eleven nights.', 34)"))
+        conn.execute(text(
+            "INSERT INTO runs (id, name, protocol, dataset, dataset_path, dataset_format, config, config_hash, prompt_version, models, seed,"
+            " package_version, status, n_items, elapsed_s) VALUES (1, 'old-run', 'naive', 'd', 'd.jsonl', 'generic', '{}', 'h', 'v1', '{}', 0,"
+            " '0.0.1', 'finished', 2, 1.5)"
+        ))  # fmt: skip
+        for i in range(2):
+            conn.execute(text(
+                "INSERT INTO questions (uid, source, external_id, question, options, answer, distractor, context_hash, article_id, meta)"
+                f" VALUES ('u{i}', 'd', 'q{i}', 'How long?', '[\"Eleven nights\", \"Two nights\"]', 0, 1, 'h1', 'art', '{{}}')"
+            ))  # fmt: skip
+            conn.execute(text(
+                "INSERT INTO transcripts (id, run_id, question_uid, item_key, protocol, option_a, option_b, correct, prompt_version, meta)"
+                f" VALUES ({i + 1}, 1, 'u{i}', 'q{i}', 'naive', 0, 1, 'A', 'v1', '{{}}')"
+            ))  # fmt: skip
+            for order, p_a in (("AB", 0.8), ("BA", 0.3)):
+                conn.execute(text(
+                    "INSERT INTO judgments (transcript_id, judge, judge_kind, \"order\", p_a, p_b, p_correct, correct, valid, method,"
+                    f" raw_output, prompt_version) VALUES ({i + 1}, 'local/smollm2-135m', 'model', '{order}', {p_a}, {1 - p_a}, {p_a},"
+                    f" {int(p_a > 0.5)}, 1, 'logprobs', 'A', 'v1')"
+                ))  # fmt: skip
+            conn.execute(text(
+                "INSERT INTO model_calls (run_id, transcript_id, role, model, prompt_tokens, completion_tokens, cached_prompt_tokens, cost_usd,"
+                f" latency, cache_hit, truncated_prompt) VALUES (1, {i + 1}, 'judge', 'local/smollm2-135m', 40, 1, 0, 0.0, 0.1, 0, 0)"
+            ))  # fmt: skip
+    engine.dispose()
+    upgraded = connect(url)  # what any command does on opening an old database
+    assert current_revision(upgraded) == "0006"
+    with upgraded.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Transcript)).scalar_one() == 2
+        assert conn.execute(select(func.count()).select_from(Judgment)).scalar_one() == 4
+        assert conn.execute(select(func.sum(ModelCall.attempts))).scalar_one() == 2  # new column: one attempt each
+        assert conn.execute(select(Run.lease_owner, Run.status)).one() == (None, "finished")
+    rows = judgment_rows(upgraded)
+    assert len(rows) == 4 and sorted(r["p_correct"] for r in rows) == pytest.approx([0.3, 0.3, 0.8, 0.8])
+    assert [r["status"] for r in run_summaries(upgraded)] == ["finished"]
+    assert run_cli("leaderboard", "--db", url, "--format", "json") == 0
+
+
+def test_backup_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    assert run_cli("db", "backup", str(tmp_path / "x.db"), "--db", f"sqlite:///{tmp_path / 'missing.db'}") == 2
+    assert run_cli("db", "restore", str(tmp_path / "nothing.db"), "--db", f"sqlite:///{tmp_path / 'new.db'}") == 2
+    err = capsys.readouterr().err
+    assert "no such database" in err and "no such backup" in err and "Traceback" not in err
