@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from oversight.bench import _free_port
+from oversight.cli import run_in_process
 
 RATES = {"rate_limit": 0.10, "server_error": 0.05, "hang": 0.01, "garbage": 0.02}
 CLIENT_TIMEOUT = 1.0
@@ -139,19 +140,6 @@ def _check(db: str, name: str, items: int, turns_per_item: int) -> dict[str, Any
     }  # fmt: skip
 
 
-def _in_process(args: list[str]) -> int:
-    from oversight.cli import main
-
-    old, sys.argv = sys.argv, ["oversight", *args]
-    try:
-        main()
-        return 0
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    finally:
-        sys.argv = old
-
-
 def reliability_campaign(
     *, db: str | None = None, judge_items: int = 2000, debate_items: int = 500, rounds: int = 3, kills: int = 5, seed: int = 0
 ) -> dict[str, Any]:
@@ -172,7 +160,7 @@ def reliability_campaign(
             ):
                 before = _stats(url)
                 started = time.perf_counter()
-                code = _in_process(_run_args(protocol, _dataset(tmp / f"{label}.jsonl", items), url, url_db, label, rounds))
+                code = run_in_process(_run_args(protocol, _dataset(tmp / f"{label}.jsonl", items), url, url_db, label, rounds))
                 seen = {k: v - before[k] for k, v in _stats(url).items()}
                 result = _check(url_db, label, items, per_item)
                 out[label] = result | {"exit_code": code, "wall_s": round(time.perf_counter() - started, 1), "server_saw": seen,

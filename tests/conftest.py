@@ -106,16 +106,9 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
 
 def run_cli(*args: str) -> int:
     """Run the real `oversight` entry point in-process; returns its exit code."""
-    from oversight.cli import main
+    from oversight.cli import run_in_process
 
-    old, sys.argv = sys.argv, ["oversight", *args]
-    try:
-        main()
-        return 0
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    finally:
-        sys.argv = old
+    return run_in_process(list(args))
 
 
 def free_port(count: int = 1) -> int:

@@ -38,37 +38,14 @@ def test_a_planted_key_reaches_no_table_log_export_or_screen(
     with FakeOpenAIServer() as good, FakeOpenAIServer() as echoing:
         # a server that echoes the request's headers in its error body, as some proxies do
         echoing.default = lambda _: Reply(status=401, body={"error": {"message": f"invalid key; headers: Authorization: Bearer {KEY}"}})
-        base = ("--dataset", str(data), "--db", f"sqlite:///{db_file}", "--no-progress")
-        assert (
-            run_cli(
-                "--log-level",
-                "debug",
-                "run",
-                "--protocol",
-                "naive",
-                "--judge",
-                f"openai-compatible/m@{good.base_url}",
-                "--run-name",
-                "ok",
-                *base,
-            )
-            == 0
-        )
-        assert (
-            run_cli(
-                "--log-level",
-                "debug",
-                "run",
-                "--protocol",
-                "naive",
-                "--judge",
-                f"openai-compatible/m@{echoing.base_url}",
-                "--run-name",
-                "bad",
-                *base,
-            )
-            == 1
-        )
+
+        def run(server: FakeOpenAIServer, name: str) -> int:
+            spec = f"openai-compatible/m@{server.base_url}"
+            return run_cli("--log-level", "debug", "run", "--protocol", "naive", "--judge", spec, "--run-name", name,
+                           "--dataset", str(data), "--db", f"sqlite:///{db_file}", "--no-progress")  # fmt: skip
+
+        assert run(good, "ok") == 0
+        assert run(echoing, "bad") == 1
         seen_keys = [h.get("Authorization") for h in good.headers]
     out, err = capsys.readouterr()
     assert seen_keys and all(h == f"Bearer {KEY}" for h in seen_keys)  # the key was used

@@ -152,6 +152,7 @@ def test_weak_to_strong_prompt_method(served: Served, tmp_path: Path, capsys: py
 def test_failover_between_the_real_server_and_a_dead_one(served: Served):
     with FakeOpenAIServer() as flaky:
         flaky.default = lambda _: Reply(status=503)
+        flaky.models_status = 503  # its probe fails too, so it stays out
 
         async def go():
             pool = ModelPool(max_retries=3, retry_wait_max=0.05)

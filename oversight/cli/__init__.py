@@ -102,4 +102,16 @@ def main() -> None:
         sys.exit(1)
 
 
-__all__ = ["app", "main", "json", "Path"]
+def run_in_process(args: list[str]) -> int:
+    """The `oversight` command run in this process (benchmarks, tests); returns its exit code."""
+    old, sys.argv = sys.argv, ["oversight", *args]
+    try:
+        main()
+        return 0
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    finally:
+        sys.argv = old
+
+
+__all__ = ["app", "main", "run_in_process", "json", "Path"]
