@@ -77,6 +77,12 @@ class Transcript(Base):
     correct: Mapped[str] = mapped_column(String(1), comment="A or B")
     prompt_version: Mapped[str] = mapped_column(String(32))
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # the protocol's Outcome, typed (`Outcome.stored`), and the fields results are grouped and scored by, as columns
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    variant: Mapped[str] = mapped_column(String(64), server_default="")
+    models: Mapped[str] = mapped_column(String(400), server_default="", index=True)
+    consultant_correct: Mapped[bool | None] = mapped_column(Boolean)
+    chose_correct: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -278,3 +284,9 @@ class W2SExample(Base):
     student_prediction: Mapped[float | None] = mapped_column(Float)
     weak_prediction: Mapped[float | None] = mapped_column(Float)
     ceiling_prediction: Mapped[float | None] = mapped_column(Float)
+
+
+# the Core tables behind the models, for bulk statements
+CONTEXTS, QUESTIONS, RUNS = Context.__table__, QuestionRow.__table__, Run.__table__
+TRANSCRIPTS, TURNS, QUOTES = Transcript.__table__, Turn.__table__, Quote.__table__
+JUDGMENTS, CALLS = Judgment.__table__, ModelCall.__table__

@@ -324,7 +324,7 @@ def _fill_synthetic(url: str, n: int, seed: int) -> None:
 def leaderboard_benchmark(n: int = 1_000_000, n_resamples: int = 1000, db: str | None = None, seed: int = 0) -> dict[str, Any]:
     """Fill a database with `n` synthetic judgments, then time loading them and computing the leaderboard."""
     from oversight.db import connect
-    from oversight.db.store import leaderboard_aggregates
+    from oversight.db.leaderboard import leaderboard_aggregates
     from oversight.metrics.leaderboard import DEFAULT_BY, leaderboard_from_aggregates
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -19,8 +19,8 @@ PER_ITEM = 3
 
 def _synthetic_run(engine: Any, n: int) -> str:
     from oversight.data.question import Question
+    from oversight.db.items import store_questions, write_items
     from oversight.db.runs import finish_run, start_run
-    from oversight.db.store import store_questions, write_items
     from oversight.transcript import ItemResult, Transcript
 
     questions = [Question(id=f"q{i}", question=f"Which is right? ({i})", options=[f"yes {i}", f"no {i}"], answer=i % 2, source="bench")
@@ -39,9 +39,9 @@ def _synthetic_run(engine: Any, n: int) -> str:
 def judges_load(db: str | None = None, *, judges: int = 30, judgments: int = 1000) -> dict[str, Any]:
     from sqlalchemy import func, select
 
-    from oversight import accounts, campaigns
     from oversight.db import connect
     from oversight.db.schema import CampaignItem, Judgment
+    from oversight.human import accounts, campaigns, verdicts
 
     with tempfile.TemporaryDirectory() as tmp:
         engine = connect(db or f"sqlite:///{tmp}/judges.db")
@@ -63,12 +63,12 @@ def judges_load(db: str | None = None, *, judges: int = 30, judgments: int = 100
                 with lock:
                     if len(accepted) >= judgments:
                         return
-                item = campaigns.next_item(engine, cid, me["id"])
+                item = verdicts.next_item(engine, cid, me["id"])
                 if item is None:
                     return
                 form = {"item_id": item, "p_first": 0.7, "explanation": "the first answer fits the question better", "time_on_task_s": 5}
                 try:
-                    campaigns.submit(engine, me, form)
+                    verdicts.submit(engine, me, form)
                 except Exception as exc:  # noqa: BLE001 - a refused race (item filled meanwhile) is counted, not fatal
                     with lock:
                         refused.append(type(exc).__name__)

@@ -25,6 +25,7 @@ class RunConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     protocol: str = "debate"
+    """A registered protocol's name or a user's class, `FILE.py:Class`."""
     dataset: str
     format: str | None = None
     hard: bool = False
@@ -35,7 +36,14 @@ class RunConfig(BaseModel):
     turns: Literal["simultaneous", "sequential"] = "simultaneous"
     best_of: int = Field(default=1, ge=1, le=32)
     refine: bool = False
-    judge_prompt: Literal["v1", "v1-cot"] = "v1"
+    judge_prompt: str = Field(default="v1", min_length=1, max_length=19)
+    """A judge template of the prompt set (`judges/<name>.j2`): v1 answers at once, v1-cot reasons first."""
+    prompts: str | None = None
+    """A folder of templates overriding any of the packaged ones, or a registered prompt set's name."""
+    settings: dict[str, Any] = Field(default_factory=dict)
+    """The protocol's own settings (`--set NAME=VALUE`), validated by its `Settings` model."""
+    roles: dict[str, str] = Field(default_factory=dict)
+    """Models for roles a protocol declares beyond the built-in ones (`--role NAME=SPEC`)."""
     word_limit: int = Field(default=120, ge=10, le=2000)
     debater_max_tokens: int = Field(default=256, ge=8, le=8192)
     debater_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
@@ -67,6 +75,13 @@ class RunConfig(BaseModel):
     def _check_spec(cls, v: str | None) -> str | None:
         if v is not None:
             _valid_spec(v)
+        return v
+
+    @field_validator("roles")
+    @classmethod
+    def _check_roles(cls, v: dict[str, str]) -> dict[str, str]:
+        for spec in v.values():
+            _valid_spec(spec)
         return v
 
     @field_validator("judges")

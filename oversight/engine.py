@@ -26,14 +26,14 @@ from oversight.data import LoadReport, Question, load_dataset
 from oversight.data.question import stable_draw
 from oversight.db import connect
 from oversight.db.cache import SqlResponseCache
+from oversight.db.items import store_questions, write_items
 from oversight.db.runs import HEARTBEAT_SECONDS, finish_run, heartbeat, lease_owner, start_run
-from oversight.db.store import store_questions, write_items
 from oversight.errors import InputError, OversightError
 from oversight.judging import judge_transcript
 from oversight.models import DEFAULT_MODEL, Model, ModelPool, call_log
-from oversight.prompts import PROMPT_VERSION
-from oversight.protocols import Participants, Protocol, ProtocolSettings, get_protocol
-from oversight.transcript import ItemResult, Order
+from oversight.plugins import is_reference
+from oversight.protocols import Participants, Protocol, build_settings, check_roles, protocol_class
+from oversight.transcript import ItemResult, Order, RoundRecord, Transcript
 
 log = logging.getLogger(__name__)
 WRITE_BATCH = 256
@@ -76,6 +76,23 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def record_outcome(transcript: Transcript, variant: str, seed: int) -> None:
+    """What every transcript reports whatever its protocol: variant, seed, who argued, and each turn in numbers."""
+    outcome = transcript.outcome
+    outcome.variant, outcome.seed = variant, seed
+    debaters = {t.side: t.model for t in transcript.turns if t.role.startswith("debater") and t.side and t.model}
+    if debaters:
+        outcome.debaters = debaters
+    arguers = sorted({t.model for t in transcript.turns if t.model and not t.role.startswith("judge")})
+    # one string naming who argued, so results can be grouped by debater/consultant model
+    outcome.models = " vs ".join(arguers) if arguers else ("human" if transcript.turns else "")
+    outcome.rounds = [
+        RoundRecord(round=t.round, role=t.role, side=t.side, words=len(t.text.split()), quotes=len(t.quotes),
+                    verified_quotes=sum(q.verified for q in t.quotes))
+        for t in transcript.turns if not t.role.startswith("judge")
+    ]  # fmt: skip
+
+
 def item_key(question: Question, variant: str) -> str:
     return f"{question.id}#{variant}" if variant else question.id
 
@@ -91,21 +108,16 @@ class Runner:
     def __init__(self, config: RunConfig, *, engine: Engine | None = None, console: Console | None = None) -> None:
         self.config = config
         self.console = console or Console(stderr=True)
-        self.protocol: Protocol = get_protocol(
-            config.protocol,
-            ProtocolSettings(
-                rounds=config.rounds,
-                turns=config.turns,
-                word_limit=config.word_limit,
-                max_tokens=config.debater_max_tokens,
-                temperature=config.debater_temperature,
-                min_quote_words=config.min_quote_words,
-                best_of=config.best_of,
-                refine=config.refine,
-                judge_prompt=config.judge_prompt,
-                layout=config.prompt_layout,
-            ),
-        )
+        protocol_cls = protocol_class(config.protocol)
+        common = {
+            "rounds": config.rounds, "turns": config.turns, "word_limit": config.word_limit, "max_tokens": config.debater_max_tokens,
+            "temperature": config.debater_temperature, "min_quote_words": config.min_quote_words, "best_of": config.best_of,
+            "refine": config.refine, "judge_prompt": config.judge_prompt, "layout": config.prompt_layout, "prompts": config.prompts,
+        }  # fmt: skip
+        self.protocol: Protocol = protocol_cls(build_settings(protocol_cls, common, config.settings))
+        check_roles(protocol_cls, config.roles)
+        self.prompt_version = self.protocol.prompts.version(self.protocol.prompt_templates(self.protocol.prompts))
+        self.judge_prompt_version = self.protocol.prompts.judge_version(config.judge_prompt)
         # everything that can be wrong with the input is found here, before any DB write or model call
         self.load_report = LoadReport()
         self.dataset_format, self.questions = load_dataset(
@@ -118,9 +130,14 @@ class Runner:
         self.items = [(q, v) for q in self.questions for v in self.protocol.variants(q)]
         self.dataset_hash = file_sha256(self.dataset_path)
         self.engine = engine or connect(config.db)
-        self.fingerprint = config.fingerprint(self.dataset_hash)
+        self.fingerprint = config.fingerprint(self.dataset_hash) | {
+            "protocol_class": f"{protocol_cls.__module__}.{protocol_cls.__qualname__}" if is_reference(config.protocol) else None,
+            "settings": self.protocol.settings.model_dump(),
+            "prompt_version": self.prompt_version,
+            "judge_prompt_version": self.judge_prompt_version,
+        }
         self.config_hash = config_hash(self.fingerprint)
-        default_name = f"{config.protocol}-{self.dataset_path.stem}-{self.config_hash[:8]}"
+        default_name = f"{self.protocol.name}-{self.dataset_path.stem}-{self.config_hash[:8]}"
         self.run_name = config.run_name or default_name
         self.cache = SqlResponseCache(self.engine) if config.cache != "off" else None
         self.pool = ModelPool(
@@ -133,28 +150,39 @@ class Runner:
             context_policy=config.context_policy,
         )
 
+    def role_spec(self, role: str) -> str:
+        """The model spec a declared role gets: the built-in options for built-in roles, `--role NAME=SPEC` otherwise."""
+        cfg = self.config
+        if role in ("debater_a", "debater_b"):
+            return cfg.debater_specs[0 if role == "debater_a" else 1]
+        if role == "consultant":
+            return cfg.consultant or DEFAULT_MODEL
+        return cfg.roles.get(role) or DEFAULT_MODEL
+
     def _models(self) -> tuple[Participants, list[Model]]:
-        cfg, needs = self.config, self.protocol.needs
+        cfg = self.config
         judges = [self.pool.get(spec) for spec in cfg.judges]
-        a, b = cfg.debater_specs
         searching = cfg.best_of > 1 or cfg.refine
+        models = {role: self.pool.get(self.role_spec(role)) for role in self.protocol.roles}
         participants = Participants(
-            debater_a=self.pool.get(a) if "debaters" in needs else None,
-            debater_b=self.pool.get(b) if "debaters" in needs else None,
-            consultant=self.pool.get(cfg.consultant or DEFAULT_MODEL) if "consultant" in needs else None,
+            debater_a=models.pop("debater_a", None),
+            debater_b=models.pop("debater_b", None),
+            consultant=models.pop("consultant", None),
             critic=self.pool.get(cfg.critic) if cfg.critic and cfg.refine else None,
             preference_judge=self.pool.get(cfg.preference_judge or cfg.judges[0]) if searching else None,
             interactive_judge=judges[0] if getattr(self.protocol, "interactive", False) else None,
+            extra=models,
         )
         return participants, judges
 
     def model_ids(self) -> dict[str, object]:
-        cfg, needs = self.config, self.protocol.needs
+        cfg, roles = self.config, self.protocol.roles
         ids: dict[str, object] = {"judges": cfg.judges}
-        if "debaters" in needs:
+        if "debater_a" in roles or "debater_b" in roles:
             ids["debaters"] = list(cfg.debater_specs)
-        if "consultant" in needs:
-            ids["consultant"] = cfg.consultant or DEFAULT_MODEL
+        for role in roles:
+            if role not in ("debater_a", "debater_b"):
+                ids[role] = self.role_spec(role)
         if cfg.best_of > 1 or cfg.refine:
             ids["preference_judge"] = cfg.preference_judge or cfg.judges[0]
         if cfg.refine and cfg.critic:
@@ -165,7 +193,7 @@ class Runner:
         """Fail before the run, naming the questions, if a prompt cannot fit a model's context window."""
         if self.config.context_policy != "error":
             return
-        models = [m for m in (participants.debater_a, participants.debater_b, participants.consultant) if m is not None]
+        models = [m for m in (participants.debater_a, participants.debater_b, participants.consultant, *participants.extra.values()) if m]
         checks: list[tuple[Model, int]] = [(m, self.protocol.reserved_tokens()) for m in models]
         if not models:
             checks = [(j, 8) for j in judges]
@@ -190,15 +218,8 @@ class Runner:
         with call_log() as calls:
             pair = question.two_options(self.config.seed)
             transcript = await self.protocol.run(question, pair, participants, variant)
-            transcript.meta["seed"] = self.config.seed
-            debaters = {t.side: t.model for t in transcript.turns if t.role.startswith("debater") and t.side and t.model}
-            if debaters:
-                transcript.meta["debaters"] = debaters
-            arguers = sorted({t.model for t in transcript.turns if t.model and not t.role.startswith("judge")})
-            # one string naming who argued, so results can be grouped by debater/consultant model
-            transcript.meta["models"] = " vs ".join(arguers) if arguers else ("human" if transcript.turns else "")
-            if variant:
-                transcript.meta["variant"] = variant
+            record_outcome(transcript, variant, self.config.seed)
+            transcript.prompt_version = self.prompt_version
             jobs = [
                 judge_transcript(judge, self.protocol, transcript, order, self.config.judge_prompt)
                 for judge in judges
@@ -210,7 +231,9 @@ class Runner:
         )
 
     def _item_concurrency(self, participants: Participants, judges: list[Model]) -> int:
-        models = [m for m in (participants.debater_a, participants.debater_b, participants.consultant, *judges) if m is not None]
+        models = [
+            m for m in (participants.debater_a, participants.debater_b, participants.consultant, *participants.extra.values(), *judges) if m
+        ]
         if all(m.provider.spec.provider == "local" for m in models):
             # one local model does one call at a time; items in sequence keep its prefix cache warm
             return 1
@@ -232,7 +255,7 @@ class Runner:
             dataset_format=self.dataset_format,
             config=self.fingerprint
             | {"load_report": {"repaired": len(self.load_report.repaired), "skipped": len(self.load_report.skipped)}},
-            prompt_version=PROMPT_VERSION,
+            prompt_version=self.prompt_version,
             models=self.model_ids(),
             seed=self.config.seed,
             package_version=__version__,

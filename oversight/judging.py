@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 
 from oversight.models import GenerateConfig, Model
-from oversight.prompts import PROMPT_VERSION
+from oversight.prompts import DEFAULT_JUDGE_PROMPT
 from oversight.swap import shown_label
 from oversight.transcript import Judgment, Order, Transcript
 
@@ -114,13 +114,13 @@ async def judge_transcript(
     protocol: Protocol,
     transcript: Transcript,
     order: Order,
-    judge_prompt: str = PROMPT_VERSION,
+    judge_prompt: str = DEFAULT_JUDGE_PROMPT,
     *,
     role: str = "judge",
 ) -> Judgment:
     """Ask one judge model about one transcript in one answer order; the result is in canonical terms."""
     messages = protocol.judge_view(transcript, order, judge_prompt)
-    if judge_prompt == "v1-cot":
+    if protocol.prompts.judge_reply(judge_prompt) == "reasoned":
         completion = await judge.generate(messages, COT_CONFIG, role=role)
         verdict = from_text(final_answer(completion.text))
     else:
@@ -138,6 +138,6 @@ async def judge_transcript(
         valid=verdict.valid,
         method=verdict.method,
         raw_output=completion.text,
-        prompt_version=judge_prompt,
+        prompt_version=protocol.prompts.judge_version(judge_prompt),
         correct_side=transcript.correct,
     )

@@ -16,11 +16,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import Engine
 
 from oversight.db.cache import SqlResponseCache
-from oversight.db.store import existing_judgments, load_transcripts, run_row, write_judgments
+from oversight.db.items import existing_judgments, write_judgments
+from oversight.db.queries import load_transcripts, run_row
 from oversight.engine import orders_for
 from oversight.errors import InputError, OversightError
 from oversight.judging import judge_transcript
 from oversight.models import CacheMode, ModelPool, call_log
+from oversight.prompts import PromptSet
 from oversight.protocols import Protocol, ProtocolSettings, protocol_for_transcript
 from oversight.transcript import Judgment, Order, Transcript
 
@@ -44,6 +46,7 @@ async def rejudge(
     judges: list[str],
     *,
     judge_prompt: str = "v1",
+    prompts: str | None = None,
     orders: str | None = None,
     max_connections: int | None = None,
     cache_mode: CacheMode = "auto",
@@ -61,17 +64,19 @@ async def rejudge(
     if not stored:
         raise InputError(f"--run {run_name!r}: the run has no stored transcripts")
     done = existing_judgments(engine, run["id"])
-    settings = ProtocolSettings(judge_prompt=judge_prompt)
+    settings = ProtocolSettings(judge_prompt=judge_prompt, prompts=prompts)
+    version = PromptSet.named(prompts).judge_version(judge_prompt)  # an unknown judge prompt fails here, before any call
+    reference = run["config"].get("protocol")
     protocols: dict[str, Protocol] = {}
     cache = SqlResponseCache(engine) if cache_mode != "off" else None
     pool = ModelPool(max_connections=max_connections, cache=cache, cache_mode=cache_mode, timeout=timeout, max_retries=max_retries)
     models = [pool.get(spec) for spec in judges]
     jobs = []
     for tid, transcript in stored:
-        protocol = protocols.setdefault(transcript.protocol, protocol_for_transcript(transcript.protocol, settings))
+        protocol = protocols.setdefault(transcript.protocol, protocol_for_transcript(transcript.protocol, settings, reference))
         for model in models:
             for order in orders_for(orders or run["config"].get("orders", "both"), run["config"].get("seed", 0), transcript.question):
-                if (tid, model.name, order, judge_prompt) not in done:
+                if (tid, model.name, order, version) not in done:
                     jobs.append((tid, protocol, transcript, model, order))
     summary = RejudgeSummary(
         run_name,

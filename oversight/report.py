@@ -18,12 +18,10 @@ from sqlalchemy import Engine
 from oversight.charts import accuracy_chart, elo_chart, reliability_chart
 from oversight.cli.output import render
 from oversight.db.connect import safe_url
-from oversight.db.store import judgment_rows, run_summaries
+from oversight.db.queries import judgment_rows, run_summaries
 from oversight.metrics import leaderboard
-from oversight.metrics.agreement import agreement, position_bias
-from oversight.metrics.calibration import calibration_summary
 from oversight.metrics.elo import accuracy_vs_elo, elo_table
-from oversight.metrics.leaderboard import group_rows
+from oversight.metrics.tables import agreement_table, calibration_table, position_table
 
 
 def _svg(chart: alt.TopLevelMixin) -> str:
@@ -43,22 +41,9 @@ def build_report(engine: Engine, out: Path, *, n_resamples: int = 1000, seed: in
     elo = elo_table(rows, n_resamples=n_resamples, seed=seed)
     elo_by_side = elo_table(rows, by_side=True, n_resamples=n_resamples, seed=seed)
     trend = accuracy_vs_elo(rows, elo, n_resamples=n_resamples, seed=seed)
-    calibration = [
-        dict(zip(("protocol", "judge"), k, strict=True)) | calibration_summary(g)
-        for k, g in group_rows(rows, ("protocol", "judge")).items()
-    ]
-    position = [
-        dict(zip(("protocol", "judge"), k, strict=True)) | position_bias(g) for k, g in group_rows(rows, ("protocol", "judge")).items()
-    ]
-    humans = [r for r in rows if r["judge_kind"] == "human"]
-    agree = (
-        [
-            {"model_judge": k[0], **agreement(humans, g)}
-            for k, g in group_rows([r for r in rows if r["judge_kind"] == "model"], ("judge",)).items()
-        ]
-        if humans
-        else []
-    )
+    calibration = calibration_table(rows, ("protocol", "judge"))
+    position = position_table(rows, ("protocol", "judge"))
+    agree = agreement_table(rows)
     runs = [
         {
             k: r[k]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from oversight.data.question import Question
 from oversight.judging import judge_transcript
 from oversight.models import GenerateConfig, Message, Model
-from oversight.prompts import Kind, Speech, critic_messages, judge_question_messages, revision_messages, speaker_messages
+from oversight.prompts import Kind, Speech
 from oversight.protocols.base import Participants, Protocol, speaker_label, speeches_for_judge
 from oversight.quotes import ContextIndex, check_quotes
 from oversight.transcript import Side, Transcript, Turn
@@ -74,7 +74,7 @@ class Dialogue:
 
     def _prompt(self, speaker: Speaker, round_no: int, history: list[Speech]) -> list[Message]:
         t = self.transcript
-        return speaker_messages(
+        return self.protocol.prompts.speaker_messages(
             kind=self.kind,
             context=t.question.context,
             question=t.question.question,
@@ -145,7 +145,7 @@ class Dialogue:
         critic = self.participants.critic or speaker.model
         t = self.transcript
         critique = await critic.generate(
-            critic_messages(
+            self.protocol.prompts.critic_messages(
                 context=t.question.context,
                 question=t.question.question,
                 option_a=t.option_text("A"),
@@ -158,7 +158,7 @@ class Dialogue:
             role="critic",
         )
         rewrite = await speaker.model.generate(
-            revision_messages(messages, draft, critique.text),
+            self.protocol.prompts.revision_messages(messages, draft, critique.text),
             GenerateConfig(max_tokens=self.settings.max_tokens, temperature=self.settings.temperature),
             role=speaker.role,
         )
@@ -176,7 +176,7 @@ class Dialogue:
 
     async def _judge_question(self, judge: Model, round_no: int) -> Turn:
         t = self.transcript
-        messages = judge_question_messages(
+        messages = self.protocol.prompts.judge_question_messages(
             question=t.question.question,
             option_first=t.option_text("A"),
             option_second=t.option_text("B"),
@@ -194,7 +194,7 @@ class Dialogue:
 def first_turn_prompt(protocol: Protocol, question: Question, pair: tuple[int, int], kind: Kind) -> list[Message]:
     """The first speaker's first prompt (the longest prompt before any turn exists), for the context check."""
     s = protocol.settings
-    return speaker_messages(
+    return protocol.prompts.speaker_messages(
         kind=kind,
         context=question.context,
         question=question.question,

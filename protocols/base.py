@@ -14,14 +14,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from oversight.data.question import Question
 from oversight.models import Message, Model
-from oversight.prompts import PROMPT_VERSION, Kind, Layout, Speech, judge_messages
+from oversight.prompts import DEFAULT_JUDGE_PROMPT, Kind, Layout, PromptSet, Speech
 from oversight.quotes import mark_quotes
 from oversight.swap import shown_label, swap_labels
-from oversight.transcript import Order, Transcript, Turn
+from oversight.transcript import Order, Outcome, Transcript, Turn
 
 
 class ProtocolSettings(BaseModel):
-    """The shape of a run, shared by every protocol (each reads the fields it needs)."""
+    """The shape of a run, shared by every protocol (each reads the fields it needs).
+
+    A protocol with settings of its own subclasses this and names the subclass as its `Settings`;
+    the CLI (`--set NAME=VALUE`) and run files (`settings:`) then accept them, validated here.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -34,8 +38,10 @@ class ProtocolSettings(BaseModel):
     best_of: int = Field(default=1, ge=1, le=32, description="candidate arguments per turn, best kept by the preference judge")
     best_of_temperature: float = Field(default=0.8, gt=0.0, le=2.0)
     refine: bool = False
-    judge_prompt: str = PROMPT_VERSION
+    judge_prompt: str = DEFAULT_JUDGE_PROMPT
     layout: Layout = "shared-first"
+    prompts: str | None = None
+    """A folder of templates overriding the packaged prompt set, or a registered set's name."""
 
 
 @dataclass(frozen=True)
@@ -50,15 +56,44 @@ class Participants:
 
 
 class Protocol(ABC):
+    """Subclass this (in your own file if you like) and run it with `--protocol FILE.py:Class`.
+
+    Declare, as class attributes: `name` (stored with every transcript), `roles` (the models the
+    run must provide, e.g. `("debater_a", "debater_b")` or a role of your own, given with
+    `--role NAME=SPEC`), `Settings` (a `ProtocolSettings` subclass with your settings' types and
+    defaults) and `Outcome` (a `Outcome` subclass with what each transcript reports).
+    """
+
     name: ClassVar[str]
-    needs: ClassVar[frozenset[str]] = frozenset()
-    """Roles the run must name: "debaters", "consultant"."""
+    roles: ClassVar[tuple[str, ...]] = ()
+    """Models the run must provide, by role: debater_a, debater_b, consultant, or a new role's name."""
+    Settings: ClassVar[type[ProtocolSettings]] = ProtocolSettings
+    Outcome: ClassVar[type[Outcome]] = Outcome
+    templates: ClassVar[tuple[str, ...] | None] = ()
+    """Prompt templates the protocol renders besides the judge's (their hash is the run's prompt
+    version); None means every template in the set."""
     judge_sees_context: ClassVar[bool] = False
     shows: ClassVar[tuple[str, ...]] = ()
     """Transcript protocol names this class can show a judge (beyond its own name), for re-judging."""
 
-    def __init__(self, settings: ProtocolSettings) -> None:
+    def __init__(self, settings: ProtocolSettings | None = None) -> None:
+        if settings is None:
+            settings = self.Settings()
+        elif not isinstance(settings, self.Settings):  # shared settings (re-judging): this protocol's own take their defaults
+            settings = self.Settings(**settings.model_dump())
         self.settings = settings
+        self.prompts: PromptSet = PromptSet.named(self.settings.prompts)
+
+    @classmethod
+    def prompt_templates(cls, prompts: PromptSet) -> list[str]:
+        """The non-judge templates this protocol may render, for its prompt version."""
+        if cls.templates is None:
+            return [n for n in prompts.env.list_templates() if n.endswith(".j2") and not n.startswith("judges/")]
+        return list(cls.templates)
+
+    def new_transcript(self, question: Question, pair: tuple[int, int], **fields: object) -> Transcript:
+        """An empty transcript of this protocol, with this protocol's `Outcome`."""
+        return Transcript(question=question, protocol=self.name, option_a=pair[0], option_b=pair[1], outcome=self.Outcome(), **fields)  # type: ignore[arg-type]
 
     def variants(self, question: Question) -> list[str]:
         """Transcripts made per question (consultancy: one per assigned side); "" means one."""
@@ -69,13 +104,12 @@ class Protocol(ABC):
         """Produce the transcript for one question with options `pair` as (A, B)."""
 
     @abstractmethod
-    def judge_view(self, transcript: Transcript, order: Order, judge_prompt: str = PROMPT_VERSION) -> list[Message]:
+    def judge_view(self, transcript: Transcript, order: Order, judge_prompt: str = DEFAULT_JUDGE_PROMPT) -> list[Message]:
         """Exactly what a judge is shown when the answers appear in `order`."""
 
     def longest_first_prompt(self, question: Question, pair: tuple[int, int]) -> list[Message]:
         """The longest prompt of the first call, used to check the context window before a run."""
-        transcript = Transcript(question=question, protocol=self.name, option_a=pair[0], option_b=pair[1])
-        return self.judge_view(transcript, "AB")
+        return self.judge_view(self.new_transcript(question, pair), "AB")
 
     def reserved_tokens(self) -> int:
         """Tokens later turns add on top of `longest_first_prompt` (0 for single-call protocols)."""
@@ -122,9 +156,11 @@ def speeches_for_judge(transcript: Transcript, order: Order, *, simultaneous: bo
     return [(rnd, label, text) for rnd, _, label, text in rows]
 
 
-def view_with_speeches(transcript: Transcript, order: Order, kind: Kind, judge_prompt: str, *, simultaneous: bool = True) -> list[Message]:
+def view_with_speeches(
+    prompts: PromptSet, transcript: Transcript, order: Order, kind: Kind, judge_prompt: str, *, simultaneous: bool = True
+) -> list[Message]:
     first, second = options_in_order(transcript, order)
-    return judge_messages(
+    return prompts.judge_messages(
         question=transcript.question.question,
         option_first=first,
         option_second=second,

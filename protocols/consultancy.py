@@ -10,18 +10,19 @@ from __future__ import annotations
 
 from oversight.data.question import Question
 from oversight.models import Message
-from oversight.prompts import PROMPT_VERSION
+from oversight.prompts import DEFAULT_JUDGE_PROMPT, SEARCH_TEMPLATES, SPEAKER_TEMPLATES
 from oversight.protocols._dialogue import Dialogue, Speaker, first_turn_prompt, reserved_tokens
 from oversight.protocols.base import Participants, Protocol, view_with_speeches
 from oversight.protocols.open_roles import choose_side
-from oversight.transcript import Order, Side, Transcript
+from oversight.transcript import OpenRoleOutcome, Order, Side, Transcript
 
 ASSIGNMENTS = ("correct", "incorrect")
 
 
 class Consultancy(Protocol):
     name = "consultancy"
-    needs = frozenset({"consultant"})
+    roles = ("consultant",)
+    templates = (*SPEAKER_TEMPLATES, *SEARCH_TEMPLATES, "choice.j2", "judge_question.j2", "setting.j2")
     interactive = False
     open_roles = False
 
@@ -32,19 +33,18 @@ class Consultancy(Protocol):
         consultant = participants.consultant
         if consultant is None:
             raise ValueError(f"{self.name} needs a consultant")
-        transcript = Transcript(question=question, protocol=self.name, option_a=pair[0], option_b=pair[1])
+        transcript = self.new_transcript(question, pair)
         if self.open_roles:
-            side, record = await choose_side(consultant, transcript)
-            transcript.meta.update(record)
+            side = await choose_side(self.prompts, consultant, transcript)
         else:
             wrong: Side = "B" if transcript.correct == "A" else "A"
             side = transcript.correct if variant == "correct" else wrong
-        transcript.meta["consultant_side"] = side
-        transcript.meta["consultant_correct"] = side == transcript.correct
+        transcript.outcome.consultant_side = side
+        transcript.outcome.consultant_correct = side == transcript.correct
         return await Dialogue(self, transcript, [Speaker(side, consultant, "consultant")], participants, "consultancy").run()
 
-    def judge_view(self, transcript: Transcript, order: Order, judge_prompt: str = PROMPT_VERSION) -> list[Message]:
-        return view_with_speeches(transcript, order, "consultancy", judge_prompt)
+    def judge_view(self, transcript: Transcript, order: Order, judge_prompt: str = DEFAULT_JUDGE_PROMPT) -> list[Message]:
+        return view_with_speeches(self.prompts, transcript, order, "consultancy", judge_prompt)
 
     def longest_first_prompt(self, question: Question, pair: tuple[int, int]) -> list[Message]:
         return first_turn_prompt(self, question, pair, "consultancy")
@@ -55,6 +55,7 @@ class Consultancy(Protocol):
 
 class OpenConsultancy(Consultancy):
     name = "open-consultancy"
+    Outcome = OpenRoleOutcome
     open_roles = True
 
 

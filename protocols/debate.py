@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from oversight.data.question import Question
 from oversight.models import Message
-from oversight.prompts import PROMPT_VERSION
+from oversight.prompts import DEFAULT_JUDGE_PROMPT, SEARCH_TEMPLATES, SPEAKER_TEMPLATES
 from oversight.protocols._dialogue import Dialogue, Speaker, first_turn_prompt, reserved_tokens
 from oversight.protocols.base import Participants, Protocol, view_with_speeches
 from oversight.protocols.open_roles import choose_side
-from oversight.transcript import Order, Transcript
+from oversight.transcript import OpenRoleOutcome, Order, Transcript
 
 
 class Debate(Protocol):
     name = "debate"
-    needs = frozenset({"debaters"})
+    roles = ("debater_a", "debater_b")
+    templates = (*SPEAKER_TEMPLATES, *SEARCH_TEMPLATES, "choice.j2", "judge_question.j2", "setting.j2")
     interactive = False
     open_roles = False
 
@@ -27,20 +28,19 @@ class Debate(Protocol):
         a, b = participants.debater_a, participants.debater_b
         if a is None or b is None:
             raise ValueError(f"{self.name} needs two debaters")
-        transcript = Transcript(question=question, protocol=self.name, option_a=pair[0], option_b=pair[1])
-        transcript.meta["turns"] = self.settings.turns
+        transcript = self.new_transcript(question, pair)
+        transcript.outcome.turn_order = self.settings.turns
         models = {"A": a, "B": b}
         if self.open_roles:
-            side, record = await choose_side(a, transcript)
-            transcript.meta.update(record)
+            side = await choose_side(self.prompts, a, transcript)
             if side == "B":  # the chooser argues for its pick; the other model takes the remaining side
                 models = {"A": b, "B": a}
         speakers = [Speaker("A", models["A"], "debater_a"), Speaker("B", models["B"], "debater_b")]
         return await Dialogue(self, transcript, speakers, participants, "debate").run()
 
-    def judge_view(self, transcript: Transcript, order: Order, judge_prompt: str = PROMPT_VERSION) -> list[Message]:
-        simultaneous = transcript.meta.get("turns", "simultaneous") == "simultaneous"
-        return view_with_speeches(transcript, order, "debate", judge_prompt, simultaneous=simultaneous)
+    def judge_view(self, transcript: Transcript, order: Order, judge_prompt: str = DEFAULT_JUDGE_PROMPT) -> list[Message]:
+        simultaneous = transcript.outcome.turn_order != "sequential"
+        return view_with_speeches(self.prompts, transcript, order, "debate", judge_prompt, simultaneous=simultaneous)
 
     def longest_first_prompt(self, question: Question, pair: tuple[int, int]) -> list[Message]:
         return first_turn_prompt(self, question, pair, "debate")
@@ -51,6 +51,7 @@ class Debate(Protocol):
 
 class OpenDebate(Debate):
     name = "open-debate"
+    Outcome = OpenRoleOutcome
     open_roles = True
 
 

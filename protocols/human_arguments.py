@@ -14,7 +14,7 @@ from typing import Any
 from oversight.data.question import Question
 from oversight.errors import InputError
 from oversight.models import Message
-from oversight.prompts import PROMPT_VERSION
+from oversight.prompts import DEFAULT_JUDGE_PROMPT
 from oversight.protocols.base import Participants, Protocol, view_with_speeches
 from oversight.quotes import ContextIndex, check_quotes
 from oversight.transcript import Order, Side, Transcript, Turn
@@ -45,7 +45,8 @@ class HumanArguments(Protocol):
     async def run(self, question: Question, pair: tuple[int, int], participants: Participants, variant: str = "") -> Transcript:
         arguments = question.meta["human_arguments"]
         kind = "debate" if variant == "debate" else "consultancy"
-        transcript = Transcript(question=question, protocol=f"human-{kind}", option_a=pair[0], option_b=pair[1], meta={"source": "human"})
+        transcript = self.new_transcript(question, pair, meta={"source": "human"})
+        transcript.protocol = f"human-{kind}"
         correct: Side = transcript.correct
         wrong: Side = "B" if correct == "A" else "A"
         by_side = {correct: next(a for a in arguments if a["for_correct"]), wrong: next(a for a in arguments if not a["for_correct"])}
@@ -55,7 +56,7 @@ class HumanArguments(Protocol):
         else:
             side = correct if variant == "consultancy-correct" else wrong
             sides = [side]
-            transcript.meta.update(consultant_side=side, consultant_correct=side == correct)
+            transcript.outcome.consultant_side, transcript.outcome.consultant_correct = side, side == correct
         for side in sides:
             text = _argument_text(by_side[side])
             transcript.turns.append(
@@ -72,6 +73,6 @@ class HumanArguments(Protocol):
             )
         return transcript
 
-    def judge_view(self, transcript: Transcript, order: Order, judge_prompt: str = PROMPT_VERSION) -> list[Message]:
+    def judge_view(self, transcript: Transcript, order: Order, judge_prompt: str = DEFAULT_JUDGE_PROMPT) -> list[Message]:
         kind = "debate" if transcript.protocol == "human-debate" else "consultancy"
-        return view_with_speeches(transcript, order, kind, judge_prompt)
+        return view_with_speeches(self.prompts, transcript, order, kind, judge_prompt)

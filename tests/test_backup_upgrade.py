@@ -14,8 +14,8 @@ from conftest import run_cli
 from fake_openai import FakeOpenAIServer
 from oversight.db import connect
 from oversight.db.connect import _alembic_config, current_revision
+from oversight.db.queries import judgment_rows, run_summaries
 from oversight.db.schema import Judgment, ModelCall, Run, Transcript
-from oversight.db.store import judgment_rows, run_summaries
 from oversight.engine import run_sync
 
 
@@ -90,7 +90,7 @@ def test_a_database_of_the_first_schema_release_upgrades_without_losing_a_row(tm
             ))  # fmt: skip
     engine.dispose()
     upgraded = connect(url)  # what any command does on opening an old database
-    assert current_revision(upgraded) == "0006"
+    assert current_revision(upgraded) == "0007"
     with upgraded.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Transcript)).scalar_one() == 2
         assert conn.execute(select(func.count()).select_from(Judgment)).scalar_one() == 4

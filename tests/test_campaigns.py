@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from oversight import accounts, campaigns
-from oversight.db.store import judgment_rows
+from oversight.db.queries import judgment_rows
 from oversight.errors import InputError
+from oversight.human import accounts, campaigns, verdicts
 from web_fixtures import GOLD, PASSWORD, SECRET_CONTEXT_WORDS, build
 
 
@@ -47,8 +47,8 @@ def test_passwords_are_salted_slow_hashes(sqlite_url: str, tmp_path: Path):
 def test_judge_view_is_blinded(sqlite_url: str, tmp_path: Path):
     env = build(tmp_path, sqlite_url)
     judge = user(env, "judge0")
-    item = campaigns.next_item(env["engine"], env["campaign"], judge["id"])
-    view = campaigns.judge_view(env["engine"], item, judge["id"])
+    item = verdicts.next_item(env["engine"], env["campaign"], judge["id"])
+    view = verdicts.judge_view(env["engine"], item, judge["id"])
     dumped = view.model_dump_json()
     assert GOLD in view.answers  # the answers are shown, but nothing says which one is right
     for secret in ("secret-model-x", SECRET_CONTEXT_WORDS, '"answer"', "correct", "p_a", "judge1"):
@@ -60,14 +60,14 @@ def test_judge_view_is_blinded(sqlite_url: str, tmp_path: Path):
 def test_expert_campaign_shows_the_context(sqlite_url: str, tmp_path: Path):
     env = build(tmp_path, sqlite_url, show_context=True)
     judge = user(env, "judge0")
-    view = campaigns.judge_view(env["engine"], campaigns.next_item(env["engine"], env["campaign"], judge["id"]), judge["id"])
+    view = verdicts.judge_view(env["engine"], verdicts.next_item(env["engine"], env["campaign"], judge["id"]), judge["id"])
     assert view.context is not None and SECRET_CONTEXT_WORDS in view.context
 
 
 def test_submission_rules(sqlite_url: str, tmp_path: Path):
     env = build(tmp_path, sqlite_url, feedback=True)
     engine, judge = env["engine"], user(env, "judge0")
-    item = campaigns.next_item(engine, env["campaign"], judge["id"])
+    item = verdicts.next_item(engine, env["campaign"], judge["id"])
     for bad, message in [
         (form(item, p=0.99), "between 5% and 95%"),
         (form(item, p=float("nan")), "between 5% and 95%"),
@@ -76,22 +76,22 @@ def test_submission_rules(sqlite_url: str, tmp_path: Path):
         (form(99999), "no such item"),
     ]:
         with pytest.raises(InputError, match=message):
-            campaigns.submit(engine, judge, bad)
-    feedback = campaigns.submit(engine, judge, form(item, p=0.7))
-    order = campaigns.order_for(judge["id"], item)
+            verdicts.submit(engine, judge, bad)
+    feedback = verdicts.submit(engine, judge, form(item, p=0.7))
+    order = verdicts.order_for(judge["id"], item)
     assert feedback is not None and feedback.correct_answer == GOLD
     rows = [r for r in judgment_rows(engine) if r["judge_kind"] == "human"]
     assert len(rows) == 1 and rows[0]["judge"] == "judge0" and rows[0]["order"] == order
-    first_is_gold = campaigns.judge_view(engine, item, judge["id"]).answers[0] == GOLD
+    first_is_gold = verdicts.judge_view(engine, item, judge["id"]).answers[0] == GOLD
     assert rows[0]["p_correct"] == pytest.approx(0.7 if first_is_gold else 0.3)
     with pytest.raises(InputError, match="not open for you"):
-        campaigns.submit(engine, judge, form(item))  # twice
+        verdicts.submit(engine, judge, form(item))  # twice
     other = user(env, "judge1")
     with pytest.raises(InputError, match="not open for you"):
-        campaigns.submit(engine, other, form(item))  # judges_per_item = 1, already full
+        verdicts.submit(engine, other, form(item))  # judges_per_item = 1, already full
     outsider_id = accounts.add_user(engine, "outsider", "judge", PASSWORD)
     with pytest.raises(InputError, match="not assigned to you"):
-        campaigns.submit(engine, {"id": outsider_id, "name": "outsider", "role": "judge"}, form(item))
+        verdicts.submit(engine, {"id": outsider_id, "name": "outsider", "role": "judge"}, form(item))
     assert campaigns.progress(engine, env["campaign"])[0] == {"judge": "judge0", "done": 1, "items": 3, "mean_time_s": 12.5}
 
 
@@ -99,16 +99,16 @@ def test_a_judge_never_sees_a_question_twice_across_campaigns(sqlite_url: str, t
     env = build(tmp_path, sqlite_url, n_questions=2)
     engine, judge = env["engine"], user(env, "judge0")
     seen = []
-    while (item := campaigns.next_item(engine, env["campaign"], judge["id"])) is not None:
-        campaigns.submit(engine, judge, form(item))
+    while (item := verdicts.next_item(engine, env["campaign"], judge["id"])) is not None:
+        verdicts.submit(engine, judge, form(item))
         seen.append(item)
     assert len(seen) == 2
     again = campaigns.create_campaign(engine, campaigns.CampaignSpec(name="again", runs=["web-debate"], judges=["judge0"]))
-    assert campaigns.next_item(engine, again, judge["id"]) is None
+    assert verdicts.next_item(engine, again, judge["id"]) is None
     repeat = campaigns.create_campaign(
         engine, campaigns.CampaignSpec(name="repeat", runs=["web-debate"], judges=["judge0"], allow_repeat=True)
     )
-    assert campaigns.next_item(engine, repeat, judge["id"]) is not None
+    assert verdicts.next_item(engine, repeat, judge["id"]) is not None
 
 
 def test_campaign_spec_errors(sqlite_url: str, tmp_path: Path):
@@ -144,23 +144,23 @@ def test_interactive_question_is_answered_live_and_stored(sqlite_url: str, tmp_p
                                    interactive_model=f"openai-compatible/fake@{server.base_url}", turn_penalty=0.05, feedback=True),
         )  # fmt: skip
         other = user(env, "judge1")
-        item = campaigns.next_item(engine, cid, other["id"])
-        answer = asyncio.run(campaigns.ask(engine, item, other["id"], "Debater B", "Which line supports you?", []))
+        item = verdicts.next_item(engine, cid, other["id"])
+        answer = asyncio.run(verdicts.ask(engine, item, other["id"], "Debater B", "Which line supports you?", []))
         prompt = server.requests[0]["messages"][-1]["content"]
         with pytest.raises(InputError, match="not assigned to you"):
-            asyncio.run(campaigns.ask(engine, item, judge["id"], "Debater B", "Sneaky question?", []))
-    order = campaigns.order_for(other["id"], item)
+            asyncio.run(verdicts.ask(engine, item, judge["id"], "Debater B", "Sneaky question?", []))
+    order = verdicts.order_for(other["id"], item)
     canonical = "B" if order == "AB" else "A"  # the judge's "Debater B" is canonical A when the order is swapped
     assert f"You are Debater {canonical}" in prompt and "Which line supports you?" in prompt.replace("Debater A", "Debater B")
     assert "<v_quote>the lamp burned for eleven nights</v_quote>" in answer
     exchanges = [{"to": "Debater B", "question": "Which line supports you?", "answer": answer}]
-    feedback = campaigns.submit(engine, other, {**form(item), "exchanges": exchanges})
+    feedback = verdicts.submit(engine, other, {**form(item), "exchanges": exchanges})
     p = feedback.p_correct
     assert feedback.brier == pytest.approx((1 - p) ** 2 + 0.05)
     rows = campaigns.export_rows(engine, cid)
     assert rows[0]["extra_turns"] == 1 and rows[0]["exchanges"][0]["question"] == "Which line supports you?"
     with pytest.raises(InputError, match="not interactive"):
-        asyncio.run(campaigns.ask(engine, campaigns.next_item(engine, env["campaign"], judge["id"]), judge["id"], "Debater A", "Why?", []))
+        asyncio.run(verdicts.ask(engine, verdicts.next_item(engine, env["campaign"], judge["id"]), judge["id"], "Debater A", "Why?", []))
 
 
 def test_thirty_judges_submit_a_thousand_verdicts_on_postgres(postgres_url: str):
@@ -175,21 +175,21 @@ def test_thirty_judges_submit_a_thousand_verdicts_on_postgres(postgres_url: str)
 def test_forged_and_hostile_submissions_are_refused_or_neutralised(sqlite_url: str, tmp_path: Path):
     env = build(tmp_path, sqlite_url)
     engine, judge = env["engine"], user(env, "judge0")
-    item = campaigns.next_item(engine, env["campaign"], judge["id"])
+    item = verdicts.next_item(engine, env["campaign"], judge["id"])
     with pytest.raises(InputError, match="write 10 to 2000 characters"):
-        campaigns.submit(engine, judge, form(item, why="x" * 2001))  # oversized
+        verdicts.submit(engine, judge, form(item, why="x" * 2001))  # oversized
     with pytest.raises(InputError, match="between 5% and 95%"):
-        campaigns.submit(engine, judge, form(item, p=-3.0))
+        verdicts.submit(engine, judge, form(item, p=-3.0))
     with pytest.raises(InputError):
-        campaigns.submit(engine, judge, {**form(item), "item_id": "1 OR 1=1"})
+        verdicts.submit(engine, judge, {**form(item), "item_id": "1 OR 1=1"})
     # fields a forged request adds are ignored: who judged and how are the server's facts
     script = "<script>alert('x')</script> the verified quote supports A"
     forged = {**form(item, p=0.7, why=script), "judge": "admin", "judge_kind": "model", "p_correct": 1.0, "user_id": 1}
-    campaigns.submit(engine, judge, forged)
+    verdicts.submit(engine, judge, forged)
     (row,) = [r for r in judgment_rows(engine) if r["judge_kind"] == "human"]
     assert row["judge"] == "judge0" and row["raw_output"] == script  # stored as written; every page renders it inert
     with pytest.raises(InputError, match="not open for you"):
-        campaigns.submit(engine, judge, forged)  # a replay
+        verdicts.submit(engine, judge, forged)  # a replay
 
 
 @pytest.mark.parametrize("name", ["admin' OR '1'='1", "'; DROP TABLE users; --", "admin\x00", "a" * 5000, "<script>x</script>"])
@@ -204,8 +204,8 @@ def test_sessions_end_when_idle(sqlite_url: str, tmp_path: Path):
 
     from sqlalchemy import update
 
-    from oversight import logins
     from oversight.db.schema import WebSession
+    from oversight.human import logins
 
     env = build(tmp_path, sqlite_url, n_questions=1)
     token = logins.create_session(env["engine"], user(env, "judge0")["id"], "10.0.0.1")
@@ -220,7 +220,7 @@ def test_a_submission_interrupted_mid_request_leaves_nothing_half_written(sqlite
 
     env = build(tmp_path, sqlite_url)
     engine, judge = env["engine"], user(env, "judge0")
-    item = campaigns.next_item(engine, env["campaign"], judge["id"])
+    item = verdicts.next_item(engine, env["campaign"], judge["id"])
 
     def die(conn, cursor, statement, *_):  # type: ignore[no-untyped-def]
         if statement.lstrip().upper().startswith("INSERT INTO HUMAN"):
@@ -228,9 +228,9 @@ def test_a_submission_interrupted_mid_request_leaves_nothing_half_written(sqlite
 
     event.listen(engine, "before_cursor_execute", die)
     with pytest.raises(ConnectionError):
-        campaigns.submit(engine, judge, form(item))
+        verdicts.submit(engine, judge, form(item))
     event.remove(engine, "before_cursor_execute", die)
     assert [r for r in judgment_rows(engine) if r["judge_kind"] == "human"] == []  # the judgment row went with the transaction
-    assert campaigns.next_item(engine, env["campaign"], judge["id"]) == item  # still open for this judge
-    campaigns.submit(engine, judge, form(item))
+    assert verdicts.next_item(engine, env["campaign"], judge["id"]) == item  # still open for this judge
+    verdicts.submit(engine, judge, form(item))
     assert len([r for r in judgment_rows(engine) if r["judge_kind"] == "human"]) == 1

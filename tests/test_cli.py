@@ -147,7 +147,7 @@ def test_console_script_is_installed():
 
 def test_db_upgrade(capsys, tmp_path: Path):
     code, _, err = cli(capsys, "db", "upgrade", "--db", f"sqlite:///{tmp_path / 'x.db'}")
-    assert code == 0 and "revision 0006" in err
+    assert code == 0 and "revision 0007" in err
 
 
 def test_users_and_campaigns_from_the_cli(capsys, tmp_path: Path):
@@ -270,7 +270,7 @@ def test_sql_aggregates_and_row_dicts_give_the_same_leaderboard(tmp_path: Path):
     from test_protocols import run, scripted
 
     from oversight.db import connect
-    from oversight.db.store import judgment_rows
+    from oversight.db.queries import judgment_rows
     from oversight.metrics.leaderboard import leaderboard
 
     with FakeOpenAIServer(default=scripted) as server:
@@ -278,7 +278,7 @@ def test_sql_aggregates_and_row_dicts_give_the_same_leaderboard(tmp_path: Path):
         run(tmp_path, server, "open-consultancy", rounds=1)
         run(tmp_path, server, "naive")
     engine = connect(f"sqlite:///{tmp_path / 'p.db'}")
-    from oversight.db.store import leaderboard_aggregates
+    from oversight.db.leaderboard import leaderboard_aggregates
     from oversight.metrics.leaderboard import leaderboard_from_aggregates
 
     for by in (("protocol", "judge", "dataset"), ("run", "variant"), ("judge_kind",), ("protocol", "models")):

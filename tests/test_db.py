@@ -12,8 +12,8 @@ from sqlalchemy import func, select, text
 from conftest import QUALITY_DEBATE
 from oversight.data import load_dataset
 from oversight.db import connect
+from oversight.db.items import store_questions
 from oversight.db.schema import Base, Context, QuestionRow
-from oversight.db.store import store_questions
 from oversight.errors import OversightError
 
 
@@ -57,5 +57,5 @@ def test_upgrade_is_idempotent(tmp_path: Path):
     connect(url).dispose()
     engine = connect(url)
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0006"
+        assert MigrationContext.configure(conn).get_current_revision() == "0007"
     engine.dispose()

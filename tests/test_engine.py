@@ -13,8 +13,8 @@ from conftest import write_jsonl
 from fake_openai import FakeOpenAIServer, Reply, chat_completion
 from oversight.config import RunConfig
 from oversight.db import connect
+from oversight.db.queries import judgment_rows, transcript_rows
 from oversight.db.schema import Judgment, ModelCall, Quote, Run, Transcript, Turn
-from oversight.db.store import judgment_rows, transcript_rows
 from oversight.engine import Runner, run_sync
 from oversight.errors import InputError
 
@@ -142,7 +142,7 @@ def test_resume_after_failure_never_duplicates(tmp_path: Path, db_url: str):
     with engine.connect() as conn:
         run = conn.execute(select(Run)).one()
     engine.dispose()
-    assert run.status == "finished" and run.prompt_version == "v1" and run.package_version and run.config_hash
+    assert run.status == "finished" and run.prompt_version.startswith("v1-") and run.package_version and run.config_hash
     assert run.models == {"judges": [f"openai-compatible/fake@{server.base_url}"]}
 
 
@@ -227,7 +227,7 @@ def test_judge_without_logprobs_falls_back_to_stated_confidence(tmp_path: Path, 
 
 
 def test_usage_accounting_per_role(tmp_path: Path, sqlite_url: str):
-    from oversight.db.store import usage_rows
+    from oversight.db.queries import usage_rows
 
     with FakeOpenAIServer(default=scripted) as server:
         run_sync(config(tmp_path, server, sqlite_url, n=2, rounds=1))

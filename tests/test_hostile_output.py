@@ -9,7 +9,7 @@ from test_engine import STORY, config
 
 from fake_openai import FakeOpenAIServer, Reply, chat_completion
 from oversight.db import connect
-from oversight.db.store import judgment_rows, transcript_rows
+from oversight.db.queries import judgment_rows, transcript_rows
 from oversight.engine import run_sync
 
 HOSTILE = [

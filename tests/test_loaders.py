@@ -306,7 +306,7 @@ def test_byte_order_mark_and_directories(tmp_path: Path):
 def test_a_run_skips_bad_rows_only_when_asked_and_records_it(tmp_path: Path, capsys: pytest.CaptureFixture[str], fake_server):
     from conftest import run_cli
     from oversight.db import connect
-    from oversight.db.store import run_row
+    from oversight.db.queries import run_row
 
     rows = [{"id": i, "question": f"q{i}?", "options": ["x", "y"], "answer": 0} for i in range(3)] + [{"id": 3, "question": "q3?"}]
     path = write_jsonl(tmp_path / "g.jsonl", rows)

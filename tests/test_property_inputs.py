@@ -14,8 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from oversight.config import RunConfig, W2SConfig, merge_config
-from oversight.data import FORMATS, Question, load_dataset
+from oversight.data import Question, load_dataset
 from oversight.errors import InputError
+from oversight.plugins import DATASET_FORMATS
+
+FORMATS = DATASET_FORMATS.builtin_names()
 
 SETTINGS = settings(
     max_examples=int(os.environ.get("OVERSIGHT_PROPERTY_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.too_slow]

@@ -11,7 +11,7 @@ from conftest import QUALITY_DEBATE, run_cli, write_jsonl
 from fake_openai import FakeOpenAIServer, Reply, chat_completion
 from oversight.config import RunConfig
 from oversight.db import connect
-from oversight.db.store import judgment_rows, transcript_rows, usage_rows
+from oversight.db.queries import judgment_rows, transcript_rows, usage_rows
 from oversight.engine import run_sync
 from oversight.errors import InputError
 from oversight.metrics import leaderboard
@@ -124,7 +124,7 @@ def test_open_consultancy_records_the_choice(tmp_path: Path):
     exported = {t["question_id"]: t for t in transcripts}
     for t in exported.values():
         assert t["turns"][0]["side"] == "B"  # the model chose B
-        assert t["meta"]["chosen_side"] == "B" and t["meta"]["chose_correct"] == (t["correct"] == "B")
+        assert t["outcome"]["chosen_side"] == "B" and t["outcome"]["chose_correct"] == (t["correct"] == "B")
     board = leaderboard(judgments)[0]
     chose_correct = [t["correct"] == "B" for t in transcripts]
     assert board["open_chose_correct"] == pytest.approx(sum(chose_correct) / 2)
@@ -242,7 +242,7 @@ def test_rejudging_calls_no_debater_and_skips_what_is_stored(tmp_path: Path, cap
     rows = judgment_rows(engine, "debate")
     engine.dispose()
     assert len(rows) == 12
-    cot_rows = [r for r in rows if r["prompt_version"] == "v1-cot"]
+    cot_rows = [r for r in rows if r["prompt_version"].startswith("v1-cot-")]  # the judge template, versioned by its hash
     assert {r["method"] for r in cot_rows} == {"stated_confidence"}
     assert all(r["p_a"] == pytest.approx(0.8) for r in cot_rows if r["order"] == "AB")
     assert run_cli("judge", "--run", "nope", "--judge", other, "--db", db) == 2

@@ -159,7 +159,7 @@ def test_bad_requests_do_not_take_a_replica_out():
 
 
 def test_embedding_batches_take_the_replicas_in_turn(tmp_path):
-    from oversight.w2s_features import features
+    from oversight.w2s.features import features
 
     with FakeOpenAIServer() as s1, FakeOpenAIServer() as s2:
         x = features(f"vllm/enc@{s1.base_url},{s2.base_url}", [f"text {i}" for i in range(150)], cache_dir=tmp_path)

@@ -15,9 +15,9 @@ from test_engine import config, counts, questions, scripted
 from conftest import run_cli, write_jsonl
 from fake_openai import FakeOpenAIServer, Reply, chat_completion
 from oversight.db import connect
+from oversight.db.queries import run_summaries
 from oversight.db.runs import RunBusyError, start_run
 from oversight.db.schema import Run
-from oversight.db.store import run_summaries
 from oversight.engine import run_sync
 
 RUN_FIELDS = dict(protocol="naive", dataset="d", dataset_path="d", dataset_format="generic", config={}, prompt_version="v1",
@@ -81,7 +81,7 @@ def test_processes_opening_a_new_database_at_once_take_turns_migrating(tmp_path:
     procs = [oversight("db", "upgrade", "--db", url) for _ in range(4)]
     results = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0, 0], [e for _, e in results]
-    assert all("revision 0006" in e for _, e in results)
+    assert all("revision 0007" in e for _, e in results)
 
 
 def test_a_failing_writer_stops_the_run_and_its_model_calls(tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch):

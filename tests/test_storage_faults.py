@@ -12,7 +12,7 @@ from conftest import run_cli, write_jsonl
 from fake_openai import FakeOpenAIServer
 from oversight.data import load_dataset
 from oversight.db import connect
-from oversight.db.store import store_questions
+from oversight.db.items import store_questions
 from oversight.engine import run_sync
 
 

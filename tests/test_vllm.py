@@ -184,7 +184,7 @@ def test_bench_vllm_reports_both_figures(served: Served, capsys: pytest.CaptureF
 
 def test_embeddings_endpoint_as_a_weak_to_strong_feature_source(served: Served, tmp_path: Path):
     """A second server, in vLLM's pooling mode, gives embeddings to the probe pipeline; stopped afterwards."""
-    from oversight.w2s_features import features
+    from oversight.w2s.features import features
 
     port = free_port()
     assert run_cli("serve", NAME, "--task", "embed", "--name", "smollm2-embed", "--port", str(port), "--cpu-kv-cache-gb", "1",

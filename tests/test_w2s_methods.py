@@ -15,9 +15,9 @@ from conftest import QUALITY_DEBATE, TRUTHFULQA, need_train_extra, run_cli, writ
 from fake_openai import FakeOpenAIServer, Reply, chat_completion, embeddings_reply
 from oversight.config import W2SConfig
 from oversight.errors import InputError, ModelError
-from oversight.protocols.weak_to_strong import make_splits, run_seed
-from oversight.w2s_features import features
-from oversight.w2s_prompt import INSTRUCTION, PromptLearner, query, read_truth
+from oversight.w2s.features import features
+from oversight.w2s.learners.prompt import INSTRUCTION, PromptLearner, query, read_truth
+from oversight.w2s.pipeline import make_splits, run_seed
 
 
 def last_error(err: str) -> str:
@@ -250,7 +250,7 @@ def finetune_options(**kw) -> W2SConfig:
 
 
 def test_finetune_learns_with_lora_and_full_training(tiny_models):
-    from oversight.w2s_finetune import FinetuneLearner
+    from oversight.w2s.learners.finetune import FinetuneLearner
 
     texts, y = yes_no_texts(200)
     rows, held_out = np.arange(150), np.arange(150, 200)
@@ -265,7 +265,7 @@ def test_finetune_learns_with_lora_and_full_training(tiny_models):
 
 
 def test_finetune_selects_the_checkpoint_on_the_validation_labels_it_is_given(tiny_models):
-    from oversight.w2s_finetune import FinetuneLearner
+    from oversight.w2s.learners.finetune import FinetuneLearner
 
     texts, y = yes_no_texts(120)
     learner = FinetuneLearner(str(tiny_models["llama"]), texts, finetune_options(finetune="lora", epochs=3, lr=3e-3))
@@ -296,7 +296,7 @@ def test_finetune_method_end_to_end_on_cpu(capsys, tiny_models, tmp_path: Path):
 def test_cuda_requested_without_a_gpu_is_a_clear_error(tiny_models):
     import torch
 
-    from oversight.w2s_finetune import FinetuneLearner
+    from oversight.w2s.learners.finetune import FinetuneLearner
 
     if torch.cuda.is_available():
         pytest.skip("this machine has a CUDA device; the error path needs one without")
@@ -309,7 +309,7 @@ def test_finetune_on_cuda_in_bf16(tiny_models):
     """The CUDA path: bf16 weights on the GPU, LoRA training, a learned task. Runs wherever a CUDA device is present."""
     import torch
 
-    from oversight.w2s_finetune import FinetuneLearner
+    from oversight.w2s.learners.finetune import FinetuneLearner
 
     if not torch.cuda.is_available():
         pytest.skip("needs a CUDA GPU")
@@ -330,8 +330,8 @@ def test_finetune_on_cuda_in_bf16(tiny_models):
 
 def test_probe_pipeline_on_quality_two_option_data():
     from oversight.data import load_dataset
-    from oversight.protocols.weak_to_strong import examples
-    from oversight.w2s_learners import ProbeLearner
+    from oversight.w2s.learners import ProbeLearner
+    from oversight.w2s.pipeline import examples
 
     _, questions = load_dataset(QUALITY_DEBATE)
     ex = examples(questions)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import oversight.protocols.weak_to_strong as w2s
+import oversight.w2s.pipeline as w2s
 from conftest import TRUTHFULQA
 from oversight.data import load_dataset
 from oversight.metrics.pgr import summarize
-from oversight.w2s_features import bow_features, features
-from oversight.w2s_learners import ProbeLearner
+from oversight.w2s.features import bow_features, features
+from oversight.w2s.learners import ProbeLearner
 
 
 def test_splits_are_disjoint_cover_everything_and_follow_the_seed():

@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from oversight.w2s_probe import auroc, cross_entropy, harden, logconf_alpha, logconf_loss, pgr, train_probe
+from oversight.w2s.learners.probe import cross_entropy, harden, logconf_alpha, logconf_loss, train_probe
+from oversight.w2s.scores import auroc, pgr
 
 
 def test_logconf_against_a_hand_computed_case():

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from conftest import write_jsonl
 from fake_openai import FakeOpenAIServer, Reply, chat_completion
-from oversight import accounts, campaigns
 from oversight.config import RunConfig
 from oversight.db import connect
 from oversight.engine import run_sync
+from oversight.human import accounts, campaigns
 
 GOLD = "Eleven nights of steady light"
 WRONG = "Two nights of flickering light"

@@ -2,7 +2,7 @@
 
 Judges log in and judge campaign items; admins manage users and campaigns, follow progress,
 browse transcripts and read the leaderboard. Blinding is enforced on the server: judge pages
-render only a `JudgeView` (see `oversight.campaigns`), and every admin page checks the role of
+render only a `JudgeView` (see `oversight.human.verdicts`), and every admin page checks the role of
 the logged-in user before it reads anything.
 """
 
@@ -17,9 +17,9 @@ from typing import Any
 
 import streamlit as st
 
-from oversight import accounts, campaigns, logins
 from oversight.db import connect
 from oversight.errors import OversightError
+from oversight.human import accounts, campaigns, logins, verdicts
 from oversight.quotes import QuoteCheck, mark_quotes
 from oversight.web.render import inert, speech_html
 
@@ -116,11 +116,11 @@ def judge_page(engine: Any, user: dict[str, Any]) -> None:
         )
     elif st.session_state.pop("saved", False):
         st.success("Saved.")
-    item_id = campaigns.next_item(engine, campaign_id, user["id"])
+    item_id = verdicts.next_item(engine, campaign_id, user["id"])
     if item_id is None:
         st.info("Nothing left to judge in this campaign. Thank you!")
         return
-    view = campaigns.judge_view(engine, item_id, user["id"])
+    view = verdicts.judge_view(engine, item_id, user["id"])
     started = st.session_state.setdefault(f"started:{item_id}", time.time())
     st.markdown(f"### {inert(view.question)}", unsafe_allow_html=True)
     st.markdown(f"**A:** {inert(view.answers[0])}<br>**B:** {inert(view.answers[1])}", unsafe_allow_html=True)
@@ -141,7 +141,7 @@ def judge_page(engine: Any, user: dict[str, Any]) -> None:
         p_first = st.slider("Probability that A is correct (%)", min_value=5, max_value=95, value=50, step=1, key=f"p:{item_id}")
         st.caption("B gets the rest: 100% minus A's probability. Move the slider to the answer you favour, or tick Unsure.")
         unsure = st.checkbox("Unsure: 50/50", key=f"unsure:{item_id}")
-        explanation = st.text_area("Why? (required)", key=f"why:{item_id}", max_chars=campaigns.EXPLANATION_MAX)
+        explanation = st.text_area("Why? (required)", key=f"why:{item_id}", max_chars=verdicts.EXPLANATION_MAX)
         submitted = st.form_submit_button("Submit")
     if submitted:
         form = {
@@ -153,7 +153,7 @@ def judge_page(engine: Any, user: dict[str, Any]) -> None:
             "exchanges": exchanges,
         }
         try:
-            feedback = campaigns.submit(engine, user, form)
+            feedback = verdicts.submit(engine, user, form)
         except OversightError as exc:
             st.error(inert(str(exc), breaks=False))
             return
@@ -164,7 +164,7 @@ def judge_page(engine: Any, user: dict[str, Any]) -> None:
         st.rerun()
 
 
-def interactive_panel(engine: Any, user: dict[str, Any], view: campaigns.JudgeView, exchanges: list[dict[str, str]]) -> None:
+def interactive_panel(engine: Any, user: dict[str, Any], view: verdicts.JudgeView, exchanges: list[dict[str, str]]) -> None:
     st.markdown("#### Ask a question")
     if view.turn_penalty:
         st.caption(f"Each question costs {view.turn_penalty:.2f} points of your score.")
@@ -178,7 +178,7 @@ def interactive_panel(engine: Any, user: dict[str, Any], view: campaigns.JudgeVi
         asked = st.form_submit_button("Ask")
     if asked:
         try:
-            answer = asyncio.run(campaigns.ask(engine, view.item_id, user["id"], target, question, exchanges))
+            answer = asyncio.run(verdicts.ask(engine, view.item_id, user["id"], target, question, exchanges))
         except OversightError as exc:
             st.error(inert(str(exc), breaks=False))
             return
@@ -221,7 +221,7 @@ def users_page(engine: Any, user: dict[str, Any]) -> None:
 def campaigns_page(engine: Any, user: dict[str, Any]) -> None:
     if not require_admin(user):
         return
-    from oversight.db.store import run_summaries
+    from oversight.db.queries import run_summaries
 
     st.title("Campaigns")
     runs = [r["name"] for r in run_summaries(engine)]
@@ -266,7 +266,7 @@ def campaigns_page(engine: Any, user: dict[str, Any]) -> None:
 def transcripts_page(engine: Any, user: dict[str, Any]) -> None:
     if not require_admin(user):
         return
-    from oversight.db.store import transcript_rows
+    from oversight.db.queries import transcript_rows
 
     st.title("Transcripts")
     rows = transcript_rows(engine)
@@ -310,7 +310,8 @@ def leaderboard_page(engine: Any, user: dict[str, Any]) -> None:
     import pandas as pd
 
     from oversight.charts import accuracy_chart, judge_kind_chart, reliability_chart
-    from oversight.db.store import judgment_rows, w2s_rows
+    from oversight.db.queries import judgment_rows
+    from oversight.db.w2s import w2s_rows
     from oversight.metrics import leaderboard
     from oversight.metrics.pgr import pgr_table
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
@@ -53,6 +54,14 @@ def main_options(
         str, typer.Option("--log-level", envvar="OVERSIGHT_LOG_LEVEL", help="debug | info | warning | error.")
     ] = "warning",
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+    plugin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--plugin",
+            help="A Python file (or module) to import first: its @protocol / @provider / @dataset_format registrations "
+            "become usable names. Repeatable; also OVERSIGHT_PLUGINS (separated by the path separator).",
+        ),
+    ] = None,
 ) -> None:
     # API keys may sit in a .env file beside the work (never in the database or the run config); the environment wins
     from dotenv import find_dotenv, load_dotenv
@@ -66,6 +75,30 @@ def main_options(
         handler.addFilter(_redact_log_record)
     for noisy in ("httpx", "openai", "alembic"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    from oversight.plugins import add_plugins
+
+    add_plugins(plugin or [])
+    if (ctx := click.get_current_context(silent=True)) is not None:
+        fill_help(ctx.find_root().command)
+
+
+def fill_help(command: click.Command) -> None:
+    """Put what the registries hold (plugins included) into option help texts written with `{protocols}`-style marks."""
+    from oversight.plugins import DATASET_FORMATS, PROMPT_SETS, PROTOCOLS, PROVIDERS
+    from oversight.prompts import default_prompts
+
+    marks = {
+        "{protocols}": PROTOCOLS.help(), "{formats}": DATASET_FORMATS.help(), "{providers}": PROVIDERS.help(),
+        "{prompt_sets}": PROMPT_SETS.help(), "{judge_prompts}": " | ".join(default_prompts().judge_prompts()),
+    }  # fmt: skip
+    for param in command.params:
+        text = getattr(param, "help", None)
+        if text and "{" in text:
+            for mark, value in marks.items():
+                text = text.replace(mark, value)
+            param.help = text  # type: ignore[attr-defined]
+    for sub in getattr(command, "commands", {}).values():
+        fill_help(sub)
 
 
 def _redact_log_record(record: logging.LogRecord) -> bool:
@@ -79,7 +112,7 @@ def _check_format(fmt: str, allowed: tuple[str, ...] = ("table", "json", "csv", 
     return fmt
 
 
-from oversight.cli import commands, serving  # noqa: E402,F401  (register the commands on `app`)
+from oversight.cli import admin, bench, human, results, running, serving, w2s  # noqa: E402,F401  (register the commands on `app`)
 
 
 def main() -> None:

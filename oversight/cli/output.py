@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import math
+import sys
 from typing import Any, Literal
 
 from rich.console import Console
@@ -47,3 +48,9 @@ def render(rows: list[dict[str, Any]], fmt: str, *, title: str | None = None, co
         console = Console(width=200)  # piped output: don't squeeze columns to 80 characters
     console.print(table)
     return None
+
+
+def print_text(text: str | None) -> None:
+    """Machine output to stdout, newline-terminated; None (a table already printed) prints nothing."""
+    if text is not None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")

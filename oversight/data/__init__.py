@@ -14,24 +14,28 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from oversight.data.loaders import csv_sets, generic, gsm8k, hf, quality
 from oversight.data.question import Question
 from oversight.data.rows import LoadReport, reporting
 from oversight.errors import InputError
+from oversight.plugins import DATASET_FORMATS
 
 Loader = Callable[..., list[Question]]
+BUILT_IN_LOADERS = "oversight.data.loaders."
 
-FORMATS: dict[str, Loader] = {
-    "generic": generic.load,
-    "quality-debate": quality.load_debate,
-    "quality": quality.load_official,
-    "gpqa": csv_sets.load_gpqa,
-    "boolq": hf.load_boolq,
-    "mmlu": hf.load_mmlu,
-    "arc": hf.load_arc,
-    "gsm8k": gsm8k.load,
-    "truthfulqa": csv_sets.load_truthfulqa,
-}
+
+def formats() -> list[str]:
+    """Every dataset format a run can name: built-in, installed packages' and registered plugins'."""
+    return DATASET_FORMATS.names()
+
+
+def loader(fmt: str) -> Loader:
+    """The built-in loader for `fmt`, or a user's reader wrapped so its rows are checked and repaired like ours."""
+    from oversight.data.custom import load_with
+
+    reader = DATASET_FORMATS.get(fmt)
+    if getattr(reader, "__module__", "").startswith(BUILT_IN_LOADERS):
+        return reader
+    return lambda path, **options: load_with(reader, path, **options)
 
 
 def _first_object(path: Path) -> dict[str, Any]:
@@ -73,7 +77,7 @@ def detect_format(path: Path) -> str:
         return "mmlu"
     if {"question", "answer"} <= keys and "####" in str(_first_object(path).get("answer", "")):
         return "gsm8k"
-    raise InputError(f"{path}:1: row: cannot tell the format from fields {sorted(keys)}; pass --format ({', '.join(FORMATS)})")
+    raise InputError(f"{path}:1: row: cannot tell the format from fields {sorted(keys)}; pass --format ({DATASET_FORMATS.help()})")
 
 
 def load_dataset(
@@ -93,14 +97,13 @@ def load_dataset(
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     fmt = fmt or detect_format(path)
-    if fmt not in FORMATS:
-        raise InputError(f"--format {fmt!r}: unknown; choose one of {', '.join(FORMATS)}")
+    read = loader(fmt)
     if hard and fmt != "quality":
         raise InputError("--hard only applies to official QuALITY files (--format quality)")
     report = report or LoadReport()
     report.skip_bad_rows = skip_bad_rows
     with reporting(report):
-        questions = FORMATS[fmt](path, hard=hard)
+        questions = read(path, hard=hard)
     if not questions:
         skipped = f" ({len(report.skipped)} bad row(s) skipped, e.g. {report.skipped[0]})" if report.skipped else ""
         raise InputError(f"{path}: no questions found{skipped}")
@@ -132,4 +135,4 @@ def summarize(path: Path, fmt: str, questions: list[Question], report: LoadRepor
     }
 
 
-__all__ = ["FORMATS", "LoadReport", "Question", "detect_format", "load_dataset", "summarize"]
+__all__ = ["LoadReport", "Question", "detect_format", "formats", "load_dataset", "loader", "summarize"]

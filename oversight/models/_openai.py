@@ -1,4 +1,4 @@
-"""OpenAI, vLLM and any OpenAI-compatible server, through the official `openai` client.
+"""OpenAI, vLLM, Gemini (Google's OpenAI-compatible endpoint) and any OpenAI-compatible server, through the official `openai` client.
 
 The SDK's own retries are off (`max_retries=0`): retrying is the wrapper's job, so that rate
 limits, transient faults and fatal errors are told apart in one place for every provider.
@@ -22,6 +22,7 @@ from oversight.models.spec import ModelSpec
 from oversight.models.types import Completion, GenerateConfig, Message, TokenLogprob, Usage
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
+GEMINI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta/openai"
 
 
 def _http_client() -> Any:
@@ -39,6 +40,11 @@ def endpoint_settings(spec: ModelSpec) -> tuple[tuple[str, ...], str]:
         if not api_key:
             raise InputError(f"{spec.name}: set OPENAI_API_KEY to use the OpenAI API")
         return spec.base_urls or (os.environ.get("OPENAI_BASE_URL", OPENAI_BASE_URL),), api_key
+    if spec.provider == "gemini":  # Google's OpenAI-compatible endpoint
+        api_key = os.environ.get("GEMINI_API_KEY") or os.environ.get("GOOGLE_API_KEY")
+        if not api_key:
+            raise InputError(f"{spec.name}: set GEMINI_API_KEY to use Gemini")
+        return spec.base_urls or (os.environ.get("GEMINI_BASE_URL", GEMINI_BASE_URL),), api_key
     urls = spec.base_urls or tuple(u.strip().rstrip("/") for u in os.environ.get("OVERSIGHT_VLLM_BASE_URL", "").split(",") if u.strip())
     if not urls and spec.provider == "vllm":
         from oversight.serve.records import served_urls

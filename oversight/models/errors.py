@@ -27,29 +27,34 @@ class ErrorKind(StrEnum):
     FATAL = "fatal"
 
 
+_RATE_LIMIT_TYPES: list[type[BaseException]] = [openai.RateLimitError]
+_TRANSIENT_TYPES: list[type[BaseException]] = [
+    openai.APITimeoutError, openai.APIConnectionError, openai.APIResponseValidationError, TransientResponseError,
+    EndpointsDownError, json.JSONDecodeError, TimeoutError, ConnectionError,
+]  # fmt: skip
+
+
+def register_errors(*, rate_limit: tuple[type[BaseException], ...] = (), transient: tuple[type[BaseException], ...] = ()) -> None:
+    """Teach the retry logic another SDK's exceptions (a provider module calls this when it is imported).
+
+    Exceptions carrying an HTTP `status_code` need nothing: 429 is a rate limit (retried after the
+    server's Retry-After), 408/409 and 5xx are transient, other statuses fatal.
+    """
+    _RATE_LIMIT_TYPES.extend(t for t in rate_limit if t not in _RATE_LIMIT_TYPES)
+    _TRANSIENT_TYPES.extend(t for t in transient if t not in _TRANSIENT_TYPES)
+
+
 def classify(exc: BaseException) -> ErrorKind:
-    if isinstance(exc, openai.RateLimitError):
+    if isinstance(exc, tuple(_RATE_LIMIT_TYPES)):
         return ErrorKind.RATE_LIMIT
-    if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int) and not isinstance(status, bool):
         if status == 429:
             return ErrorKind.RATE_LIMIT
         if status >= 500 or status in (408, 409):
             return ErrorKind.TRANSIENT
         return ErrorKind.FATAL
-    if isinstance(
-        exc,
-        (
-            openai.APITimeoutError,
-            openai.APIConnectionError,
-            openai.APIResponseValidationError,
-            TransientResponseError,
-            EndpointsDownError,
-            json.JSONDecodeError,
-            TimeoutError,
-            ConnectionError,
-        ),
-    ):
+    if isinstance(exc, tuple(_TRANSIENT_TYPES)):
         return ErrorKind.TRANSIENT
     return ErrorKind.FATAL
 

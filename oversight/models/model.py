@@ -20,7 +20,7 @@ from oversight.errors import ModelError, redact
 from oversight.models.accounting import CallRecord, cost_usd, note_call
 from oversight.models.cache import CacheMode, ResponseCache, cache_key, should_cache
 from oversight.models.errors import ErrorKind, PromptTooLongError, classify, is_unreachable, retry_after_seconds
-from oversight.models.provider import ModelProvider
+from oversight.models.provider import ModelProvider, role_scope
 from oversight.models.types import Completion, GenerateConfig, Message
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,8 @@ class Model:
                 completion = hit.model_copy(update={"cached": True, "latency": 0.0})
                 self._note(role, completion, truncated, attempts=0)
                 return completion
-        completion, attempts = await self._call_with_retries(messages, config)
+        with role_scope(role):
+            completion, attempts = await self._call_with_retries(messages, config)
         if truncated:
             completion = completion.model_copy(update={"truncated_prompt": True})
         if use_cache:

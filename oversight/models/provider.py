@@ -4,13 +4,35 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from oversight.models.spec import ModelSpec
 from oversight.models.types import Completion, GenerateConfig, Message
 
+_ROLE: ContextVar[str] = ContextVar("oversight_call_role", default="model")
+
+
+def current_role() -> str:
+    """The role the current call is made for (debater_a, judge, ...): set by the `Model` wrapper around each call."""
+    return _ROLE.get()
+
+
+@contextmanager
+def role_scope(role: str) -> Iterator[None]:
+    """Calls made inside are for `role` (the wrapper opens one around each call)."""
+    token = _ROLE.set(role)
+    try:
+        yield
+    finally:
+        _ROLE.reset(token)
+
 
 class ModelProvider(ABC):
+    """Subclass this to add a provider: implement `generate`; register it with `@provider("name")` from
+    `oversight.plugins` (in a file given to `--plugin`) or an `oversight.providers` entry point."""
+
     def __init__(self, spec: ModelSpec) -> None:
         self.spec = spec
 

@@ -1,30 +1,25 @@
-"""Lazy provider registry: a provider's dependencies are imported only when a spec names it."""
+"""Providers by name, through the provider registry (`oversight.plugins.PROVIDERS`): built-in ones are imported
+only when a spec names them, and a missing optional SDK is one error naming the extra to install."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib import import_module
 
 from oversight.errors import ExtraMissingError
 from oversight.models.provider import ModelProvider
 from oversight.models.spec import ModelSpec
 
-# provider name -> (module, class, extra that installs its dependencies)
-_PROVIDERS: dict[str, tuple[str, str, str]] = {
-    "local": ("oversight.models._llama_cpp", "LlamaCppProvider", "core"),
-    "openai": ("oversight.models._openai", "OpenAIProvider", "core"),
-    "vllm": ("oversight.models._openai", "OpenAIProvider", "core"),
-    "openai-compatible": ("oversight.models._openai", "OpenAIProvider", "core"),
-}
+EXTRAS = {"anthropic": "anthropic"}
+"""Built-in providers whose SDK is an optional extra (pip install 'oversight[anthropic]')."""
 
 
 def provider_factory(spec: ModelSpec) -> Callable[[ModelSpec], ModelProvider]:
-    module_name, class_name, extra = _PROVIDERS[spec.provider]
+    from oversight.plugins import PROVIDERS
+
     try:
-        module = import_module(module_name)
+        return PROVIDERS.get(spec.provider)
     except ModuleNotFoundError as exc:
-        raise ExtraMissingError(exc.name or module_name, extra) from exc
-    return getattr(module, class_name)
+        raise ExtraMissingError(exc.name or spec.provider, EXTRAS.get(spec.provider, "core")) from exc
 
 
 def create_provider(spec: ModelSpec) -> ModelProvider:

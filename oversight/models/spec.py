@@ -6,7 +6,6 @@ from pydantic import BaseModel, ConfigDict
 
 from oversight.errors import InputError
 
-KNOWN_PROVIDERS = ("local", "openai", "vllm", "openai-compatible")
 MAX_NAME = 200
 """Model names are stored with every call and judgment; longer ones would not fit PostgreSQL's columns."""
 
@@ -33,8 +32,11 @@ def parse_spec(spec: str) -> ModelSpec:
         raise InputError(f"model spec {spec!r}: expected provider/model[@base_url], e.g. local/smollm2-135m")
     provider, rest = text.split("/", 1)
     model, _, urls = rest.partition("@")
-    if provider not in KNOWN_PROVIDERS:
-        raise InputError(f"model spec {spec!r}: unknown provider {provider!r}; known: {', '.join(KNOWN_PROVIDERS)}")
+    from oversight.plugins import PROVIDERS
+
+    known = PROVIDERS.names()
+    if provider not in known:
+        raise InputError(f"model spec {spec!r}: unknown provider {provider!r}; known: {', '.join(known)} (or register one with --plugin)")
     if not model:
         raise InputError(f"model spec {spec!r}: the model name is empty")
     if len(f"{provider}/{model}") > MAX_NAME:
@@ -45,6 +47,6 @@ def parse_spec(spec: str) -> ModelSpec:
             raise InputError(f"model spec {spec!r}: base URL {url!r} must start with http:// or https://")
     if provider == "openai-compatible" and not base_urls:
         raise InputError(f"model spec {spec!r}: openai-compatible needs a base URL: openai-compatible/<model>@http://host:port/v1")
-    if provider == "local" and base_urls:
-        raise InputError(f"model spec {spec!r}: the local provider takes no base URL")
+    if provider in ("local", "mock") and base_urls:
+        raise InputError(f"model spec {spec!r}: the {provider} provider takes no base URL")
     return ModelSpec(provider=provider, model=model, base_urls=base_urls)

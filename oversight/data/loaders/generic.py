@@ -38,31 +38,32 @@ def load(path: Path, **_: Any) -> list[Question]:
     seen: set[str] = set()
     for line, obj in read_jsonl(path):
         with row_guard():
-            row = validate(GenericRow, obj, path, line)
-            answer = row.answer
-            if isinstance(answer, str):
-                require(
-                    answer in row.options, path, line, "answer", f"{answer!r} is not one of the options (give its text or 0-based index)"
-                )
-                answer = row.options.index(answer)
-            qid = str(row.id)
-            require(qid not in seen, path, line, "id", f"duplicate id {qid!r}")
-            seen.add(qid)
-            out.append(
-                make_question(
-                    {
-                        "id": qid,
-                        "question": row.question,
-                        "options": row.options,
-                        "answer": answer,
-                        "context": row.context,
-                        "source": row.source or path.stem,
-                        "article_id": None if row.article_id is None else str(row.article_id),
-                        "distractor": row.distractor,
-                        "meta": row.meta,
-                    },
-                    path,
-                    line,
-                )
-            )
+            out.append(question_from_row(obj, path, line, seen))
     return out
+
+
+def question_from_row(obj: Any, path: Path, line: int, seen: set[str]) -> Question:
+    """One row of the generic layout as a `Question` (repairs counted, errors naming `path:line: field`); `seen` ids must not repeat."""
+    row = validate(GenericRow, obj, path, line)
+    answer = row.answer
+    if isinstance(answer, str):
+        require(answer in row.options, path, line, "answer", f"{answer!r} is not one of the options (give its text or 0-based index)")
+        answer = row.options.index(answer)
+    qid = str(row.id)
+    require(qid not in seen, path, line, "id", f"duplicate id {qid!r}")
+    seen.add(qid)
+    return make_question(
+        {
+            "id": qid,
+            "question": row.question,
+            "options": row.options,
+            "answer": answer,
+            "context": row.context,
+            "source": row.source or path.stem,
+            "article_id": None if row.article_id is None else str(row.article_id),
+            "distractor": row.distractor,
+            "meta": row.meta,
+        },
+        path,
+        line,
+    )

@@ -1,4 +1,4 @@
-"""Human-judging campaigns: assignment, the blinded view a judge gets, and validated submissions.
+"""What a human judge gets and gives: the next item, the blinded view, validated submissions, interactive questions.
 
 Everything a judge's browser receives is built here from an allow-list: the question, the two
 answers in this judge's order, the transcript with quotes marked and names following that order,
@@ -16,113 +16,32 @@ from sqlalchemy import Engine, and_, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from oversight.data.question import stable_draw
-from oversight.db.schema import Campaign, CampaignItem, CampaignJudge, HumanJudgment, Judgment, QuestionRow, Run, Transcript, User
-from oversight.db.store import load_transcripts
+from oversight.db.queries import load_transcripts
 from oversight.errors import InputError
+from oversight.human.campaigns import (
+    HUMAN,
+    ITEMS,
+    JUDGMENTS,
+    TRANSCRIPTS,
+    assigned_item,
+    campaign_row,
+    conn_options,
+    is_assigned,
+)  # fmt: skip
 from oversight.protocols import protocol_for_transcript
 from oversight.protocols.base import options_in_order, speeches_for_judge
 from oversight.transcript import Order
 
-CAMPAIGNS, ITEMS, CJUDGES = Campaign.__table__, CampaignItem.__table__, CampaignJudge.__table__
-HUMAN, JUDGMENTS, TRANSCRIPTS, RUNS, USERS, QUESTIONS = (
-    HumanJudgment.__table__,
-    Judgment.__table__,
-    Transcript.__table__,
-    Run.__table__,
-    User.__table__,
-    QuestionRow.__table__,
-)
 P_MIN, P_MAX = 0.05, 0.95  # Khan et al. bound judges' probabilities to 5-95%
 EXPLANATION_MIN, EXPLANATION_MAX = 10, 2000
-
-
-class CampaignSpec(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    runs: list[str] = Field(min_length=1)
-    protocols: list[str] = Field(default_factory=list)
-    questions: list[str] = Field(default_factory=list, description="question ids to keep; empty: all")
-    judges: list[str] = Field(min_length=1)
-    judges_per_item: int = Field(default=1, ge=1, le=100)
-    show_context: bool = False
-    interactive: bool = False
-    interactive_model: str | None = None
-    turn_penalty: float = Field(default=0.0, ge=0.0, le=1.0)
-    feedback: bool = False
-    allow_repeat: bool = False
-
-
-def create_campaign(engine: Engine, spec: CampaignSpec) -> int:
-    with engine.begin() as conn:
-        if conn.execute(select(CAMPAIGNS.c.id).where(CAMPAIGNS.c.name == spec.name)).first():
-            raise InputError(f"campaign {spec.name!r} exists already")
-        run_ids = dict(conn.execute(select(RUNS.c.name, RUNS.c.id).where(RUNS.c.name.in_(spec.runs))).all())
-        missing = [r for r in spec.runs if r not in run_ids]
-        if missing:
-            raise InputError(f"no such run(s): {', '.join(missing)}")
-        users = dict(conn.execute(select(USERS.c.name, USERS.c.id).where(USERS.c.name.in_(spec.judges))).all())
-        unknown = [u for u in spec.judges if u not in users]
-        if unknown:
-            raise InputError(f"no such user(s): {', '.join(unknown)}")
-        query = select(TRANSCRIPTS.c.id).where(TRANSCRIPTS.c.run_id.in_(run_ids.values()))
-        if spec.protocols:
-            query = query.where(TRANSCRIPTS.c.protocol.in_(spec.protocols))
-        if spec.questions:
-            query = query.join(QUESTIONS, QUESTIONS.c.uid == TRANSCRIPTS.c.question_uid).where(QUESTIONS.c.external_id.in_(spec.questions))
-        transcript_ids = conn.execute(query.order_by(TRANSCRIPTS.c.id)).scalars().all()
-        if not transcript_ids:
-            raise InputError("the campaign would have no items: no transcripts match those runs, protocols and questions")
-        cid = conn.execute(
-            insert(CAMPAIGNS).values(**spec.model_dump(exclude={"judges", "questions"})).returning(CAMPAIGNS.c.id)
-        ).scalar_one()
-        conn.execute(insert(CJUDGES), [{"campaign_id": cid, "user_id": uid} for uid in users.values()])
-        conn.execute(insert(ITEMS), [{"campaign_id": cid, "transcript_id": tid} for tid in transcript_ids])
-        return cid
-
-
-def campaigns_for(engine: Engine, user_id: int) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(CAMPAIGNS.c.id, CAMPAIGNS.c.name)
-            .join(CJUDGES, CJUDGES.c.campaign_id == CAMPAIGNS.c.id)
-            .where(CJUDGES.c.user_id == user_id)
-        )
-        return [dict(r._mapping) for r in rows]
-
-
-def all_campaigns(engine: Engine) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(select(CAMPAIGNS).order_by(CAMPAIGNS.c.id))]
-
-
-def _campaign(conn: Any, campaign_id: int) -> Any:
-    row = conn.execute(select(CAMPAIGNS).where(CAMPAIGNS.c.id == campaign_id)).first()
-    if row is None:
-        raise InputError("no such campaign")
-    return row
-
-
-def _assigned(conn: Any, campaign_id: int, user_id: int) -> bool:
-    return conn.execute(select(CJUDGES).where(and_(CJUDGES.c.campaign_id == campaign_id, CJUDGES.c.user_id == user_id))).first() is not None
-
-
-def _assigned_item(engine: Engine, item_id: int, user_id: int) -> tuple[Any, Any]:
-    """The item and its campaign, if the item exists and its campaign is assigned to this judge."""
-    with engine.connect() as conn:
-        item = conn.execute(select(ITEMS).where(ITEMS.c.id == item_id)).first()
-        if item is None:
-            raise InputError("no such item")
-        campaign = _campaign(conn, item.campaign_id)
-        if not _assigned(conn, campaign.id, user_id):
-            raise InputError("this item is not assigned to you")
-    return item, campaign
 
 
 def next_item(engine: Engine, campaign_id: int, user_id: int) -> int | None:
     """The next item for this judge: not judged by them, not full, and (unless the campaign allows it)
     not a question they judged anywhere before. Each judge walks the items in their own shuffled order."""
     with engine.connect() as conn:
-        campaign = _campaign(conn, campaign_id)
-        if not _assigned(conn, campaign_id, user_id):
+        campaign = campaign_row(conn, campaign_id)
+        if not is_assigned(conn, campaign_id, user_id):
             return None
         counts = select(HUMAN.c.item_id, func.count().label("n")).group_by(HUMAN.c.item_id).subquery()
         rows = conn.execute(
@@ -175,11 +94,11 @@ class JudgeView(BaseModel):
 
 
 def judge_view(engine: Engine, item_id: int, user_id: int) -> JudgeView:
-    item, campaign = _assigned_item(engine, item_id, user_id)
+    item, campaign = assigned_item(engine, item_id, user_id)
     [(_, transcript)] = load_transcripts(engine, ids=[item.transcript_id])
     order = order_for(user_id, item_id)
     protocol = protocol_for_transcript(transcript.protocol)
-    simultaneous = transcript.meta.get("turns", "simultaneous") == "simultaneous"
+    simultaneous = transcript.outcome.turn_order != "sequential"
     speeches = [Speech(round=r, speaker=s, text=t) for r, s, t in speeches_for_judge(transcript, order, simultaneous=simultaneous)]
     return JudgeView(
         item_id=item_id,
@@ -246,8 +165,8 @@ def submit(engine: Engine, user: dict[str, Any], form: dict[str, Any]) -> Feedba
         item = conn.execute(select(ITEMS).where(ITEMS.c.id == sub.item_id).with_for_update()).first()
         if item is None:
             raise InputError("no such item")
-        campaign = _campaign(conn, item.campaign_id)
-        if not _assigned(conn, campaign.id, user["id"]):
+        campaign = campaign_row(conn, item.campaign_id)
+        if not is_assigned(conn, campaign.id, user["id"]):
             raise InputError("this item is not assigned to you")
         if sub.item_id != next_item_locked(conn, campaign, user["id"], sub.item_id):
             raise InputError("this item is not open for you (already judged, full, or a question you have seen)")
@@ -324,35 +243,13 @@ def next_item_locked(conn: Any, campaign: Any, user_id: int, item_id: int) -> in
     return item_id
 
 
-def conn_options(engine: Engine, transcript: Any) -> dict[str, str]:
-    with engine.connect() as conn:
-        options = conn.execute(select(QUESTIONS.c.options).where(QUESTIONS.c.uid == transcript.question_uid)).scalar_one()
-    return {"A": options[transcript.option_a], "B": options[transcript.option_b]}
-
-
-def progress(engine: Engine, campaign_id: int) -> list[dict[str, Any]]:
-    """Items done per judge, for the admin page."""
-    with engine.connect() as conn:
-        total = conn.execute(select(func.count()).select_from(ITEMS).where(ITEMS.c.campaign_id == campaign_id)).scalar_one()
-        rows = conn.execute(
-            select(USERS.c.name, func.count(HUMAN.c.id).label("done"), func.avg(HUMAN.c.time_on_task_s).label("mean_time_s"))
-            .select_from(CJUDGES.join(USERS, USERS.c.id == CJUDGES.c.user_id))
-            .outerjoin(ITEMS, ITEMS.c.campaign_id == CJUDGES.c.campaign_id)
-            .outerjoin(HUMAN, and_(HUMAN.c.item_id == ITEMS.c.id, HUMAN.c.user_id == USERS.c.id))
-            .where(CJUDGES.c.campaign_id == campaign_id)
-            .group_by(USERS.c.name)
-            .order_by(USERS.c.name)
-        ).all()
-    return [{"judge": r.name, "done": r.done, "items": total, "mean_time_s": r.mean_time_s} for r in rows]
-
-
 async def ask(engine: Engine, item_id: int, user_id: int, target: str, question: str, exchanges: list[dict[str, str]]) -> str:
     """Interactive judging: the campaign's model answers the judge's question as the named participant.
 
     The answer is checked for quotes and shown with the judge's own letters, like the transcript.
     """
     from oversight.models import GenerateConfig, ModelPool
-    from oversight.prompts import speaker_messages
+    from oversight.prompts import default_prompts
     from oversight.protocols.base import speaker_label
     from oversight.quotes import ContextIndex, check_quotes, mark_quotes
     from oversight.swap import shown_label, swap_labels
@@ -360,13 +257,13 @@ async def ask(engine: Engine, item_id: int, user_id: int, target: str, question:
     question = question.strip()
     if not 3 <= len(question) <= 500:
         raise InputError("question: write 3 to 500 characters")
-    item, campaign = _assigned_item(engine, item_id, user_id)
+    item, campaign = assigned_item(engine, item_id, user_id)
     if not campaign.interactive or not campaign.interactive_model:
         raise InputError("this campaign is not interactive")
     [(_, transcript)] = load_transcripts(engine, ids=[item.transcript_id])
     order = order_for(user_id, item_id)
     if target == "Consultant":
-        kind, side = "consultancy", transcript.meta.get("consultant_side", "A")
+        kind, side = "consultancy", transcript.outcome.consultant_side or "A"
     elif target in ("Debater A", "Debater B"):
         kind, side = "debate", shown_label(target[-1], order)  # the judge's letter back to the canonical side
     else:
@@ -377,7 +274,7 @@ async def ask(engine: Engine, item_id: int, user_id: int, target: str, question:
         history.append((last_round + 1, "Judge", swap_labels(ex["question"]) if order == "BA" else ex["question"]))
         history.append((last_round + 1, target if order == "AB" else swap_labels(target), ex["answer"]))
     asked = swap_labels(question) if order == "BA" else question
-    messages = speaker_messages(
+    messages = default_prompts().speaker_messages(
         kind=kind, context=transcript.question.context, question=transcript.question.question,
         option_a=transcript.option_text("A"), option_b=transcript.option_text("B"), side=side,
         round_no=last_round + 1, rounds=last_round + 1, history=history, word_limit=80, judge_question=asked,
@@ -390,35 +287,3 @@ async def ask(engine: Engine, item_id: int, user_id: int, target: str, question:
     index = ContextIndex(transcript.question.context) if transcript.question.context else None
     marked = mark_quotes(reply.text.strip(), check_quotes(reply.text.strip(), index))
     return swap_labels(marked) if order == "BA" else marked
-
-
-def export_rows(engine: Engine, campaign_id: int) -> list[dict[str, Any]]:
-    """Human verdicts of a campaign with their item, question and timing, for CSV/JSONL export."""
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                USERS.c.name.label("judge"),
-                QUESTIONS.c.external_id.label("question_id"),
-                TRANSCRIPTS.c.protocol,
-                HUMAN.c.order,
-                JUDGMENTS.c.p_a,
-                JUDGMENTS.c.p_b,
-                JUDGMENTS.c.p_correct,
-                JUDGMENTS.c.correct,
-                HUMAN.c.explanation,
-                HUMAN.c.time_on_task_s,
-                HUMAN.c.extra_turns,
-                HUMAN.c.exchanges,
-                HUMAN.c.created_at,
-            )
-            .select_from(
-                HUMAN.join(USERS, USERS.c.id == HUMAN.c.user_id)
-                .join(ITEMS, ITEMS.c.id == HUMAN.c.item_id)
-                .join(TRANSCRIPTS, TRANSCRIPTS.c.id == ITEMS.c.transcript_id)
-                .join(QUESTIONS, QUESTIONS.c.uid == TRANSCRIPTS.c.question_uid)
-                .join(JUDGMENTS, JUDGMENTS.c.id == HUMAN.c.judgment_id)
-            )
-            .where(ITEMS.c.campaign_id == campaign_id)
-            .order_by(HUMAN.c.id)
-        )
-        return [dict(r._mapping) for r in rows]

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from oversight.w2s.learners.base import Predictor
+
 EPS = 1e-7
 
 
@@ -97,25 +99,19 @@ def train_probe(
     return Probe(w=w, b=b, mean=mean, scale=scale), {"best_step": float(best_step)}
 
 
-def accuracy(p: np.ndarray, y: np.ndarray) -> float:
-    return float(np.mean((p > 0.5) == (y > 0.5)))
+class ProbeLearner:
+    def __init__(self, name: str, x: np.ndarray, *, epochs: int = 300, alpha_max: float = 0.75, warmup: float = 0.2) -> None:
+        self.name = name
+        self.x = x
+        self.epochs = epochs
+        self.logconf = {"alpha_max": alpha_max, "warmup": warmup}
+        self.invalid = 0
 
-
-def auroc(p: np.ndarray, y: np.ndarray) -> float | None:
-    """Area under the ROC curve via the rank statistic (ties get half credit)."""
-    y = y > 0.5
-    n_pos, n_neg = int(y.sum()), int((~y).sum())
-    if n_pos == 0 or n_neg == 0:
-        return None
-    from scipy.stats import rankdata
-
-    ranks = rankdata(p)
-    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
-
-
-def pgr(weak: float, student: float, ceiling: float, min_gap: float = 0.02) -> float | None:
-    """Performance gap recovered; None when the strong ceiling barely beats the weak floor."""
-    gap = ceiling - weak
-    if gap < min_gap:
-        return None
-    return (student - weak) / gap
+    def fit(
+        self, rows: np.ndarray, targets: np.ndarray, *, val_rows: np.ndarray | None, val_targets: np.ndarray | None, loss: str, seed: int
+    ) -> Predictor:
+        x_val = self.x[val_rows] if val_rows is not None else None
+        probe, _ = train_probe(
+            self.x[rows], targets, loss=loss, epochs=self.epochs, seed=seed, x_val=x_val, y_val=val_targets, **self.logconf
+        )
+        return lambda r: probe.predict(self.x[r])

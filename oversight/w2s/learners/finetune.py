@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from oversight.errors import ExtraMissingError, InputError
-from oversight.w2s_learners import Predictor, check_spec
-from oversight.w2s_probe import cross_entropy, logconf_alpha
+from oversight.w2s.learners.base import Predictor, check_spec
+from oversight.w2s.learners.probe import cross_entropy, logconf_alpha
 
 
 def _imports() -> tuple[Any, Any, Any]:

@@ -14,8 +14,8 @@ from oversight.data import load_dataset
 from oversight.data.question import Question
 from oversight.errors import InputError
 from oversight.metrics.pgr import summarize
-from oversight.protocols.weak_to_strong import MIN_QUESTIONS, Examples, SeedResult, examples, make_splits, run_seed
-from oversight.w2s_learners import check_spec, make_learner
+from oversight.w2s.learners import check_spec, make_learner
+from oversight.w2s.pipeline import MIN_QUESTIONS, Examples, SeedResult, examples, make_splits, run_seed
 
 
 @dataclass
@@ -57,3 +57,24 @@ def run_w2s(cfg: W2SConfig, log: Callable[[str], None] = lambda _: None) -> W2SO
         "invalid": sum(r.invalid for r in results), **summarize([r.metrics() for r in results]),
     }  # fmt: skip
     return W2SOutcome(questions=questions, examples=ex, results=results, summary=summary)
+
+
+def run_and_store(cfg: W2SConfig, log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+    """Run an experiment and store it under `cfg.run_name` (or a generated name); a taken name fails before any model work."""
+    from oversight import __version__
+    from oversight.db import connect
+    from oversight.db.w2s import store_w2s, w2s_run_exists
+    from oversight.engine import file_sha256, git_revision
+
+    engine = connect(cfg.db)  # a bad --db or a taken --run-name fails before any model work
+    if cfg.run_name:
+        with engine.connect() as conn:
+            if w2s_run_exists(conn, cfg.run_name):
+                raise InputError(f"--run-name {cfg.run_name!r}: a weak-to-strong run of that name exists; choose another")
+    outcome = run_w2s(cfg, log=log)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    name = cfg.run_name or f"w2s-{Path(cfg.dataset).stem}-{cfg.method}-{cfg.weak}-{cfg.strong}-{cfg.loss}-{stamp}".replace("/", "_")
+    store_w2s(engine, name=name, questions=outcome.questions, option_indices=outcome.examples.option_indices, results=outcome.results,
+              fields={"dataset": cfg.dataset, "weak": cfg.weak, "strong": cfg.strong, "method": cfg.method, "loss": cfg.loss,
+                      "config": cfg.provenance() | {"dataset_sha256": file_sha256(Path(cfg.dataset))}, "package_version": __version__, "git_revision": git_revision()})  # fmt: skip
+    return {"run_name": name, **outcome.summary}

@@ -21,8 +21,8 @@ import numpy as np
 from pydantic import BaseModel
 
 from oversight.data.question import Question
-from oversight.w2s_learners import Learner
-from oversight.w2s_probe import accuracy, auroc, pgr
+from oversight.w2s.learners.base import Learner
+from oversight.w2s.scores import accuracy, auroc, pgr
 
 MIN_QUESTIONS = 8
 SPLIT_FRACTIONS = {"weak_train": 0.25, "transfer": 0.35, "validation": 0.15, "test": 0.25}

@@ -78,10 +78,10 @@ def set_disabled(engine: Engine, name: str, disabled: bool = True) -> None:
 def authenticate(engine: Engine, name: str, password: str, client: str = "unknown") -> dict[str, Any] | None:
     """The user's id, name and role when the password matches and the account is enabled.
 
-    Throttled (see `oversight.logins`): raises `LoginThrottled` without hashing anything while this
+    Throttled (see `oversight.human.logins`): raises `LoginThrottled` without hashing anything while this
     account or this client must pause after repeated failures; each failure is recorded and logged.
     """
-    from oversight.logins import check_throttle, clear_failures, record_failure
+    from oversight.human.logins import check_throttle, clear_failures, record_failure
 
     check_throttle(engine, name, client)
     with engine.connect() as conn:

@@ -18,7 +18,7 @@ import numpy as np
 
 from oversight.judging import two_way_mass
 from oversight.models import GenerateConfig, MemoryCache, Message, Model, ModelPool, parse_spec
-from oversight.w2s_learners import Predictor
+from oversight.w2s.learners.base import Predictor
 
 INSTRUCTION = (
     "Each message shows a question and a proposed answer. Reply True if the proposed answer is correct "

@@ -1,0 +1,135 @@
+"""The benchmarks, each with a documented target."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from oversight.cli import FormatOption, _check_format, bench_app, err_console
+from oversight.cli.output import print_text, render
+from oversight.models import parse_spec
+
+
+@bench_app.command("prefix")
+def bench_prefix(
+    dataset: Annotated[
+        str, typer.Option("--dataset", help="A QuALITY-style file with articles.")
+    ] = "../shared/data/quality_debate/train.jsonl",
+    rounds: Annotated[int, typer.Option("--rounds", min=1, max=10, help="Debate rounds.")] = 3,
+    max_tokens: Annotated[int, typer.Option("--max-tokens", min=8, max=512, help="Tokens per debater turn.")] = 48,
+    question: Annotated[int, typer.Option("--question", min=0, help="Which question of the file (0-based).")] = 0,
+    model: Annotated[
+        str, typer.Option("--model", help="Model for every role: the embedded one, or a served one (vllm/NAME).")
+    ] = "local/smollm2-135m",
+) -> None:
+    """Prefix-cache reuse of a debate (embedded model or a vLLM server): shared-first prompt layout against role-first."""
+    from oversight.bench import prefix_benchmark
+
+    parse_spec(model)
+    print_text(json.dumps(prefix_benchmark(dataset, rounds=rounds, max_tokens=max_tokens, question=question, model=model), indent=2))
+
+
+@bench_app.command("vllm")
+def bench_vllm(
+    model: Annotated[
+        str, typer.Option("--model", help="A served model (vllm/NAME or vllm/NAME@URL); vllm/smollm2-135m is started if not served.")
+    ] = "vllm/smollm2-135m",
+    n: Annotated[int, typer.Option("--n", min=1, help="Judge items (one call each).")] = 200,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Concurrent requests.")] = 32,
+    dataset: Annotated[
+        str, typer.Option("--dataset", help="A QuALITY-style file with articles, for the debates.")
+    ] = "../shared/data/quality_debate/train.jsonl",
+    articles: Annotated[int, typer.Option("--articles", min=1, max=50, help="Articles to debate (one question each).")] = 2,
+    rounds: Annotated[int, typer.Option("--rounds", min=1, max=10, help="Debate rounds.")] = 3,
+    max_tokens: Annotated[int, typer.Option("--max-tokens", min=8, max=512, help="Tokens per debater turn.")] = 48,
+) -> None:
+    """Against a real vLLM server: engine vs bare aiohttp on judge calls, and vLLM's prefix-cache share over debates."""
+    from oversight.bench_vllm import vllm_benchmark
+
+    result = vllm_benchmark(model, n=n, concurrency=concurrency, dataset=dataset, articles=articles, rounds=rounds,
+                            max_tokens=max_tokens, log=lambda m: err_console.print(m, style="dim", markup=False, highlight=False))  # fmt: skip
+    print_text(json.dumps(result, indent=2))
+
+
+@bench_app.command("judge")
+def bench_judge(
+    n: Annotated[int, typer.Option("--n", min=1, help="Judge items (one call each).")] = 2000,
+    debate_items: Annotated[int, typer.Option("--debate-items", min=1, help="Debate items (2 × rounds + 2 calls each).")] = 200,
+    rounds: Annotated[int, typer.Option("--rounds", min=1, max=10, help="Debate rounds.")] = 3,
+    concurrency: Annotated[
+        list[int] | None, typer.Option("--concurrency", min=1, help="Concurrent requests; repeatable (default: 64 and 256).")
+    ] = None,
+    inspect_python: Annotated[
+        str | None,
+        typer.Option("--inspect-python", envvar="OVERSIGHT_INSPECT_PYTHON", help="Interpreter with inspect_ai, to include Inspect AI."),
+    ] = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """The engine beside a bare aiohttp loop, a bare openai loop and Inspect AI, on judge calls and on 3-round debates."""
+    from oversight.bench_clients import clients_benchmark
+
+    _check_format(fmt)
+    result = clients_benchmark(
+        n=n, debate_items=debate_items, rounds=rounds, concurrencies=tuple(concurrency or (64, 256)), inspect=inspect_python
+    )
+    if fmt == "json":
+        print_text(json.dumps(result, indent=2))
+        return
+    print_text(
+        render(result["results"], fmt, title=f"Clients on one scripted server (target: oversight run ≤ {result['target']}× bare openai)")
+    )
+    err_console.print(f"Inspect AI: {result['inspect']}", highlight=False)
+
+
+@bench_app.command("reliability")
+def bench_reliability(
+    db: Annotated[str | None, typer.Option("--db", help="Database URL (default: a temporary SQLite file).")] = None,
+    judge_items: Annotated[int, typer.Option("--judge-items", min=1, help="Items of the naive judge run (2 calls each).")] = 2000,
+    debate_items: Annotated[int, typer.Option("--debate-items", min=1, help="Items of the debate runs (2 × rounds + 2 calls each).")] = 500,
+    rounds: Annotated[int, typer.Option("--rounds", min=1, max=10, help="Debate rounds.")] = 3,
+    kills: Annotated[int, typer.Option("--kills", min=0, help="SIGKILLs of the debate run, each followed by a resume.")] = 5,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the faults and of the kill moments.")] = 0,
+) -> None:
+    """Fault campaign: runs against a server that rate-limits, errs, hangs and sends garbage, then SIGKILLs and resumes a run."""
+    from oversight.bench_reliability import reliability_campaign
+
+    result = reliability_campaign(db=db, judge_items=judge_items, debate_items=debate_items, rounds=rounds, kills=kills, seed=seed)
+    print_text(json.dumps(result, indent=2, default=str))
+
+
+@bench_app.command("judges")
+def bench_judges(
+    db: Annotated[str | None, typer.Option("--db", help="Database URL (default: a temporary SQLite file).")] = None,
+    judges: Annotated[int, typer.Option("--judges", min=1, max=500, help="Judges submitting at once.")] = 30,
+    judgments: Annotated[int, typer.Option("--judgments", min=1, help="Verdicts to submit in all.")] = 1000,
+) -> None:
+    """Concurrent human judges: verdicts per second, and nothing lost or doubled."""
+    from oversight.bench_judges import judges_load
+
+    print_text(json.dumps(judges_load(db, judges=judges, judgments=judgments), indent=2))
+
+
+@bench_app.command("leaderboard")
+def bench_leaderboard(
+    n: Annotated[int, typer.Option("--n", min=100, max=20_000_000, help="Synthetic judgments.")] = 1_000_000,
+    bootstrap: Annotated[int, typer.Option("--bootstrap", min=100, max=100000, help="Bootstrap resamples.")] = 1000,
+) -> None:
+    """Fill a temporary database with synthetic judgments and time the full leaderboard (target: under 10 s for 1M)."""
+    from oversight.bench import leaderboard_benchmark
+
+    print_text(json.dumps(leaderboard_benchmark(n=n, n_resamples=bootstrap), indent=2))
+
+
+@bench_app.command("engine")
+def bench_engine(
+    n: Annotated[int, typer.Option("--n", min=1, help="Judge items (one call each).")] = 2000,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Concurrent requests.")] = 256,
+    db: Annotated[str | None, typer.Option("--db", help="Database URL (default: a temporary SQLite file).")] = None,
+) -> None:
+    """Time the engine on one-call judge items against a local scripted server, beside a bare aiohttp loop."""
+    from oversight.bench import engine_benchmark
+
+    result = engine_benchmark(n=n, concurrency=concurrency, db=db)
+    print_text(json.dumps(result, indent=2))

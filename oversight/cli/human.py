@@ -1,0 +1,141 @@
+"""Human judging from the command line: judge-app accounts, campaigns, and serving the app."""
+
+from __future__ import annotations
+
+import sys
+from importlib.resources import files
+from typing import Annotated
+
+import typer
+
+from oversight.cli import DbOption, FormatOption, _check_format, app, campaigns_app, err_console, users_app
+from oversight.cli.output import print_text, render
+from oversight.errors import OversightError
+from oversight.models import parse_spec
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    role: Annotated[str, typer.Option("--role", help="judge | admin.")] = "judge",
+    db: DbOption = None,
+) -> None:
+    """Add a user; the password is read from standard input (or prompted for on a terminal)."""
+    from oversight.db import connect
+    from oversight.human.accounts import add_user
+
+    if sys.stdin.isatty():
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    add_user(connect(db), name, role, password)
+    err_console.print(f"added {role} {name}")
+
+
+@users_app.command("list")
+def users_list(db: DbOption = None, fmt: FormatOption = "table") -> None:
+    """List users (never their password hashes)."""
+    from oversight.db import connect
+    from oversight.human.accounts import list_users
+
+    _check_format(fmt)
+    print_text(render(list_users(connect(db)), fmt, title="Users"))
+
+
+@users_app.command("disable")
+def users_disable(name: Annotated[str, typer.Argument(help="User name.")], db: DbOption = None) -> None:
+    """Disable a user: they are logged out at their next page view and cannot log in."""
+    from oversight.db import connect
+    from oversight.human.accounts import set_disabled
+
+    set_disabled(connect(db), name)
+    err_console.print(f"disabled {name}")
+
+
+@campaigns_app.command("create")
+def campaigns_create(
+    name: Annotated[str, typer.Argument(help="Campaign name.")],
+    runs: Annotated[list[str], typer.Option("--run", help="Run whose transcripts are judged; repeat for several.")],
+    judges: Annotated[list[str], typer.Option("--judge", help="User who judges; repeat for several.")],
+    protocols: Annotated[list[str] | None, typer.Option("--protocol", help="Only transcripts of this protocol; repeatable.")] = None,
+    questions: Annotated[list[str] | None, typer.Option("--question", help="Only this question id; repeatable.")] = None,
+    per_item: Annotated[int, typer.Option("--per-item", min=1, max=100, help="Judges per item.")] = 1,
+    show_context: Annotated[bool, typer.Option("--show-context", help="Judges may read the story (expert baseline).")] = False,
+    interactive: Annotated[bool, typer.Option("--interactive", help="Judges may ask questions, answered live.")] = False,
+    interactive_model: Annotated[
+        str, typer.Option("--interactive-model", help="Model that answers judges' questions.")
+    ] = "local/smollm2-135m",
+    penalty: Annotated[float, typer.Option("--penalty", min=0.0, max=1.0, help="Score charged per question asked.")] = 0.0,
+    feedback: Annotated[bool, typer.Option("--feedback", help="Show the correct answer and score after each verdict.")] = False,
+    allow_repeat: Annotated[bool, typer.Option("--allow-repeat", help="Allow questions a judge saw in another campaign.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Create a human-judging campaign over stored runs."""
+    from oversight.db import connect
+    from oversight.human.campaigns import CampaignSpec, create_campaign
+
+    parse_spec(interactive_model)
+    spec = CampaignSpec(
+        name=name, runs=runs, judges=judges, protocols=protocols or [], questions=questions or [], judges_per_item=per_item, show_context=show_context,
+        interactive=interactive, interactive_model=interactive_model, turn_penalty=penalty, feedback=feedback, allow_repeat=allow_repeat,
+    )  # fmt: skip
+    cid = create_campaign(connect(db), spec)
+    err_console.print(f"created campaign {name} (id {cid})")
+
+
+@campaigns_app.command("list")
+def campaigns_list(db: DbOption = None, fmt: FormatOption = "table") -> None:
+    """Campaigns with each judge's progress."""
+    from oversight.db import connect
+    from oversight.human.campaigns import all_campaigns, progress
+
+    _check_format(fmt)
+    engine = connect(db)
+    rows = [{"campaign": c["name"], **p} for c in all_campaigns(engine) for p in progress(engine, c["id"])]
+    print_text(render(rows, fmt, title="Campaign progress"))
+
+
+@campaigns_app.command("export")
+def campaigns_export(
+    name: Annotated[str, typer.Argument(help="Campaign name.")],
+    fmt: Annotated[str, typer.Option("--format", help="jsonl | csv.")] = "jsonl",
+    db: DbOption = None,
+) -> None:
+    """Human verdicts of a campaign (judge, question, order, probabilities, explanation, time on task)."""
+    from oversight.db import connect
+    from oversight.export import write_records
+    from oversight.human.campaigns import all_campaigns, export_rows
+
+    _check_format(fmt, ("jsonl", "csv"))
+    engine = connect(db)
+    found = [c for c in all_campaigns(engine) if c["name"] == name]
+    if not found:
+        raise OversightError(f"no campaign named {name!r}")
+    write_records(export_rows(engine, found[0]["id"]), fmt, sys.stdout)  # type: ignore[arg-type]
+
+
+@app.command()
+def web(
+    db: DbOption = None,
+    port: Annotated[int, typer.Option("--port", envvar="OVERSIGHT_WEB_PORT", min=1, max=65535, help="Port.")] = 8501,
+    host: Annotated[str, typer.Option("--host", envvar="OVERSIGHT_WEB_HOST", help="Address to listen on.")] = "127.0.0.1",
+) -> None:
+    """Serve the judge app (Streamlit): judging, campaigns, users, transcripts, leaderboard."""
+    import os
+
+    from oversight.db import connect
+    from oversight.db.connect import resolve_url
+
+    url = resolve_url(db)
+    connect(url).dispose()  # fail here, with one line, if the database cannot be opened or migrated
+    app_path = str(files("oversight.web") / "app.py")
+    command = [
+        sys.executable, "-m", "streamlit", "run", app_path, "--server.port", str(port), "--server.address", host,
+        "--server.headless", "true", "--client.showErrorDetails", "false", "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "minimal",
+    ]  # fmt: skip
+    # become the Streamlit server (no child left behind when this process is stopped); the database URL, which
+    # may hold a password, goes in the environment, not on the command line where `ps` shows it
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, command, os.environ | {"OVERSIGHT_DB": url})

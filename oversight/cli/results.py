@@ -1,0 +1,176 @@
+"""Commands that read results: leaderboard, report, compare, export, usage."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from oversight.cli import DbOption, FormatOption, _check_format, app, err_console
+from oversight.cli.output import print_text, render
+from oversight.errors import OversightError
+
+
+class ExportKind(StrEnum):
+    judgments = "judgments"
+    transcripts = "transcripts"
+    w2s = "w2s"
+
+
+METRICS = ("accuracy", "elo", "calibration", "agreement", "position", "pgr")
+
+
+@app.command()
+def leaderboard(
+    db: DbOption = None,
+    fmt: FormatOption = "table",
+    run_filter: Annotated[str | None, typer.Option("--run", help="Only this run.")] = None,
+    metric: Annotated[
+        str, typer.Option("--metric", help="accuracy | elo | calibration | agreement | position | pgr (weak-to-strong).")
+    ] = "accuracy",
+    by: Annotated[
+        str,
+        typer.Option(
+            "--by",
+            help="Comma-separated grouping: protocol, judge, dataset, judge_kind, prompt_version, run, variant, models (who argued).",
+        ),
+    ] = "protocol,judge,dataset",
+    by_side: Annotated[
+        bool, typer.Option("--by-side", help="elo: rate each debater separately on the correct and the incorrect side.")
+    ] = False,
+    weighted: Annotated[
+        bool, typer.Option("--weighted", help="elo: a debater wins the judge's probability for its side, not 0/1.")
+    ] = False,
+    bootstrap: Annotated[int, typer.Option("--bootstrap", min=100, max=100000, help="Bootstrap resamples.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
+) -> None:
+    """Judge accuracy (95% CIs clustered by article), debater Elo, calibration, human–model agreement, position bias or weak-to-strong PGR."""
+    from oversight.db import connect
+    from oversight.db.queries import judgment_rows
+    from oversight.metrics.leaderboard import GROUP_KEYS
+
+    _check_format(fmt)
+    if metric not in METRICS:
+        raise OversightError(f"--metric {metric!r}: choose one of {', '.join(METRICS)}")
+    keys = tuple(k.strip() for k in by.split(",") if k.strip())
+    unknown = [k for k in keys if k not in GROUP_KEYS]
+    if unknown or not keys:
+        raise OversightError(f"--by {by!r}: group by any of {', '.join(GROUP_KEYS)}")
+    engine = connect(db)
+    if metric == "pgr":
+        from oversight.db.w2s import w2s_rows
+        from oversight.metrics.pgr import pgr_table
+
+        rows = pgr_table(w2s_rows(engine, run_filter))
+    elif metric == "accuracy":
+        from oversight.db.leaderboard import leaderboard_aggregates
+        from oversight.metrics.leaderboard import leaderboard_from_aggregates
+
+        rows = leaderboard_from_aggregates(leaderboard_aggregates(engine, keys, run_filter), by=keys, n_resamples=bootstrap, seed=seed)
+    else:
+        from oversight.metrics.tables import metric_table
+
+        rows = metric_table(
+            metric, judgment_rows(engine, run_filter), keys, by_side=by_side, weighted=weighted, n_resamples=bootstrap, seed=seed
+        )
+    if not rows and fmt == "table":
+        err_console.print("nothing to show yet: run `oversight quickstart` or `oversight run` (elo needs debates between different models)")
+        return
+    print_text(render(rows, fmt, title=f"{metric} (95% CIs resample articles)"))
+
+
+@app.command()
+def report(
+    db: DbOption = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write; a Markdown twin goes beside it.")] = Path("report.html"),
+    bootstrap: Annotated[int, typer.Option("--bootstrap", min=100, max=100000, help="Bootstrap resamples.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed.")] = 0,
+) -> None:
+    """Write a self-contained HTML report (and Markdown) with accuracy, Elo, calibration, position bias and agreement."""
+    from oversight.db import connect
+    from oversight.report import build_report
+
+    html_path, md_path = build_report(connect(db), out, n_resamples=bootstrap, seed=seed)
+    err_console.print(f"wrote {html_path} and {md_path}")
+
+
+@app.command()
+def compare(
+    run_a: Annotated[str | None, typer.Argument(help="First run (or use --a filters).")] = None,
+    run_b: Annotated[str | None, typer.Argument(help="Second run (or use --b filters).")] = None,
+    filter_a: Annotated[
+        list[str] | None, typer.Option("--a", help="Condition A as KEY=VALUE (protocol, judge, dataset, run, ...); repeatable.")
+    ] = None,
+    filter_b: Annotated[list[str] | None, typer.Option("--b", help="Condition B as KEY=VALUE; repeatable.")] = None,
+    db: DbOption = None,
+    judge: Annotated[str | None, typer.Option("--judge", help="Only this judge's verdicts (both conditions).")] = None,
+    bootstrap: Annotated[int, typer.Option("--bootstrap", min=100, max=100000, help="Bootstrap resamples.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Paired comparison of two runs or two filtered conditions on the questions both judged:
+    accuracy difference, paired bootstrap CI over articles, permutation p-value."""
+    from oversight.db import connect
+    from oversight.db.queries import judgment_rows, run_row
+    from oversight.metrics.conditions import compare_conditions, parse_condition
+
+    a, b = parse_condition(filter_a, "--a"), parse_condition(filter_b, "--b")
+    engine = connect(db)
+    for name, conditions in ((run_a, a), (run_b, b)):
+        if name is not None:
+            run_row(engine, name)
+            conditions["run"] = name
+    if not a or not b:
+        raise OversightError("name two runs (compare RUN_A RUN_B) or two conditions (--a KEY=VALUE --b KEY=VALUE)")
+    if judge:
+        a["judge"] = b["judge"] = judge
+    result = compare_conditions(judgment_rows(engine), a, b, n_resamples=bootstrap, seed=seed)
+    print_text(json.dumps(result, indent=2) if as_json else render([result], "markdown"))
+
+
+@app.command()
+def export(
+    kind: Annotated[
+        ExportKind, typer.Argument(help="judgments | transcripts | w2s (weak-to-strong examples: weak labels and predictions)")
+    ],
+    db: DbOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="jsonl | csv.")] = "jsonl",
+    run_filter: Annotated[str | None, typer.Option("--run", help="Only this run.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Export stored judgments, transcripts (with turns, quotes and judgments) or weak-to-strong examples."""
+    from oversight.db import connect
+    from oversight.db.queries import judgment_rows, transcript_rows
+    from oversight.db.w2s import w2s_example_rows
+    from oversight.export import write_records
+
+    _check_format(fmt, ("jsonl", "csv"))
+    engine = connect(db)
+    fetch = {ExportKind.judgments: judgment_rows, ExportKind.transcripts: transcript_rows, ExportKind.w2s: w2s_example_rows}[kind]
+    rows = fetch(engine, run_filter)
+    handle = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
+    try:
+        write_records(rows, fmt, handle)  # type: ignore[arg-type]
+    finally:
+        if out:
+            handle.close()
+    if out:
+        err_console.print(f"wrote {len(rows)} {kind.value} to {out}")
+
+
+@app.command()
+def usage(
+    db: DbOption = None,
+    fmt: FormatOption = "table",
+    run_filter: Annotated[str | None, typer.Option("--run", help="Only this run.")] = None,
+) -> None:
+    """Model calls, tokens (prompt, prefix-cached, completion), cost and cache hits per run, role and model."""
+    from oversight.db import connect
+    from oversight.db.queries import usage_rows
+
+    _check_format(fmt)
+    print_text(render(usage_rows(connect(db), run_filter), fmt, title="Model usage"))

@@ -1,0 +1,361 @@
+"""Commands that run protocols and judges: run, quickstart, judge (re-judging), runs."""
+
+from __future__ import annotations
+
+import json
+import time
+from importlib.resources import files
+from typing import Annotated, Any
+
+import typer
+
+from oversight.cli import DbOption, FormatOption, _check_format, app, err_console
+from oversight.cli.output import print_text, render
+from oversight.errors import OversightError, redact
+from oversight.models import parse_spec
+
+
+@app.command()
+def run(
+    protocol: Annotated[
+        str | None,
+        typer.Option(
+            "--protocol",
+            "-p",
+            envvar="OVERSIGHT_PROTOCOL",
+            help="{protocols} (default: debate), or your own class as FILE.py:CLASS.",
+        ),
+    ] = None,
+    dataset: Annotated[str | None, typer.Option("--dataset", "-d", envvar="OVERSIGHT_DATASET", help="Dataset file.")] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            "--dataset-format",
+            envvar="OVERSIGHT_DATASET_FORMAT",
+            help="Dataset format: {formats}, or your own reader as FILE.py:FUNCTION (detected when left out).",
+        ),
+    ] = None,
+    hard: Annotated[
+        bool | None, typer.Option("--hard/--all-questions", envvar="OVERSIGHT_HARD", help="QuALITY: keep difficult questions only.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", envvar="OVERSIGHT_LIMIT", help="Use the first N questions.")] = None,
+    skip_bad_rows: Annotated[
+        bool | None,
+        typer.Option(
+            "--skip-bad-rows/--stop-at-bad-rows",
+            envvar="OVERSIGHT_SKIP_BAD_ROWS",
+            help="Leave out rows that cannot be repaired (counted) instead of stopping at the first.",
+        ),
+    ] = None,
+    rounds: Annotated[
+        int | None, typer.Option("--rounds", envvar="OVERSIGHT_ROUNDS", help="Debate/consultancy rounds (default: 3).")
+    ] = None,
+    debater: Annotated[
+        str | None, typer.Option("--debater", envvar="OVERSIGHT_DEBATER", help="Spec for both debaters (default: local/smollm2-135m).")
+    ] = None,
+    debater_a: Annotated[str | None, typer.Option("--debater-a", envvar="OVERSIGHT_DEBATER_A", help="Spec for debater A.")] = None,
+    debater_b: Annotated[str | None, typer.Option("--debater-b", envvar="OVERSIGHT_DEBATER_B", help="Spec for debater B.")] = None,
+    turns: Annotated[
+        str | None,
+        typer.Option("--turns", envvar="OVERSIGHT_TURNS", help="simultaneous | sequential (B reads A's turn of the same round)."),
+    ] = None,
+    best_of: Annotated[
+        int | None,
+        typer.Option("--best-of", envvar="OVERSIGHT_BEST_OF", help="Sample N arguments per turn, keep the preference judge's favourite."),
+    ] = None,
+    refine: Annotated[
+        bool | None, typer.Option("--refine/--no-refine", envvar="OVERSIGHT_REFINE", help="Critique-and-refine each turn.")
+    ] = None,
+    consultant: Annotated[
+        str | None,
+        typer.Option("--consultant", envvar="OVERSIGHT_CONSULTANT", help="Spec for the consultant (default: local/smollm2-135m)."),
+    ] = None,
+    critic: Annotated[
+        str | None,
+        typer.Option("--critic", envvar="OVERSIGHT_CRITIC", help="Spec for the critic of --refine (default: the speaker's model)."),
+    ] = None,
+    preference_judge: Annotated[
+        str | None,
+        typer.Option(
+            "--preference-judge",
+            envvar="OVERSIGHT_PREFERENCE_JUDGE",
+            help="Judge that scores --best-of/--refine candidates (default: the first --judge).",
+        ),
+    ] = None,
+    judge_prompt: Annotated[
+        str | None,
+        typer.Option(
+            "--judge-prompt",
+            envvar="OVERSIGHT_JUDGE_PROMPT",
+            help="Judge template (judges/NAME.j2 of the prompt set): {judge_prompts}; v1 answers at once, v1-cot reasons first.",
+        ),
+    ] = None,
+    prompts: Annotated[
+        str | None,
+        typer.Option(
+            "--prompts",
+            envvar="OVERSIGHT_PROMPTS",
+            help="A folder of Jinja2 templates overriding any of the packaged ones (see `oversight prompts show`), or a prompt set: {prompt_sets}.",
+        ),
+    ] = None,
+    settings: Annotated[
+        list[str] | None,
+        typer.Option("--set", "-S", help="A setting of the protocol's own, NAME=VALUE (YAML value); repeatable."),
+    ] = None,
+    roles: Annotated[
+        list[str] | None,
+        typer.Option("--role", help="A model for a role the protocol declares, NAME=SPEC; repeatable."),
+    ] = None,
+    min_quote_words: Annotated[
+        int | None,
+        typer.Option("--min-quote-words", envvar="OVERSIGHT_MIN_QUOTE_WORDS", help="Shorter quotes are never verified (default: 5)."),
+    ] = None,
+    judge: Annotated[
+        list[str] | None,
+        typer.Option("--judge", "-j", envvar="OVERSIGHT_JUDGE", help="Judge spec; repeat for several (default: local/smollm2-135m)."),
+    ] = None,
+    orders: Annotated[
+        str | None,
+        typer.Option(
+            "--orders", envvar="OVERSIGHT_ORDERS", help="both | random: judge each item in both answer orders, or one drawn order."
+        ),
+    ] = None,
+    word_limit: Annotated[
+        int | None, typer.Option("--word-limit", envvar="OVERSIGHT_WORD_LIMIT", help="Words per debater turn asked for.")
+    ] = None,
+    debater_max_tokens: Annotated[
+        int | None, typer.Option("--debater-max-tokens", envvar="OVERSIGHT_DEBATER_MAX_TOKENS", help="Token cap per debater turn.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", envvar="OVERSIGHT_SEED", help="Seed for option pairing and order.")] = None,
+    db: DbOption = None,
+    run_name: Annotated[str | None, typer.Option("--run-name", envvar="OVERSIGHT_RUN_NAME", help="Name; reuse it to resume a run.")] = None,
+    max_connections: Annotated[
+        int | None, typer.Option("--max-connections", envvar="OVERSIGHT_MAX_CONNECTIONS", help="Concurrent requests per endpoint.")
+    ] = None,
+    cache: Annotated[str | None, typer.Option("--cache", envvar="OVERSIGHT_CACHE", help="auto (temperature 0 only) | on | off.")] = None,
+    context_policy: Annotated[
+        str | None,
+        typer.Option("--context-policy", envvar="OVERSIGHT_CONTEXT_POLICY", help="error (check before the run) | truncate (cut and mark)."),
+    ] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", envvar="OVERSIGHT_TIMEOUT", help="Seconds per request.")] = None,
+    max_retries: Annotated[int | None, typer.Option("--max-retries", envvar="OVERSIGHT_MAX_RETRIES", help="Retries per request.")] = None,
+    unreachable_wait: Annotated[
+        float | None,
+        typer.Option(
+            "--unreachable-wait",
+            envvar="OVERSIGHT_UNREACHABLE_WAIT",
+            help="Seconds to wait for an endpoint that refuses connections before failing (default: 600).",
+        ),
+    ] = None,
+    config: Annotated[
+        str | None, typer.Option("--config", "-c", envvar="OVERSIGHT_CONFIG", help="YAML file with any of these options.")
+    ] = None,
+    progress: Annotated[
+        bool | None, typer.Option("--progress/--no-progress", envvar="OVERSIGHT_PROGRESS", help="Show a progress bar.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON.")] = False,
+) -> None:
+    """Run a protocol over a dataset and store transcripts and judgments."""
+    from oversight.config import build_config
+    from oversight.engine import run_sync
+
+    cli = {
+        "protocol": protocol, "dataset": dataset, "format": fmt, "hard": hard, "limit": limit, "skip_bad_rows": skip_bad_rows, "rounds": rounds,
+        "turns": turns, "best_of": best_of, "refine": refine, "consultant": consultant, "critic": critic,
+        "preference_judge": preference_judge, "judge_prompt": judge_prompt, "min_quote_words": min_quote_words,
+        "prompts": prompts, "settings": parse_assignments(settings, "--set", yaml_values=True) or None,
+        "roles": parse_assignments(roles, "--role") or None,
+        "debater": debater, "debater_a": debater_a, "debater_b": debater_b, "judges": judge or None,
+        "orders": orders, "word_limit": word_limit, "debater_max_tokens": debater_max_tokens, "seed": seed, "db": db,
+        "run_name": run_name, "max_connections": max_connections, "cache": cache, "context_policy": context_policy,
+        "timeout": timeout, "max_retries": max_retries, "unreachable_wait": unreachable_wait, "progress": progress,
+    }  # fmt: skip
+    run_config = build_config(cli, config)
+    summary = run_sync(run_config, console=err_console)
+    _report_run(summary, as_json)
+
+
+def parse_assignments(items: list[str] | None, option: str, *, yaml_values: bool = False) -> dict[str, Any]:
+    """`["rounds=2", ...]` as a dict; values read as YAML where asked (`3` is a number, `true` a boolean)."""
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise OversightError(f"{option} {item!r}: write NAME=VALUE")
+        if yaml_values:
+            try:
+                out[key] = yaml.safe_load(value) if value.strip() else ""
+            except yaml.YAMLError:
+                out[key] = value
+        else:
+            out[key] = value.strip()
+    return out
+
+
+def _report_run(summary: Any, as_json: bool) -> None:
+    data = {k: v for k, v in vars(summary).items()}
+    if as_json:
+        print_text(json.dumps(data, indent=2))
+    else:
+        hit = f", {summary.cache_hits} from cache" if summary.cache_hits else ""
+        retried = summary.attempts - (summary.calls - summary.cache_hits)
+        hit += f", {retried} retried attempt(s)" if retried > 0 else ""
+        err_console.print(
+            f"run [bold]{summary.run_name}[/]: {summary.status}; {summary.written} item(s) written, "
+            f"{summary.skipped} already done, {summary.calls} model call(s){hit}, {summary.elapsed:.1f} s"
+        )
+        for error in summary.errors:
+            err_console.print(redact(error), style="red", markup=False, highlight=False, soft_wrap=True)
+    if summary.status == "interrupted":
+        raise typer.Exit(130)
+    if summary.status == "failed":
+        raise typer.Exit(1)
+
+
+@app.command()
+def quickstart(
+    db: DbOption = None,
+    model: Annotated[
+        str, typer.Option("--model", envvar="OVERSIGHT_QUICKSTART_MODEL", help="Model for every role.")
+    ] = "local/smollm2-135m",
+    rounds: Annotated[int, typer.Option("--rounds", help="Debate rounds.")] = 2,
+) -> None:
+    """Run naive, expert and debate on a bundled sample with the embedded model, then print the leaderboard."""
+    from oversight.config import RunConfig
+    from oversight.db import connect
+    from oversight.db.queries import judgment_rows
+    from oversight.engine import run_sync
+    from oversight.metrics import leaderboard as compute
+
+    sample = str(files("oversight.samples") / "quickstart.jsonl")
+    engine = connect(db)
+    started = time.perf_counter()
+    names = []
+    for protocol in ("naive", "expert", "debate"):
+        config = RunConfig(
+            protocol=protocol, dataset=sample, rounds=rounds, debater=model, judges=[model], db=db,
+            run_name=f"quickstart-{protocol}", word_limit=40, debater_max_tokens=64,
+        )  # fmt: skip
+        summary = run_sync(config, engine=engine, console=err_console)
+        names.append(summary.run_name)
+        if summary.status != "finished":
+            _report_run(summary, False)
+    rows = [r for r in judgment_rows(engine) if r["run"] in names]
+    board = compute(rows)
+    render(quickstart_table(board), "table", title="Judge accuracy on the quickstart sample (95% CIs resample articles)")
+    err_console.print(f"done in {time.perf_counter() - started:.0f} s; results are in {engine.url.render_as_string(hide_password=True)}")
+    err_console.print(quickstart_reading(board, model), highlight=False, soft_wrap=True)
+
+
+def quickstart_table(board: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The leaderboard columns a newcomer needs: raw and order-debiased accuracy with intervals, and the position-bias flag."""
+
+    def interval(value: float | None, low: float | None, high: float | None) -> str:
+        return "—" if value is None else f"{value:.2f} [{low:.2f}, {high:.2f}]"
+
+    return [
+        {"protocol": r["protocol"], "judge": r["judge"], "judgments": r["n"], "invalid": r["invalid"],
+         "accuracy": interval(r["accuracy"], r["ci_low"], r["ci_high"]),
+         "debiased accuracy": interval(r["debiased_accuracy"], r["debiased_ci_low"], r["debiased_ci_high"]),
+         "swap consistency": "—" if r["swap_consistency"] is None else f"{r['swap_consistency']:.2f}",
+         "position-biased": {True: "YES", False: "no", None: "—"}[r["position_biased"]]}
+        for r in board
+    ]  # fmt: skip
+
+
+def quickstart_reading(board: list[dict[str, Any]], model: str) -> str:
+    """What the table means, in words, for someone who has never read Kenton et al."""
+    lines = ["", "How to read this:"]
+    biased = [r for r in board if r["position_biased"]]
+    if biased:
+        worst = min(r["swap_consistency"] for r in biased)
+        lines.append(
+            f"- The judge is position-biased under {', '.join(sorted({r['protocol'] for r in biased}))} (swap consistency down to "
+            f"{worst:.2f}: it mostly picks the answer in the same position whichever answer is there), so its raw accuracy "
+            "sits near 0.50 whatever it knows."
+        )
+    lines += [
+        "- Debiased accuracy averages the judge's probability over both answer orders before deciding (as Kenton et al. 2024 "
+        "do; an exact tie earns half): what the judge believes once its preference for a position cancels out.",
+        "- Swap consistency: the share of items where the judge picks the same answer in both orders (1 = ignores position, "
+        "0 = always the same position).",
+        ("- SmolLM2 (135M parameters) judged" if model == "local/smollm2-135m" else f"- {model} judged")
+        + " six questions on three short stories: this shows the machinery, not evidence about protocols; the intervals say as much"
+        + " (below 0.50 means the judge leans to the wrong answer once position is taken out).",
+        "",
+        "Next: point roles at real models, e.g.",
+        "  oversight run --protocol debate --dataset YOUR_FILE.jsonl --debater openai/gpt-4o-mini --judge openai/gpt-4o-mini --limit 20",
+        "  oversight serve smollm2-135m   (vLLM; or any Hugging Face model on a GPU: see the README, Serving with vLLM)",
+        "  oversight leaderboard · oversight export judgments --format csv · oversight web",
+    ]
+    return "\n".join(lines)
+
+
+@app.command()
+def runs(db: DbOption = None, fmt: FormatOption = "table") -> None:
+    """List stored runs with their status and provenance."""
+    from oversight.db import connect
+    from oversight.db.queries import run_summaries
+
+    _check_format(fmt)
+    keep = (
+        "name",
+        "protocol",
+        "dataset",
+        "status",
+        "n_items",
+        "seed",
+        "prompt_version",
+        "config_hash",
+        "package_version",
+        "git_revision",
+        "elapsed_s",
+    )
+    rows = [{k: (r[k][:12] if k in ("config_hash", "git_revision") and r[k] else r[k]) for k in keep} for r in run_summaries(connect(db))]
+    print_text(render(rows, fmt, title="Runs"))
+
+
+@app.command()
+def judge(
+    run_name: Annotated[str, typer.Option("--run", help="The run whose transcripts to judge.")],
+    judges: Annotated[list[str], typer.Option("--judge", "-j", help="Judge spec; repeat for several.")],
+    db: DbOption = None,
+    judge_prompt: Annotated[str, typer.Option("--judge-prompt", help="Judge template: {judge_prompts} (or one in --prompts).")] = "v1",
+    prompts: Annotated[
+        str | None, typer.Option("--prompts", help="A folder of templates overriding the packaged ones, or a prompt set's name.")
+    ] = None,
+    orders: Annotated[str | None, typer.Option("--orders", help="both | random (default: as the run).")] = None,
+    max_connections: Annotated[int | None, typer.Option("--max-connections", min=1, help="Concurrent requests per endpoint.")] = None,
+    cache: Annotated[str, typer.Option("--cache", help="auto | on | off.")] = "auto",
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Add judges (other models or judge prompts) to a stored run without calling its debaters again."""
+    import asyncio
+
+    from oversight.db import connect
+    from oversight.rejudge import rejudge
+
+    if cache not in ("auto", "on", "off"):
+        raise OversightError(f"--cache {cache!r}: choose auto, on or off")
+    for spec in judges:
+        parse_spec(spec)
+    summary = asyncio.run(
+        rejudge(connect(db), run_name, judges, judge_prompt=judge_prompt, prompts=prompts, orders=orders, max_connections=max_connections,
+                cache_mode=cache, progress=progress, console=err_console)  # type: ignore[arg-type]
+    )  # fmt: skip
+    if as_json:
+        print_text(json.dumps(vars(summary), indent=2))
+    else:
+        err_console.print(
+            f"run [bold]{summary.run_name}[/]: {summary.status}; {summary.judged} judgment(s) added, {summary.skipped} already stored, "
+            f"{summary.transcripts} transcript(s), {summary.elapsed:.1f} s"
+        )
+        for error in summary.errors:
+            err_console.print(redact(error), style="red", markup=False, highlight=False, soft_wrap=True)
+    if summary.status != "finished":
+        raise typer.Exit(130 if summary.status == "interrupted" else 1)
