@@ -44,7 +44,7 @@ def _group_columns(by: tuple[str, ...]) -> list[Any]:
     return [mapping[k].label(k) for k in by]
 
 
-def leaderboard_aggregates(engine: Engine, by: tuple[str, ...], run: str | None = None) -> dict[str, dict[str, list[Any]]]:
+def leaderboard_aggregates(engine: Engine, by: tuple[str, ...], run: str | list[str] | None = None) -> dict[str, dict[str, list[Any]]]:
     """Everything the leaderboard needs, aggregated in SQL: per group and article the valid, correct and
     invalid counts and the summed probability on the correct answer; swap pairs; consultancy halves;
     open-role choices. The bootstrap only needs per-article totals, so a million judgments come
@@ -57,7 +57,7 @@ def leaderboard_aggregates(engine: Engine, by: tuple[str, ...], run: str | None 
     cluster = func.coalesce(QUESTIONS.c.article_id, QUESTIONS.c.context_hash, literal("q:") + QUESTIONS.c.external_id)
     base = JUDGMENTS.join(TRANSCRIPTS).join(RUNS).join(QUESTIONS, QUESTIONS.c.uid == TRANSCRIPTS.c.question_uid)
     groups = _group_columns(by)
-    where = RUNS.c.name == run if run is not None else literal(True)
+    where = literal(True) if run is None else RUNS.c.name == run if isinstance(run, str) else RUNS.c.name.in_(run)
     valid_int = case((JUDGMENTS.c.valid, 1), else_=0)
     per_cluster = (
         select(

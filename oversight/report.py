@@ -19,8 +19,8 @@ from oversight.charts import accuracy_chart, elo_chart, reliability_chart
 from oversight.cli.output import render
 from oversight.db.connect import safe_url
 from oversight.db.queries import judgment_rows, run_summaries
-from oversight.metrics import leaderboard
 from oversight.metrics.elo import accuracy_vs_elo, elo_table
+from oversight.metrics.leaderboard import stored_leaderboard
 from oversight.metrics.tables import agreement_table, calibration_table, position_table
 
 
@@ -37,7 +37,7 @@ def _charts(board: list[dict[str, Any]], elo_points: list[dict[str, Any]], rows:
 
 def build_report(engine: Engine, out: Path, *, n_resamples: int = 1000, seed: int = 0) -> tuple[Path, Path]:
     rows = judgment_rows(engine)
-    board = leaderboard(rows, n_resamples=n_resamples, seed=seed)
+    board = stored_leaderboard(engine, n_resamples=n_resamples, seed=seed)
     elo = elo_table(rows, n_resamples=n_resamples, seed=seed)
     elo_by_side = elo_table(rows, by_side=True, n_resamples=n_resamples, seed=seed)
     trend = accuracy_vs_elo(rows, elo, n_resamples=n_resamples, seed=seed)

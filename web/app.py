@@ -312,12 +312,12 @@ def leaderboard_page(engine: Any, user: dict[str, Any]) -> None:
     from oversight.charts import accuracy_chart, judge_kind_chart, reliability_chart
     from oversight.db.queries import judgment_rows
     from oversight.db.w2s import w2s_rows
-    from oversight.metrics import leaderboard
+    from oversight.metrics.leaderboard import stored_leaderboard
     from oversight.metrics.pgr import pgr_table
 
     st.title("Leaderboard")
     rows = judgment_rows(engine)
-    board = leaderboard(rows)
+    board = stored_leaderboard(engine)
     pgr = pgr_table(w2s_rows(engine))
     if not board and not pgr:
         st.info("No judgments or weak-to-strong runs stored yet.")

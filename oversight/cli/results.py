@@ -67,10 +67,9 @@ def leaderboard(
 
         rows = pgr_table(w2s_rows(engine, run_filter))
     elif metric == "accuracy":
-        from oversight.db.leaderboard import leaderboard_aggregates
-        from oversight.metrics.leaderboard import leaderboard_from_aggregates
+        from oversight.metrics.leaderboard import stored_leaderboard
 
-        rows = leaderboard_from_aggregates(leaderboard_aggregates(engine, keys, run_filter), by=keys, n_resamples=bootstrap, seed=seed)
+        rows = stored_leaderboard(engine, by=keys, runs=run_filter, n_resamples=bootstrap, seed=seed)
     else:
         from oversight.metrics.tables import metric_table
 

@@ -227,9 +227,8 @@ def quickstart(
     """Run naive, expert and debate on a bundled sample with the embedded model, then print the leaderboard."""
     from oversight.config import RunConfig
     from oversight.db import connect
-    from oversight.db.queries import judgment_rows
     from oversight.engine import run_sync
-    from oversight.metrics import leaderboard as compute
+    from oversight.metrics.leaderboard import stored_leaderboard
 
     sample = str(files("oversight.samples") / "quickstart.jsonl")
     engine = connect(db)
@@ -244,8 +243,7 @@ def quickstart(
         names.append(summary.run_name)
         if summary.status != "finished":
             _report_run(summary, False)
-    rows = [r for r in judgment_rows(engine) if r["run"] in names]
-    board = compute(rows)
+    board = stored_leaderboard(engine, runs=names)
     render(quickstart_table(board), "table", title="Judge accuracy on the quickstart sample (95% CIs resample articles)")
     err_console.print(f"done in {time.perf_counter() - started:.0f} s; results are in {engine.url.render_as_string(hide_password=True)}")
     err_console.print(quickstart_reading(board, model), highlight=False, soft_wrap=True)

@@ -1,4 +1,5 @@
-"""The leaderboard: judge accuracy per protocol × judge × dataset, from raw judgment rows."""
+"""The leaderboard: judge accuracy per protocol × judge × dataset, computed once from per-article totals that SQL
+(`oversight.db.leaderboard`) or an in-memory aggregation of judgment rows provides."""
 
 from __future__ import annotations
 
@@ -6,9 +7,8 @@ from collections import defaultdict
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from oversight.metrics.bootstrap import bootstrap_from_cluster_sums, clustered_bootstrap_ci
+from oversight.metrics.bootstrap import bootstrap_from_cluster_sums
 
 LEADERBOARD_KEYS = (
     "protocol",
@@ -63,107 +63,75 @@ def group_rows(rows: list[dict[str, Any]], by: tuple[str, ...]) -> dict[tuple[An
     return dict(sorted(groups.items(), key=lambda kv: tuple(str(x) for x in kv[0])))
 
 
-FRAME_COLUMNS = (
-    "protocol", "judge", "dataset", "judge_kind", "prompt_version", "run", "variant", "models", "cluster", "transcript_id", "order",
-    "p_a", "p_b", "p_correct", "correct", "valid", "consultant_correct", "chose_correct",
-)  # fmt: skip
-
-
 def leaderboard(
     rows: list[dict[str, Any]], *, n_resamples: int = 1000, seed: int = 0, by: tuple[str, ...] = DEFAULT_BY
 ) -> list[dict[str, Any]]:
-    """One row per group (default: protocol × judge × dataset), from judgment dicts (`judgment_rows`)."""
-    frame = pd.DataFrame.from_records([{c: r.get(c) for c in FRAME_COLUMNS} for r in rows], columns=list(FRAME_COLUMNS))
-    return leaderboard_frame(frame, n_resamples=n_resamples, seed=seed, by=by)
+    """The leaderboard of judgment dicts held in memory (an export, `judgment_rows`): the same per-article
+    totals the SQL aggregation makes, turned into the table by the one `leaderboard_from_aggregates`.
 
-
-def leaderboard_frame(
-    frame: pd.DataFrame, *, n_resamples: int = 1000, seed: int = 0, by: tuple[str, ...] = DEFAULT_BY
-) -> list[dict[str, Any]]:
-    """The same table from a column frame (one column per `FRAME_COLUMNS` entry).
-
-    `n` counts valid judgments; accuracy is the share of them whose top choice was correct
-    (a 50/50 tie counts as wrong); invalid judgments are counted beside it, never dropped
-    silently. Debiased accuracy scores each item (transcript × judge × judge prompt) once, from the
-    judge's probability averaged over both answer orders (`debiased_score`), so a judge that
-    always picks the first answer scores 0.5, not its raw 0.5 that hides what it knows either way.
-    Intervals are 95% bootstraps over articles (clusters).
+    `n` counts valid judgments; accuracy is the share of them whose top choice was correct (a 50/50
+    tie counts as wrong); invalid judgments are counted beside it, never dropped silently. Debiased
+    accuracy scores each item (transcript × judge × judge prompt) once, from the judge's probability
+    averaged over both answer orders (`debiased_score`). Intervals are 95% bootstraps over articles.
     """
-    if frame.empty:
-        return []
-    frame = frame.copy()
-    for column in FRAME_COLUMNS:
-        if column not in frame:
-            frame[column] = None
-    # cluster codes in sorted order of the cluster names, so every group resamples the same way the names sort
-    frame["cluster_code"] = pd.factorize(frame["cluster"].astype(str), sort=True)[0]
-    frame["valid"] = frame["valid"].astype(bool)
-    group_id = frame.groupby(list(by), dropna=False, sort=False).ngroup().to_numpy()
-    members = pd.Series(np.arange(len(frame))).groupby(group_id).indices
-    keys = {g: tuple(None if pd.isna(v) else v for v in frame.iloc[int(pos[0])][list(by)]) for g, pos in members.items()}
-    out = []
-    for g in sorted(keys, key=lambda g: tuple(str(x) for x in keys[g])):
-        key, group = keys[g], frame.iloc[members[g]]
-        valid = group[group["valid"]]
-        entry: dict[str, Any] = dict(zip(by, key, strict=True)) | {"n": len(valid)}
-        if len(valid):
-            correct = valid["correct"].astype(bool).to_numpy(dtype=float)
-            low, high = clustered_bootstrap_ci(correct, valid["cluster_code"].to_numpy(), n_resamples=n_resamples, seed=seed)
-            entry.update(
-                accuracy=float(correct.mean()),
-                ci_low=low,
-                ci_high=high,
-                mean_p_correct=float(valid["p_correct"].astype(float).mean()),
-                n_clusters=int(valid["cluster_code"].nunique()),
-            )
+    return leaderboard_from_aggregates(aggregate_rows(rows, by), by=by, n_resamples=n_resamples, seed=seed)
+
+
+def aggregate_rows(rows: list[dict[str, Any]], by: tuple[str, ...]) -> dict[str, dict[str, list[Any]]]:
+    """In memory, what `oversight.db.leaderboard.leaderboard_aggregates` computes in SQL (same tables, same columns)."""
+
+    def key(r: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(r.get(k) for k in by)
+
+    clusters: dict[tuple[Any, ...], list[float]] = defaultdict(lambda: [0, 0, 0.0, 0])
+    items: dict[tuple[Any, ...], list[float]] = defaultdict(list)
+    picks: dict[tuple[Any, ...], dict[str, float]] = defaultdict(dict)
+    halves: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
+    chosen: dict[tuple[Any, ...], dict[Any, bool]] = defaultdict(dict)
+    for r in rows:
+        k, valid = key(r), bool(r.get("valid"))
+        c = clusters[(*k, r.get("cluster"))]
+        if valid:
+            c[0] += 1
+            c[1] += bool(r.get("correct"))
+            c[2] += float(r.get("p_correct") or 0.0)
         else:
-            entry.update(accuracy=None, ci_low=None, ci_high=None, mean_p_correct=None, n_clusters=0)
-        entry.update(_debiased_frame(valid, n_resamples=n_resamples, seed=seed))
-        entry["invalid"] = len(group) - len(valid)
-        entry["swap_consistency"] = _swap_consistency_frame(valid)
-        entry["position_biased"] = position_biased(entry["swap_consistency"])
-        entry.update(_consultancy_split_frame(valid))
-        chosen = group.dropna(subset=["chose_correct"]).drop_duplicates("transcript_id")
-        entry["open_chose_correct"] = float(chosen["chose_correct"].astype(bool).mean()) if len(chosen) else None
-        out.append({k: entry[k] for k in (*by, *LEADERBOARD_KEYS[3:])})
-    return out
+            c[3] += 1
+        if valid and r.get("p_correct") is not None:
+            item = (*k, r.get("cluster"), r.get("transcript_id"), r.get("judge"), r.get("prompt_version"))
+            items[item].append(float(r["p_correct"]))
+        if valid and r.get("p_a") is not None and r.get("p_b") is not None:
+            picks[(*k, r.get("transcript_id"), r.get("judge"), r.get("prompt_version"))][r.get("order")] = float(
+                np.sign(float(r["p_a"]) - float(r["p_b"]))
+            )
+        if valid and r.get("consultant_correct") is not None:
+            h = halves[(*k, bool(r["consultant_correct"]))]
+            h[0] += 1
+            h[1] += bool(r.get("correct"))
+        if r.get("chose_correct") is not None:
+            chosen[k][r.get("transcript_id")] = bool(r["chose_correct"])
 
+    def table(names: tuple[str, ...], entries: list[tuple[Any, ...]]) -> dict[str, list[Any]]:
+        return {name: [e[i] for e in entries] for i, name in enumerate(names)}
 
-def _debiased_frame(valid: pd.DataFrame, *, n_resamples: int, seed: int) -> dict[str, float | None]:
-    rows = valid.dropna(subset=["p_correct", "transcript_id"])
-    if rows.empty:
-        return {"debiased_accuracy": None, "debiased_ci_low": None, "debiased_ci_high": None}
-    items = rows.assign(v=rows["prompt_version"].astype(str)).groupby(["transcript_id", "judge", "v"], dropna=False, sort=False)
-    mean_p = items["p_correct"].mean().astype(float)
-    scores = np.array([debiased_score(p) for p in mean_p.to_numpy()])
-    clusters = items["cluster_code"].first().to_numpy()
-    low, high = clustered_bootstrap_ci(scores, clusters, n_resamples=n_resamples, seed=seed)
-    return {"debiased_accuracy": float(scores.mean()), "debiased_ci_low": low, "debiased_ci_high": high}
-
-
-def _swap_consistency_frame(valid: pd.DataFrame) -> float | None:
-    rows = valid.dropna(subset=["p_a", "p_b", "transcript_id"])
-    if rows.empty:
-        return None
-    pick = np.sign(rows["p_a"].astype(float).to_numpy() - rows["p_b"].astype(float).to_numpy())
-    # a pair is one transcript judged by one judge with one prompt, in both orders
-    keys = {"t": rows["transcript_id"].to_numpy(), "j": rows["judge"].to_numpy(), "v": rows["prompt_version"].astype(str).to_numpy()}
-    picks = pd.DataFrame(keys | {"o": rows["order"].to_numpy(), "pick": pick}).drop_duplicates(["t", "j", "v", "o"], keep="last")
-    ab = picks[picks["o"] == "AB"].set_index(["t", "j", "v"])["pick"]
-    ba = picks[picks["o"] == "BA"].set_index(["t", "j", "v"])["pick"]
-    both = pd.concat([ab.rename("ab"), ba.rename("ba")], axis=1, join="inner")
-    if both.empty:
-        return None
-    return float(((both["ab"] == both["ba"]) & (both["ab"] != 0)).mean())
-
-
-def _consultancy_split_frame(valid: pd.DataFrame) -> dict[str, float | None]:
-    rows = valid.dropna(subset=["consultant_correct"])
-    halves = {flag: rows[rows["consultant_correct"].astype(bool) == flag]["correct"].astype(bool) for flag in (True, False)}
-    right = float(halves[True].mean()) if len(halves[True]) else None
-    wrong = float(halves[False].mean()) if len(halves[False]) else None
-    mean = (right + wrong) / 2 if right is not None and wrong is not None else None
-    return {"acc_consultant_correct": right, "acc_consultant_incorrect": wrong, "acc_consultancy_mean": mean}
+    debiased: dict[tuple[Any, ...], list[float]] = defaultdict(lambda: [0, 0.0])
+    for item, ps in items.items():
+        d = debiased[item[: len(by) + 1]]
+        d[0] += 1
+        d[1] += debiased_score(sum(ps) / len(ps))
+    swaps: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
+    for pair, orders in picks.items():
+        if "AB" in orders and "BA" in orders:
+            s = swaps[pair[: len(by)]]
+            s[0] += 1
+            s[1] += orders["AB"] == orders["BA"] and orders["AB"] != 0
+    return {
+        "clusters": table((*by, "cluster", "n_valid", "n_correct", "sum_p", "n_invalid"), [(*k, *v) for k, v in clusters.items()]),
+        "debiased": table((*by, "cluster", "n_items", "sum_score"), [(*k, *v) for k, v in debiased.items()]),
+        "swaps": table((*by, "pairs", "consistent"), [(*k, *v) for k, v in swaps.items()]),
+        "halves": table((*by, "consultant_correct", "n", "n_correct"), [(*k, *v) for k, v in halves.items()]),
+        "choices": table((*by, "n", "n_correct"), [(*k, len(t), sum(t.values())) for k, t in chosen.items()]),
+    }
 
 
 def swap_consistency(valid: list[dict[str, Any]]) -> float | None:
@@ -171,10 +139,9 @@ def swap_consistency(valid: list[dict[str, Any]]) -> float | None:
 
     A judge that always answers "the first one" scores 0; one that ignores position scores 1.
     """
-    if not valid:
-        return None
-    columns = ("transcript_id", "judge", "prompt_version", "order", "p_a", "p_b")
-    return _swap_consistency_frame(pd.DataFrame.from_records([{c: r.get(c) for c in columns} for r in valid], columns=list(columns)))
+    swaps = aggregate_rows([r for r in valid if r.get("valid", True)], ())["swaps"]
+    pairs = swaps["pairs"][0] if swaps["pairs"] else 0
+    return swaps["consistent"][0] / pairs if pairs else None
 
 
 def leaderboard_from_aggregates(
@@ -247,3 +214,12 @@ def leaderboard_from_aggregates(
         entry["open_chose_correct"] = c_ok / c_n if c_n else None
         out.append({k: entry[k] for k in (*by, *LEADERBOARD_KEYS[3:])})
     return out
+
+
+def stored_leaderboard(
+    engine: Any, *, by: tuple[str, ...] = DEFAULT_BY, runs: str | list[str] | None = None, n_resamples: int = 1000, seed: int = 0
+) -> list[dict[str, Any]]:
+    """The leaderboard of a database, aggregated in SQL: what the CLI, the web page and the report show."""
+    from oversight.db.leaderboard import leaderboard_aggregates
+
+    return leaderboard_from_aggregates(leaderboard_aggregates(engine, by, runs), by=by, n_resamples=n_resamples, seed=seed)
