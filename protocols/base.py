@@ -53,6 +53,15 @@ class Participants:
     preference_judge: Model | None = None
     interactive_judge: Model | None = None
     extra: dict[str, Model] = field(default_factory=dict)
+    """Models of roles a protocol declares beyond the built-in ones, by role name."""
+
+    def role(self, name: str) -> Model:
+        """The model playing `name` (a built-in role or one the protocol declared); a clear error if the run gave none."""
+        model = getattr(self, name, None) if name in ("debater_a", "debater_b", "consultant", "critic", "preference_judge") else None
+        model = model or self.extra.get(name)
+        if model is None:
+            raise ValueError(f"no model plays the role {name!r}; declare it in the protocol's `roles`")
+        return model
 
 
 class Protocol(ABC):
@@ -131,7 +140,9 @@ def speaker_label(turn: Turn, order: Order) -> str:
         return "Judge"
     if turn.role.endswith("consultant"):
         return "Consultant"
-    return f"Debater {shown_label(turn.side or 'A', order)}"
+    if turn.role.startswith("debater"):
+        return f"Debater {shown_label(turn.side or 'A', order)}"
+    return turn.role.replace("_", " ").capitalize()  # a protocol's own role (e.g. "skeptic") speaks under its name
 
 
 def speeches_for_judge(transcript: Transcript, order: Order, *, simultaneous: bool) -> list[Speech]:

@@ -47,6 +47,19 @@ def chat_completion(text: str, *, logprobs: dict[str, float] | None = None, mode
     }
 
 
+def anthropic_message(text: str, *, input_tokens: int = 10, cached: int = 0) -> dict[str, Any]:
+    """A Messages API reply (POST /v1/messages), as Anthropic's API sends it."""
+    return {
+        "id": "msg_fake", "type": "message", "role": "assistant", "model": "claude-fake",
+        "content": [{"type": "text", "text": text}], "stop_reason": "end_turn", "stop_sequence": None,
+        "usage": {"input_tokens": input_tokens, "output_tokens": 3, "cache_read_input_tokens": cached, "cache_creation_input_tokens": 0},
+    }  # fmt: skip
+
+
+def anthropic_reply(_request: dict[str, Any]) -> Reply:
+    return Reply(body=anthropic_message("A 70%"))
+
+
 def judge_reply(_request: dict[str, Any]) -> Reply:
     return Reply(body=chat_completion("A 70%", logprobs={"A": 0.7, "B": 0.3}))
 
@@ -72,9 +85,11 @@ class FakeOpenAIServer:
         default: Callable[[dict[str, Any]], Reply] = judge_reply,
         embeddings: Callable[[dict[str, Any]], Reply] = embeddings_reply,
         port: int = 0,
+        anthropic: Callable[[dict[str, Any]], Reply] = anthropic_reply,
     ) -> None:
         self.default = default
         self.embeddings = embeddings
+        self.anthropic = anthropic
         self.script: deque[Reply] = deque()
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
@@ -98,7 +113,13 @@ class FakeOpenAIServer:
         body = await request.json()
         self.requests.append(body)
         self.headers.append(dict(request.headers))
-        fallback = self.embeddings if request.path.endswith("/embeddings") else self.default
+        fallback = (
+            self.embeddings
+            if request.path.endswith("/embeddings")
+            else self.anthropic
+            if request.path.endswith("/messages")
+            else self.default
+        )
         reply = self.script.popleft() if self.script else fallback(body)
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -129,6 +150,7 @@ class FakeOpenAIServer:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._handle)
         app.router.add_post("/v1/embeddings", self._handle)
+        app.router.add_post("/v1/messages", self._handle)
         app.router.add_get("/v1/models", self._models)
         self._runner = web.AppRunner(app, access_log=None)
         self._loop.run_until_complete(self._runner.setup())

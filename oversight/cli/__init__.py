@@ -6,9 +6,8 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
@@ -29,12 +28,14 @@ bench_app = typer.Typer(help="Benchmarks with documented targets.", no_args_is_h
 users_app = typer.Typer(help="Judge-app accounts.", no_args_is_help=True)
 campaigns_app = typer.Typer(help="Human-judging campaigns.", no_args_is_help=True)
 models_app = typer.Typer(help="Model files: export the embedded model for vLLM.", no_args_is_help=True)
+prompts_app = typer.Typer(help="Prompt templates: list, show, export to edit (run with --prompts DIR).", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(db_app, name="db")
 app.add_typer(bench_app, name="bench")
 app.add_typer(users_app, name="users")
 app.add_typer(campaigns_app, name="campaigns")
 app.add_typer(models_app, name="models")
+app.add_typer(prompts_app, name="prompts")
 
 err_console = Console(stderr=True, soft_wrap=True)
 
@@ -50,6 +51,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
+    ctx: typer.Context,
     log_level: Annotated[
         str, typer.Option("--log-level", envvar="OVERSIGHT_LOG_LEVEL", help="debug | info | warning | error.")
     ] = "warning",
@@ -78,11 +80,10 @@ def main_options(
     from oversight.plugins import add_plugins
 
     add_plugins(plugin or [])
-    if (ctx := click.get_current_context(silent=True)) is not None:
-        fill_help(ctx.find_root().command)
+    fill_help(ctx.find_root().command)
 
 
-def fill_help(command: click.Command) -> None:
+def fill_help(command: Any) -> None:
     """Put what the registries hold (plugins included) into option help texts written with `{protocols}`-style marks."""
     from oversight.plugins import DATASET_FORMATS, PROMPT_SETS, PROTOCOLS, PROVIDERS
     from oversight.prompts import default_prompts
@@ -112,7 +113,7 @@ def _check_format(fmt: str, allowed: tuple[str, ...] = ("table", "json", "csv", 
     return fmt
 
 
-from oversight.cli import admin, bench, human, results, running, serving, w2s  # noqa: E402,F401  (register the commands on `app`)
+from oversight.cli import admin, bench, extending, human, results, running, serving, w2s  # noqa: E402,F401  (register the commands on `app`)
 
 
 def main() -> None:

@@ -15,7 +15,10 @@ from oversight.cli.output import print_text, render
 @data_app.command("inspect")
 def data_inspect(
     path: Annotated[Path, typer.Argument(help="Dataset file.")],
-    fmt: Annotated[str | None, typer.Option("--format", help="Dataset format (detected when left out).")] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", "--dataset-format", help="Dataset format: {formats}, or FILE.py:FUNCTION (detected when left out)."),
+    ] = None,
     hard: Annotated[bool, typer.Option("--hard", help="QuALITY: difficult questions only.")] = False,
     skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Count and leave out rows that cannot be repaired.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,

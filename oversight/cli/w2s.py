@@ -37,7 +37,10 @@ def w2s(
     ] = None,
     loss: Annotated[str | None, typer.Option("--loss", envvar="OVERSIGHT_W2S_LOSS", help="xent | logconf (default: xent).")] = None,
     fmt: Annotated[
-        str | None, typer.Option("--format", envvar="OVERSIGHT_DATASET_FORMAT", help="Dataset format (detected when left out).")
+        str | None,
+        typer.Option(
+            "--format", "--dataset-format", envvar="OVERSIGHT_DATASET_FORMAT", help="Dataset format: {formats} (detected when left out)."
+        ),
     ] = None,
     skip_bad_rows: Annotated[
         bool | None, typer.Option("--skip-bad-rows", help="Leave out rows that cannot be repaired (counted) instead of stopping.")

@@ -70,7 +70,6 @@ class PromptSet:
             keep_trailing_newline=False,
             autoescape=False,
         )
-        self.label = "v1" if overrides is None else "custom"
 
     @classmethod
     def named(cls, value: str | None) -> PromptSet:
@@ -94,6 +93,12 @@ class PromptSet:
         except jinja2.TemplateNotFound:
             raise InputError(f"prompt template {name!r} is in neither {self.overrides or V1_DIR} nor the packaged set") from None
 
+    def _parse(self, name: str) -> jinja2.nodes.Template:
+        try:
+            return self.env.parse(self.source(name), name=name)
+        except jinja2.TemplateSyntaxError as exc:
+            raise InputError(f"prompt template {name}:{exc.lineno}: {exc.message}") from None
+
     def _closure(self, names: Iterable[str]) -> dict[str, str]:
         """The templates named and every template they include or extend, with their sources."""
         seen: dict[str, str] = {}
@@ -103,14 +108,17 @@ class PromptSet:
             if name in seen:
                 continue
             seen[name] = self.source(name)
-            for ref in jinja2.meta.find_referenced_templates(self.env.parse(seen[name])):
+            for ref in jinja2.meta.find_referenced_templates(self._parse(name)):
                 if ref is not None:
                     todo.append(ref)
         return seen
 
     def version(self, templates: Iterable[str]) -> str:
-        """`<set>-<hash>` over `templates` and their includes: the prompt version stored with a run."""
-        return f"{self.label}-{_digest(self._closure(templates).items())}"
+        """`<set>-<hash>` over `templates` and their includes: the prompt version stored with a run. The set reads
+        `custom` when one of them comes from the overriding folder, `v1` when all are the packaged ones."""
+        used = self._closure(templates)
+        overridden = self.overrides is not None and any((self.overrides / name).is_file() for name in used)
+        return f"{'custom' if overridden else 'v1'}-{_digest(used.items())}"
 
     def render(self, name: str, **values: Any) -> str:
         try:
@@ -143,7 +151,7 @@ class PromptSet:
         """How the judge template asks for the verdict: at once (letter + confidence) or after reasoning ("Answer:" line)."""
         template = self._judge_template(name)
         reply = "immediate"
-        for node in self.env.parse(self.source(template)).find_all(jinja2.nodes.Assign):
+        for node in self._parse(template).find_all(jinja2.nodes.Assign):
             if isinstance(node.target, jinja2.nodes.Name) and node.target.name == "reply" and isinstance(node.node, jinja2.nodes.Const):
                 reply = node.node.value
         if reply not in ("immediate", "reasoned"):
