@@ -164,7 +164,7 @@ def test_interactive_question_is_answered_live_and_stored(sqlite_url: str, tmp_p
 
 
 def test_thirty_judges_submit_a_thousand_verdicts_on_postgres(postgres_url: str):
-    from oversight.bench_judges import judges_load
+    from oversight.bench.judges import judges_load
 
     result = judges_load(postgres_url, judges=30, judgments=1000)
     assert result["backend"] == "postgresql" and result["judgments_accepted"] >= 1000

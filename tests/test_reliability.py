@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from oversight.bench_reliability import reliability_campaign
+from oversight.bench.reliability import reliability_campaign
 
 
 @pytest.mark.slow

@@ -25,7 +25,7 @@ def bench_prefix(
     ] = "local/smollm2-135m",
 ) -> None:
     """Prefix-cache reuse of a debate (embedded model or a vLLM server): shared-first prompt layout against role-first."""
-    from oversight.bench import prefix_benchmark
+    from oversight.bench.prefix import prefix_benchmark
 
     parse_spec(model)
     print_text(json.dumps(prefix_benchmark(dataset, rounds=rounds, max_tokens=max_tokens, question=question, model=model), indent=2))
@@ -46,7 +46,7 @@ def bench_vllm(
     max_tokens: Annotated[int, typer.Option("--max-tokens", min=8, max=512, help="Tokens per debater turn.")] = 48,
 ) -> None:
     """Against a real vLLM server: engine vs bare aiohttp on judge calls, and vLLM's prefix-cache share over debates."""
-    from oversight.bench_vllm import vllm_benchmark
+    from oversight.bench.vllm import vllm_benchmark
 
     result = vllm_benchmark(model, n=n, concurrency=concurrency, dataset=dataset, articles=articles, rounds=rounds,
                             max_tokens=max_tokens, log=lambda m: err_console.print(m, style="dim", markup=False, highlight=False))  # fmt: skip
@@ -68,7 +68,7 @@ def bench_judge(
     fmt: FormatOption = "table",
 ) -> None:
     """The engine beside a bare aiohttp loop, a bare openai loop and Inspect AI, on judge calls and on 3-round debates."""
-    from oversight.bench_clients import clients_benchmark
+    from oversight.bench.clients import clients_benchmark
 
     _check_format(fmt)
     result = clients_benchmark(
@@ -93,7 +93,7 @@ def bench_reliability(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the faults and of the kill moments.")] = 0,
 ) -> None:
     """Fault campaign: runs against a server that rate-limits, errs, hangs and sends garbage, then SIGKILLs and resumes a run."""
-    from oversight.bench_reliability import reliability_campaign
+    from oversight.bench.reliability import reliability_campaign
 
     result = reliability_campaign(db=db, judge_items=judge_items, debate_items=debate_items, rounds=rounds, kills=kills, seed=seed)
     print_text(json.dumps(result, indent=2, default=str))
@@ -106,7 +106,7 @@ def bench_judges(
     judgments: Annotated[int, typer.Option("--judgments", min=1, help="Verdicts to submit in all.")] = 1000,
 ) -> None:
     """Concurrent human judges: verdicts per second, and nothing lost or doubled."""
-    from oversight.bench_judges import judges_load
+    from oversight.bench.judges import judges_load
 
     print_text(json.dumps(judges_load(db, judges=judges, judgments=judgments), indent=2))
 
@@ -117,7 +117,7 @@ def bench_leaderboard(
     bootstrap: Annotated[int, typer.Option("--bootstrap", min=100, max=100000, help="Bootstrap resamples.")] = 1000,
 ) -> None:
     """Fill a temporary database with synthetic judgments and time the full leaderboard (target: under 10 s for 1M)."""
-    from oversight.bench import leaderboard_benchmark
+    from oversight.bench.leaderboard import leaderboard_benchmark
 
     print_text(json.dumps(leaderboard_benchmark(n=n, n_resamples=bootstrap), indent=2))
 
@@ -129,7 +129,7 @@ def bench_engine(
     db: Annotated[str | None, typer.Option("--db", help="Database URL (default: a temporary SQLite file).")] = None,
 ) -> None:
     """Time the engine on one-call judge items against a local scripted server, beside a bare aiohttp loop."""
-    from oversight.bench import engine_benchmark
+    from oversight.bench.engine import engine_benchmark
 
     result = engine_benchmark(n=n, concurrency=concurrency, db=db)
     print_text(json.dumps(result, indent=2))

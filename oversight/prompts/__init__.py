@@ -62,6 +62,9 @@ class PromptSet:
             if not overrides.is_dir():
                 raise InputError(f"--prompts {str(overrides)!r}: not a directory of templates")
             loaders.insert(0, jinja2.FileSystemLoader(str(overrides)))
+        self._judge_names: list[str] | None = None
+        self._judge_versions: dict[str, str] = {}
+        self._judge_replies: dict[str, Reply] = {}
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader(loaders),
             undefined=jinja2.StrictUndefined,
@@ -69,7 +72,9 @@ class PromptSet:
             lstrip_blocks=True,
             keep_trailing_newline=False,
             autoescape=False,
+            auto_reload=False,  # a run sees one set of files; no stat() per prompt
         )
+        self._templates: dict[str, jinja2.Template] = {}
 
     @classmethod
     def named(cls, value: str | None) -> PromptSet:
@@ -122,7 +127,7 @@ class PromptSet:
 
     def render(self, name: str, **values: Any) -> str:
         try:
-            template = self.env.get_template(name)
+            template = self._templates.get(name) or self._templates.setdefault(name, self.env.get_template(name))
             return template.render(**values).rstrip("\n")
         except jinja2.TemplateNotFound as exc:
             raise InputError(f"prompt template {exc.name!r} is in neither {self.overrides or V1_DIR} nor the packaged set") from None
@@ -133,8 +138,11 @@ class PromptSet:
     # -- judge prompts ------------------------------------------------------------------------
 
     def judge_prompts(self) -> list[str]:
-        names = {n.removeprefix("judges/").removesuffix(".j2") for n in self.env.list_templates() if n.startswith("judges/")}
-        return sorted(names)
+        """The judge templates of the set (`judges/<name>.j2`), read once: a run sees one set of files."""
+        if self._judge_names is None:
+            names = {n.removeprefix("judges/").removesuffix(".j2") for n in self.env.list_templates() if n.startswith("judges/")}
+            self._judge_names = sorted(names)
+        return self._judge_names
 
     def _judge_template(self, name: str) -> str:
         if name not in self.judge_prompts():
@@ -145,10 +153,14 @@ class PromptSet:
 
     def judge_version(self, name: str) -> str:
         """`<name>-<hash>` over the judge template and the blocks it is given: stored with each judgment."""
-        return f"{name}-{_digest(self._closure([self._judge_template(name), *BLOCKS]).items())}"
+        if name not in self._judge_versions:
+            self._judge_versions[name] = f"{name}-{_digest(self._closure([self._judge_template(name), *BLOCKS]).items())}"
+        return self._judge_versions[name]
 
     def judge_reply(self, name: str) -> Reply:
         """How the judge template asks for the verdict: at once (letter + confidence) or after reasoning ("Answer:" line)."""
+        if name in self._judge_replies:
+            return self._judge_replies[name]
         template = self._judge_template(name)
         reply = "immediate"
         for node in self._parse(template).find_all(jinja2.nodes.Assign):
@@ -156,6 +168,7 @@ class PromptSet:
                 reply = node.node.value
         if reply not in ("immediate", "reasoned"):
             raise InputError(f'prompt template judges/{name}.j2: `reply` must be "immediate" or "reasoned", not {reply!r}')
+        self._judge_replies[name] = reply
         return reply
 
     # -- blocks -------------------------------------------------------------------------------
@@ -246,7 +259,7 @@ class PromptSet:
             story=self.story(context) if context else "",
             question=self.question(question, option_first, option_second),
             transcript=self.transcript(speeches or []),
-            setting=self.setting(kind),
+            setting=self.setting(kind) if speeches else "",
             kind=kind,
         )
         return [Message(role="user", content=content)]

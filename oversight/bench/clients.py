@@ -23,9 +23,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from oversight.bench import _free_port, _serve, _wait_ready, judge_request_bodies
+from oversight.bench.engine import _free_port, _serve, _wait_ready, judge_request_bodies
 
-INSPECT_SCRIPT = Path(__file__).with_name("_inspect_bench_script.py")
+INSPECT_SCRIPT = Path(__file__).with_name("_inspect_script.py")
 SPEC_NAME = "bench"
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]

@@ -19,7 +19,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from oversight.bench import _bare_loop, debate_prefix_share, judge_request_bodies, peak_rss_mib
+from oversight.bench import peak_rss_mib
+from oversight.bench.engine import _bare_loop, judge_request_bodies
+from oversight.bench.prefix import debate_prefix_share
 from oversight.errors import InputError
 
 DEFAULT_DATASET = "../shared/data/quality_debate/train.jsonl"
@@ -41,7 +43,7 @@ def _endpoint(model: str, log: Callable[[str], None]) -> Iterator[tuple[str, str
         return
     if spec.model not in EXPORTABLE:
         raise InputError(f"{spec.model} is not served here: start it with `oversight serve MODEL --name {spec.model}`, or give its URL")
-    from oversight.bench import _free_port
+    from oversight.bench.engine import _free_port
 
     record = start(ServeOptions(model=spec.model, port=_free_port(), device="cpu"), log=log)
     try:

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from oversight.bench import _free_port
+from oversight.bench.engine import _free_port
 from oversight.cli import run_in_process
 
 RATES = {"rate_limit": 0.10, "server_error": 0.05, "hang": 0.01, "garbage": 0.02}
