@@ -286,6 +286,22 @@ class W2SExample(Base):
     ceiling_prediction: Mapped[float | None] = mapped_column(Float)
 
 
+class BatchJobRow(Base):
+    """A batch a run submitted to a provider's Batch API (`--batch`), kept so a resumed run reads it back."""
+
+    __tablename__ = "batch_jobs"
+    __table_args__ = (UniqueConstraint("run_id", "batch_id", name="uq_batch_job"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    endpoint: Mapped[str] = mapped_column(String(400))
+    batch_id: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(32))
+    requests: Mapped[int] = mapped_column(Integer)
+    output_file_id: Mapped[str | None] = mapped_column(String(200))
+    error_file_id: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 # the Core tables behind the models, for bulk statements
 CONTEXTS, QUESTIONS, RUNS = Context.__table__, QuestionRow.__table__, Run.__table__
 TRANSCRIPTS, TURNS, QUOTES = Transcript.__table__, Turn.__table__, Quote.__table__

@@ -18,6 +18,7 @@ C = TypeVar("C", bound=BaseModel)
 # keys that change how a run is executed but not what it computes: excluded from the config hash
 EXECUTION_ONLY = {
     "db", "run_name", "max_connections", "limit", "progress", "timeout", "max_retries", "unreachable_wait", "log_level", "config",
+    "batch", "batch_poll", "dry_run",
 }  # fmt: skip
 
 
@@ -67,6 +68,11 @@ class RunConfig(BaseModel):
     unreachable_wait: float = Field(default=600.0, ge=0.0, le=7 * 24 * 3600)
     """Seconds to wait for an endpoint that cannot be reached at all before the run fails (it pauses meanwhile)."""
     progress: bool = True
+    batch: bool = False
+    """Send OpenAI and OpenAI-compatible models' calls through the Batch API (half price; answers within 24 h)."""
+    batch_poll: float = Field(default=30.0, gt=0.0, le=3600.0)
+    """Seconds between polls of a submitted batch."""
+    dry_run: bool = False
     prompt_layout: Literal["shared-first", "role-first"] = "shared-first"
     """role-first exists to measure what the default layout saves (`oversight bench prefix`)."""
 

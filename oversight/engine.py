@@ -25,12 +25,14 @@ from oversight.config import RunConfig, config_hash
 from oversight.data import LoadReport, Question, load_dataset
 from oversight.data.question import stable_draw
 from oversight.db import connect
+from oversight.db.batches import record_job, run_jobs
 from oversight.db.cache import SqlResponseCache
 from oversight.db.items import store_questions, write_items
 from oversight.db.runs import HEARTBEAT_SECONDS, finish_run, heartbeat, lease_owner, start_run
 from oversight.errors import InputError, OversightError
 from oversight.judging import judge_transcript
 from oversight.models import DEFAULT_MODEL, Model, ModelPool, call_log
+from oversight.models.batch import BatchJob
 from oversight.plugins import is_reference
 from oversight.protocols import Participants, Protocol, build_settings, check_roles, protocol_class
 from oversight.transcript import ItemResult, Order, RoundRecord, Transcript
@@ -140,7 +142,9 @@ class Runner:
         default_name = f"{self.protocol.name}-{self.dataset_path.stem}-{self.config_hash[:8]}"
         self.run_name = config.run_name or default_name
         self.cache = SqlResponseCache(self.engine) if config.cache != "off" else None
+        self.run_id: int | None = None
         self.pool = ModelPool(
+            batch={"poll_interval": config.batch_poll, "on_job": self._record_job} if config.batch else None,
             max_connections=config.max_connections,
             cache=self.cache,
             cache_mode=config.cache,
@@ -230,7 +234,25 @@ class Runner:
             item_key=item_key(question, variant), question_uid=uid, transcript=transcript, judgments=judgments, calls=list(calls)
         )
 
+    def _record_job(self, job: BatchJob) -> None:
+        if self.run_id is not None:
+            record_job(self.engine, self.run_id, job)
+
+    async def _recover_batches(self) -> None:
+        """Read back the batches an earlier attempt at this run submitted, so their answers are not paid for twice."""
+        assert self.run_id is not None
+        jobs = run_jobs(self.engine, self.run_id)
+        for queue in self.pool.batched.values():
+            ids = [j.batch_id for j in jobs if j.endpoint == queue.endpoint]
+            if ids:
+                found = await queue.recover(ids)
+                self.console.print(
+                    f"[dim]{queue.endpoint}: {found} answer(s) read back from {len(ids)} earlier batch(es)[/]", highlight=False
+                )
+
     def _item_concurrency(self, participants: Participants, judges: list[Model]) -> int:
+        if self.pool.batched:
+            return max(1, len(self.items))  # every item's calls wait in the batch together
         models = [
             m for m in (participants.debater_a, participants.debater_b, participants.consultant, *participants.extra.values(), *judges) if m
         ]
@@ -241,6 +263,8 @@ class Runner:
 
     async def run(self) -> RunSummary:
         participants, judges = self._models()
+        if self.config.batch and not self.pool.batched:
+            raise InputError("--batch: none of this run's models has a batch API (batches go to openai and openai-compatible models)")
         self._check_context_windows(participants, judges)
         uids = store_questions(self.engine, self.questions)
         owner = lease_owner()
@@ -262,6 +286,7 @@ class Runner:
             git_revision=git_revision(),
             n_items=len(self.items),
         )
+        self.run_id = run_id
         todo = [(q, v) for q, v in self.items if item_key(q, v) not in done]
         summary = RunSummary(self.run_name, run_id, "running", len(self.items), len(self.items) - len(todo), 0, 0.0)
         start = time.perf_counter()
@@ -279,6 +304,8 @@ class Runner:
             transient=False,
         )
         try:
+            if self.pool.batched and todo:
+                await self._recover_batches()
             with progress:
                 task = progress.add_task(f"{self.protocol.name} · {self.run_name}", total=len(self.items), completed=summary.skipped)
                 limit = asyncio.Semaphore(self._item_concurrency(participants, judges))

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
 
+from oversight.db.batches import record_job, run_jobs
 from oversight.db.cache import SqlResponseCache
 from oversight.db.items import existing_judgments, write_judgments
 from oversight.db.queries import load_transcripts, run_row
@@ -54,6 +55,8 @@ async def rejudge(
     max_retries: int = 6,
     progress: bool = True,
     console: Console | None = None,
+    batch: bool = False,
+    batch_poll: float = 30.0,
 ) -> RejudgeSummary:
     if not judges:
         raise InputError("--judge: name at least one judge")
@@ -69,8 +72,13 @@ async def rejudge(
     reference = run["config"].get("protocol")
     protocols: dict[str, Protocol] = {}
     cache = SqlResponseCache(engine) if cache_mode != "off" else None
-    pool = ModelPool(max_connections=max_connections, cache=cache, cache_mode=cache_mode, timeout=timeout, max_retries=max_retries)
+    batching = {"poll_interval": batch_poll, "on_job": lambda job: record_job(engine, run["id"], job)} if batch else None
+    pool = ModelPool(
+        max_connections=max_connections, cache=cache, cache_mode=cache_mode, timeout=timeout, max_retries=max_retries, batch=batching
+    )
     models = [pool.get(spec) for spec in judges]
+    if batch and not pool.batched:
+        raise InputError("--batch: none of these judges has a batch API (batches go to openai and openai-compatible models)")
     jobs = []
     for tid, transcript in stored:
         protocol = protocols.setdefault(transcript.protocol, protocol_for_transcript(transcript.protocol, settings, reference))
@@ -85,7 +93,7 @@ async def rejudge(
         skipped=len(stored) * len(models) * (2 if (orders or run["config"].get("orders", "both")) == "both" else 1) - len(jobs),
     )
     local_only = all(m.provider.spec.provider == "local" for m in models)
-    limit = asyncio.Semaphore(1 if local_only else (max_connections or 256))
+    limit = asyncio.Semaphore(max(1, len(jobs)) if pool.batched else 1 if local_only else (max_connections or 256))
     pending: list[tuple[int, Judgment, list[Any]]] = []
     start = time.perf_counter()
 
@@ -110,6 +118,10 @@ async def rejudge(
         disable=not progress,
     )
     try:
+        earlier = run_jobs(engine, run["id"]) if pool.batched and jobs else []
+        for queue in pool.batched.values():
+            if ids := [j.batch_id for j in earlier if j.endpoint == queue.endpoint]:
+                await queue.recover(ids)
         with bar:
             task = bar.add_task(f"judging · {run_name}", total=len(jobs))
             async with asyncio.TaskGroup() as group:

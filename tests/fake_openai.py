@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import math
 import random
 import threading
@@ -101,6 +102,11 @@ class FakeOpenAIServer:
         self.max_in_flight = 0
         self.models_status = 200  # what GET /v1/models answers (replica probes)
         self.probes = 0
+        # the Batch API (files and batches routes): a batch ends after `batch_polls` retrieves, as `batch_end` says
+        self.files: dict[str, str] = {}
+        self.batches: dict[str, dict[str, Any]] = {}
+        self.batch_polls = 2
+        self.batch_end = "completed"
 
     @property
     def base_url(self) -> str:
@@ -128,6 +134,68 @@ class FakeOpenAIServer:
         finally:
             self.in_flight -= 1
 
+    async def _upload(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        upload = form["file"]
+        content = upload.file.read().decode() if hasattr(upload, "file") else str(upload)
+        file_id = f"file-{len(self.files) + 1}"
+        self.files[file_id] = content
+        return web.json_response(
+            {"id": file_id, "object": "file", "bytes": len(content), "created_at": 0, "filename": "batch.jsonl",
+             "purpose": str(form.get("purpose")), "status": "processed"}
+        )  # fmt: skip
+
+    def _batch_object(self, batch: dict[str, Any]) -> dict[str, Any]:
+        keys = ("id", "status", "input_file_id", "output_file_id", "error_file_id", "request_counts", "errors")
+        return {"object": "batch", "endpoint": "/v1/chat/completions", "completion_window": "24h", "created_at": 0} | {
+            k: batch.get(k) for k in keys
+        }
+
+    async def _create_batch(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        lines = [json.loads(line) for line in self.files[body["input_file_id"]].splitlines() if line.strip()]
+        batch_id = f"batch_{len(self.batches) + 1}"
+        self.batches[batch_id] = {
+            "id": batch_id, "status": "validating", "input_file_id": body["input_file_id"], "lines": lines, "polls": 0,
+            "output_file_id": None, "error_file_id": None, "errors": None,
+            "request_counts": {"total": len(lines), "completed": 0, "failed": 0},
+        }  # fmt: skip
+        return web.json_response(self._batch_object(self.batches[batch_id]))
+
+    async def _retrieve_batch(self, request: web.Request) -> web.Response:
+        batch = self.batches[request.match_info["batch_id"]]
+        batch["polls"] += 1
+        if batch["status"] in ("validating", "in_progress") and batch["polls"] >= self.batch_polls:
+            self._finish_batch(batch)
+        elif batch["status"] == "validating":
+            batch["status"] = "in_progress"
+        return web.json_response(self._batch_object(batch))
+
+    def _finish_batch(self, batch: dict[str, Any]) -> None:
+        if self.batch_end == "failed":
+            batch["status"] = "failed"
+            batch["errors"] = {"object": "list", "data": [{"code": "invalid_request", "message": "the file is not valid JSONL", "line": 1}]}
+            return
+        outputs, errors = [], []
+        done_lines = [] if self.batch_end == "expired" else batch["lines"]
+        for line in done_lines:
+            self.requests.append(line["body"])
+            reply = self.script.popleft() if self.script else self.default(line["body"])
+            body = reply.body if isinstance(reply.body, dict) else {"error": {"message": "scripted error", "type": "server_error"}}
+            entry = {"id": f"resp-{line['custom_id']}", "custom_id": line["custom_id"], "error": None,
+                     "response": {"status_code": reply.status, "request_id": "req", "body": body}}  # fmt: skip
+            (outputs if reply.status == 200 else errors).append(entry)
+        for name, entries in (("output_file_id", outputs), ("error_file_id", errors)):
+            if entries:
+                file_id = f"file-{len(self.files) + 1}"
+                self.files[file_id] = "".join(json.dumps(e) + "\n" for e in entries)
+                batch[name] = file_id
+        batch["status"] = self.batch_end
+        batch["request_counts"] = {"total": len(batch["lines"]), "completed": len(outputs), "failed": len(errors)}
+
+    async def _file_content(self, request: web.Request) -> web.Response:
+        return web.Response(text=self.files[request.match_info["file_id"]], content_type="application/jsonl")
+
     async def _models(self, _request: web.Request) -> web.Response:
         self.probes += 1
         return web.json_response({"object": "list", "data": [{"id": "fake", "object": "model"}]}, status=self.models_status)
@@ -152,6 +220,10 @@ class FakeOpenAIServer:
         app.router.add_post("/v1/embeddings", self._handle)
         app.router.add_post("/v1/messages", self._handle)
         app.router.add_get("/v1/models", self._models)
+        app.router.add_post("/v1/files", self._upload)
+        app.router.add_post("/v1/batches", self._create_batch)
+        app.router.add_get("/v1/batches/{batch_id}", self._retrieve_batch)
+        app.router.add_get("/v1/files/{file_id}/content", self._file_content)
         self._runner = web.AppRunner(app, access_log=None)
         self._loop.run_until_complete(self._runner.setup())
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)

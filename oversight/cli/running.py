@@ -154,6 +154,21 @@ def run(
     progress: Annotated[
         bool | None, typer.Option("--progress/--no-progress", envvar="OVERSIGHT_PROGRESS", help="Show a progress bar.")
     ] = None,
+    batch: Annotated[
+        bool | None,
+        typer.Option(
+            "--batch/--no-batch",
+            envvar="OVERSIGHT_BATCH",
+            help="Send OpenAI (and OpenAI-compatible) models' calls through the Batch API: half price, answers within 24 h; "
+            "a stopped run resumes without paying twice.",
+        ),
+    ] = None,
+    batch_poll: Annotated[
+        float | None, typer.Option("--batch-poll", envvar="OVERSIGHT_BATCH_POLL", help="Seconds between polls of a batch (default: 30).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the calls, tokens and cost the run would make, and stop before any call.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON.")] = False,
 ) -> None:
     """Run a protocol over a dataset and store transcripts and judgments."""
@@ -170,6 +185,7 @@ def run(
         "orders": orders, "word_limit": word_limit, "debater_max_tokens": debater_max_tokens, "seed": seed, "db": db,
         "run_name": run_name, "max_connections": max_connections, "cache": cache, "context_policy": context_policy,
         "timeout": timeout, "max_retries": max_retries, "unreachable_wait": unreachable_wait, "progress": progress,
+        "batch": batch, "batch_poll": batch_poll,
     }  # fmt: skip
     run_config = build_config(cli, config)
     summary = run_sync(run_config, console=err_console)
@@ -330,6 +346,8 @@ def judge(
     max_connections: Annotated[int | None, typer.Option("--max-connections", min=1, help="Concurrent requests per endpoint.")] = None,
     cache: Annotated[str, typer.Option("--cache", help="auto | on | off.")] = "auto",
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    batch: Annotated[bool, typer.Option("--batch", help="Judge through the Batch API (OpenAI and OpenAI-compatible judges).")] = False,
+    batch_poll: Annotated[float, typer.Option("--batch-poll", min=0.01, help="Seconds between polls of a batch.")] = 30.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Add judges (other models or judge prompts) to a stored run without calling its debaters again."""
@@ -344,7 +362,7 @@ def judge(
         parse_spec(spec)
     summary = asyncio.run(
         rejudge(connect(db), run_name, judges, judge_prompt=judge_prompt, prompts=prompts, orders=orders, max_connections=max_connections,
-                cache_mode=cache, progress=progress, console=err_console)  # type: ignore[arg-type]
+                cache_mode=cache, progress=progress, console=err_console, batch=batch, batch_poll=batch_poll)  # type: ignore[arg-type]
     )  # fmt: skip
     if as_json:
         print_text(json.dumps(vars(summary), indent=2))

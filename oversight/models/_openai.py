@@ -15,6 +15,7 @@ from typing import Any
 import openai
 
 from oversight.errors import InputError
+from oversight.models.batch import BatchQueue
 from oversight.models.errors import TransientResponseError
 from oversight.models.provider import ModelProvider
 from oversight.models.routing import Replica, ReplicaRouter
@@ -67,6 +68,7 @@ class OpenAIProvider(ModelProvider):
         self.urls, api_key = endpoint_settings(spec)
         self._clients = [openai.AsyncOpenAI(base_url=url, api_key=api_key, max_retries=0, http_client=_http_client()) for url in self.urls]
         self.router: ReplicaRouter | None = None
+        self.batch: BatchQueue | None = None
 
     @property
     def endpoint(self) -> str:
@@ -99,11 +101,26 @@ class OpenAIProvider(ModelProvider):
             return {"guided_choice": list(config.choices)}
         return {"structured_outputs": {"choice": list(config.choices)}}
 
+    def enable_batch(self, options: dict[str, Any]) -> BatchQueue:
+        """Send this model's calls through OpenAI's Batch API (`--batch`) instead of one request each."""
+        if self.spec.provider not in ("openai", "openai-compatible"):
+            return super().enable_batch(options)
+        if len(self._clients) != 1:
+            raise InputError(f"--batch: {self.spec} has several base URLs; batches go to one endpoint")
+        self.batch = BatchQueue(self._clients[0], self.endpoint, **options)
+        return self.batch
+
+    def attempt_timeout(self, default: float) -> float | None:
+        return None if self.batch is not None else default  # a batch answers within its window, polled meanwhile
+
     async def generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
+        if self.batch is not None:
+            start = time.perf_counter()
+            return self._completion(await self.batch.submit(self._body(messages, config)), time.perf_counter() - start)
         async with self._router().slot() as replica:
             return await self._generate(replica.client, messages, config)
 
-    async def _generate(self, client: Any, messages: list[Message], config: GenerateConfig) -> Completion:
+    def _body(self, messages: list[Message], config: GenerateConfig) -> dict[str, Any]:
         params: dict[str, Any] = {
             "model": self.spec.model,
             "messages": [m.model_dump() for m in messages],
@@ -119,11 +136,16 @@ class OpenAIProvider(ModelProvider):
             if config.top_logprobs:
                 params["top_logprobs"] = config.top_logprobs
         params.update(self._extra_body(config) or {})
+        return params
+
+    async def _generate(self, client: Any, messages: list[Message], config: GenerateConfig) -> Completion:
         start = time.perf_counter()
         # the documented low-level `post`: same auth, errors and transport as `chat.completions.create`,
         # without the per-call typed transforms and model construction that cost ~1 ms of CPU a call
-        response = await client.post("/chat/completions", body=params, cast_to=dict)
-        latency = time.perf_counter() - start
+        response = await client.post("/chat/completions", body=self._body(messages, config), cast_to=dict)
+        return self._completion(response, time.perf_counter() - start)
+
+    def _completion(self, response: Any, latency: float) -> Completion:
         choices = response.get("choices") if isinstance(response, dict) else None
         if not choices or not isinstance(choices[0], dict) or not isinstance(choices[0].get("message"), dict):
             raise TransientResponseError(f"{self.spec.name}: unreadable reply (body: {str(response)[:120]!r})")
@@ -144,6 +166,8 @@ class OpenAIProvider(ModelProvider):
         )
 
     async def aclose(self) -> None:
+        if self.batch is not None:
+            await self.batch.aclose()
         if self.router is not None:
             await self.router.aclose()
         for client in self._clients:

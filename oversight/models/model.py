@@ -137,7 +137,7 @@ class Model:
 
     async def _attempt(self, messages: list[Message], config: GenerateConfig) -> Completion:
         async with self._semaphore or contextlib.nullcontext():
-            async with asyncio.timeout(self._timeout):
+            async with asyncio.timeout(self.provider.attempt_timeout(self._timeout)):
                 return await self.provider.generate(messages, config)
 
     async def _call_with_retries(self, messages: list[Message], config: GenerateConfig) -> tuple[Completion, int]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+from oversight.errors import InputError
 from oversight.models.cache import CacheMode, ResponseCache
 from oversight.models.model import ContextPolicy, Model
 from oversight.models.registry import create_provider
@@ -22,6 +24,7 @@ class ModelPool:
         context_policy: ContextPolicy = "error",
         retry_wait_max: float = 30.0,
         unreachable_wait: float = 600.0,
+        batch: dict[str, Any] | None = None,
     ) -> None:
         self._max_connections = max_connections
         self._cache = cache
@@ -31,6 +34,9 @@ class ModelPool:
         self._context_policy = context_policy
         self._retry_wait_max = retry_wait_max
         self._unreachable_wait = unreachable_wait
+        self._batch = batch
+        self.batched: dict[str, Any] = {}
+        """Models whose calls go through a batch API (`--batch`), by spec, with their queues."""
         self._models: dict[str, Model] = {}
         self._semaphores: dict[str, asyncio.Semaphore] = {}
 
@@ -39,6 +45,11 @@ class ModelPool:
         key = str(parsed)
         if key not in self._models:
             provider = create_provider(parsed)
+            if self._batch is not None:
+                try:
+                    self.batched[key] = provider.enable_batch(self._batch)
+                except InputError:
+                    pass  # a model without a batch API is called directly; the run says which are batched
             limit = self._max_connections or provider.default_concurrency
             semaphore = provider.use_limits(lambda endpoint: self._semaphores.setdefault(endpoint, asyncio.Semaphore(limit)))
             self._models[key] = Model(

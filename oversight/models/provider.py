@@ -7,7 +7,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
+from oversight.errors import InputError
 from oversight.models.spec import ModelSpec
 from oversight.models.types import Completion, GenerateConfig, Message
 
@@ -65,6 +67,14 @@ class ModelProvider(ABC):
         """Take the shared per-endpoint limits (`limit_for(endpoint)`); return the one the wrapper holds around
         each call, or None when the provider holds a limit per request itself (one per replica)."""
         return limit_for(self.endpoint)
+
+    def attempt_timeout(self, default: float) -> float | None:
+        """Seconds one attempt may take (None: no limit, e.g. a call answered by a batch within its window)."""
+        return default
+
+    def enable_batch(self, options: dict[str, Any]) -> Any:
+        """Send calls through the provider's batch API (`--batch`); providers without one refuse."""
+        raise InputError(f"--batch: {self.spec.name} has no batch API (batches go to openai and openai-compatible models)")
 
     @abstractmethod
     async def generate(self, messages: list[Message], config: GenerateConfig) -> Completion: ...
