@@ -188,8 +188,27 @@ def run(
         "batch": batch, "batch_poll": batch_poll,
     }  # fmt: skip
     run_config = build_config(cli, config)
+    if dry_run:
+        _print_estimate(run_config, as_json)
+        return
     summary = run_sync(run_config, console=err_console)
     _report_run(summary, as_json)
+
+
+def _print_estimate(run_config: Any, as_json: bool) -> None:
+    from oversight.estimate import estimate
+
+    result = estimate(run_config)
+    if as_json:
+        print_text(json.dumps(result, indent=2))
+        return
+    render(result["by_role"], "table", title=f"{result['protocol']}: {result['items']} item(s) from {result['questions']} question(s)")
+    price = f"${result['cost_usd_max']:.4f} at most" + (" (Batch API: half price)" if result["batch"] else "")
+    err_console.print(
+        f"{result['calls']} call(s), {result['prompt_tokens']:,} prompt tokens, at most {result['completion_tokens_max']:,} completion "
+        f"tokens, {price}; nothing was sent or written (models without a listed price count as free)",
+        highlight=False,
+    )
 
 
 def parse_assignments(items: list[str] | None, option: str, *, yaml_values: bool = False) -> dict[str, Any]:

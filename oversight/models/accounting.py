@@ -20,6 +20,11 @@ PRICES_PER_MTOK: dict[str, tuple[float, float]] = {
     "openai/gpt-4.1-mini": (0.40, 1.60),
     "openai/gpt-4.1-nano": (0.10, 0.40),
     "openai/gpt-3.5-turbo": (0.50, 1.50),
+    "anthropic/claude-3-5-haiku-latest": (0.80, 4.00),
+    "anthropic/claude-3-5-sonnet-latest": (3.00, 15.00),
+    "anthropic/claude-sonnet-4-0": (3.00, 15.00),
+    "gemini/gemini-2.0-flash": (0.10, 0.40),
+    "gemini/gemini-1.5-flash": (0.075, 0.30),
 }
 
 
