@@ -78,6 +78,28 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def protocol_for_run(config: RunConfig) -> Protocol:
+    """The run's protocol with its settings: the options every protocol shares and its own (`--set`), checked."""
+    cls = protocol_class(config.protocol)
+    common = {
+        "rounds": config.rounds, "turns": config.turns, "word_limit": config.word_limit, "max_tokens": config.debater_max_tokens,
+        "temperature": config.debater_temperature, "min_quote_words": config.min_quote_words, "best_of": config.best_of,
+        "refine": config.refine, "judge_prompt": config.judge_prompt, "layout": config.prompt_layout, "prompts": config.prompts,
+    }  # fmt: skip
+    protocol = cls(build_settings(cls, common, config.settings))
+    check_roles(cls, config.roles)
+    return protocol
+
+
+def role_spec(config: RunConfig, role: str) -> str:
+    """The model spec a declared role gets: the built-in options for built-in roles, `--role NAME=SPEC` otherwise."""
+    if role in ("debater_a", "debater_b"):
+        return config.debater_specs[0 if role == "debater_a" else 1]
+    if role == "consultant":
+        return config.consultant or DEFAULT_MODEL
+    return config.roles.get(role) or DEFAULT_MODEL
+
+
 def record_outcome(transcript: Transcript, variant: str, seed: int) -> None:
     """What every transcript reports whatever its protocol: variant, seed, who argued, and each turn in numbers."""
     outcome = transcript.outcome
@@ -110,14 +132,8 @@ class Runner:
     def __init__(self, config: RunConfig, *, engine: Engine | None = None, console: Console | None = None) -> None:
         self.config = config
         self.console = console or Console(stderr=True)
-        protocol_cls = protocol_class(config.protocol)
-        common = {
-            "rounds": config.rounds, "turns": config.turns, "word_limit": config.word_limit, "max_tokens": config.debater_max_tokens,
-            "temperature": config.debater_temperature, "min_quote_words": config.min_quote_words, "best_of": config.best_of,
-            "refine": config.refine, "judge_prompt": config.judge_prompt, "layout": config.prompt_layout, "prompts": config.prompts,
-        }  # fmt: skip
-        self.protocol: Protocol = protocol_cls(build_settings(protocol_cls, common, config.settings))
-        check_roles(protocol_cls, config.roles)
+        self.protocol = protocol_for_run(config)
+        protocol_cls = type(self.protocol)
         self.prompt_version = self.protocol.prompts.version(self.protocol.prompt_templates(self.protocol.prompts))
         self.judge_prompt_version = self.protocol.prompts.judge_version(config.judge_prompt)
         # everything that can be wrong with the input is found here, before any DB write or model call
@@ -155,13 +171,7 @@ class Runner:
         )
 
     def role_spec(self, role: str) -> str:
-        """The model spec a declared role gets: the built-in options for built-in roles, `--role NAME=SPEC` otherwise."""
-        cfg = self.config
-        if role in ("debater_a", "debater_b"):
-            return cfg.debater_specs[0 if role == "debater_a" else 1]
-        if role == "consultant":
-            return cfg.consultant or DEFAULT_MODEL
-        return cfg.roles.get(role) or DEFAULT_MODEL
+        return role_spec(self.config, role)
 
     def _models(self) -> tuple[Participants, list[Model]]:
         cfg = self.config

@@ -19,13 +19,13 @@ from typing import Any
 
 from oversight.config import RunConfig
 from oversight.data import load_dataset
-from oversight.engine import orders_for, record_outcome
+from oversight.engine import orders_for, protocol_for_run, record_outcome, role_spec
 from oversight.errors import InputError
 from oversight.judging import judge_transcript
-from oversight.models import DEFAULT_MODEL, parse_spec
+from oversight.models import parse_spec
 from oversight.models.accounting import cost_usd
 from oversight.models.types import Completion, GenerateConfig, Message, Usage
-from oversight.protocols import Participants, build_settings, check_roles, protocol_class
+from oversight.protocols import Participants
 
 CHARS_PER_TOKEN = 4
 
@@ -85,14 +85,8 @@ class StandIn:
 
 
 def estimate(config: RunConfig) -> dict[str, Any]:
-    cls = protocol_class(config.protocol)
-    common = {
-        "rounds": config.rounds, "turns": config.turns, "word_limit": config.word_limit, "max_tokens": config.debater_max_tokens,
-        "temperature": config.debater_temperature, "min_quote_words": config.min_quote_words, "best_of": config.best_of,
-        "refine": config.refine, "judge_prompt": config.judge_prompt, "layout": config.prompt_layout, "prompts": config.prompts,
-    }  # fmt: skip
-    protocol = cls(build_settings(cls, common, config.settings))
-    check_roles(cls, config.roles)
+    protocol = protocol_for_run(config)
+    cls = type(protocol)
     protocol.prompts.judge_version(config.judge_prompt)  # an unknown judge prompt fails here
     _, questions = load_dataset(config.dataset, config.format, hard=config.hard, limit=config.limit, skip_bad_rows=config.skip_bad_rows)
     tallies: dict[tuple[str, str], Tally] = defaultdict(Tally)
@@ -103,15 +97,8 @@ def estimate(config: RunConfig) -> dict[str, Any]:
             counters[spec] = token_counter(spec)
         return StandIn(parse_spec(spec).name, counters[spec][0], tallies)
 
-    def role_spec(role: str) -> str:
-        if role in ("debater_a", "debater_b"):
-            return config.debater_specs[0 if role == "debater_a" else 1]
-        if role == "consultant":
-            return config.consultant or DEFAULT_MODEL
-        return config.roles.get(role) or DEFAULT_MODEL
-
     judges = [stand_in(spec) for spec in config.judges]
-    models: dict[str, Any] = {role: stand_in(role_spec(role)) for role in cls.roles}
+    models: dict[str, Any] = {role: stand_in(role_spec(config, role)) for role in cls.roles}
     searching = config.best_of > 1 or config.refine
     participants = Participants(
         debater_a=models.pop("debater_a", None), debater_b=models.pop("debater_b", None), consultant=models.pop("consultant", None),
