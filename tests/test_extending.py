@@ -241,3 +241,37 @@ def test_prompt_templates_overridden_by_a_folder_are_versioned_by_what_they_say(
     assert broken.returncode == 2 and "broken.j2:1" in one_line(broken.stderr)
     unknown = oversight("run", "--protocol", "naive", "--dataset", str(data), "--judge", "mock/j", "--db", db, "--judge-prompt", "nope")
     assert unknown.returncode == 2 and "--judge-prompt 'nope': unknown; choose one of v1, v1-cot" in one_line(unknown.stderr)
+
+
+def test_a_run_file_sets_a_user_protocols_settings_and_roles(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(ROOT)
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    run_file = tmp_path / "run.yaml"
+    run_file.write_text(
+        textwrap.dedent(
+            f"""
+            protocol: examples/skeptic_debate.py:SkepticDebate
+            dataset: {SAMPLE}
+            limit: 2
+            rounds: 1
+            debater: mock/debater
+            judge: mock/judge
+            roles: {{skeptic: mock/skeptic}}
+            settings: {{skeptic_words: 7}}
+            db: {db}
+            run_name: yaml-run
+            progress: false
+            """
+        )
+    )
+    assert run_cli("run", "--config", str(run_file)) == 0
+    engine = connect(db)
+    with engine.connect() as conn:
+        run = conn.execute(select(Run).where(Run.name == "yaml-run")).one()
+    assert run.config["settings"]["skeptic_words"] == 7 and run.models["skeptic"] == "mock/skeptic"
+    skeptic_turn = transcript_rows(engine, "yaml-run")[0]["turns"][-1]
+    assert skeptic_turn["role"] == "skeptic" and len(skeptic_turn["text"].split()) <= 14  # max_tokens = 2 x skeptic_words
+    capsys.readouterr()
+    run_file.write_text(run_file.read_text().replace("skeptic_words: 7", "skeptic_words: seven"))
+    assert run_cli("run", "--config", str(run_file)) == 2
+    assert "--set skeptic_words: Input should be a valid integer" in capsys.readouterr().err
