@@ -6,6 +6,7 @@
 #   ./install.sh --here          # into the Python that runs this script's pip (an active venv, CI)
 #   ./install.sh --no-train      # without torch/transformers (weak-to-strong fine-tuning, MiniLM)
 #   ./install.sh --with-vllm     # also build vLLM's CPU environment (oversight serve), a few minutes more
+#   ./install.sh --with-ray      # also Ray (--executor ray: runs on a cluster)
 #
 # llama-cpp-python (the embedded model's runtime) compiles on the first install (about 6 minutes on
 # 2 cores; pip caches the wheel): the flags below give a portable AVX2 build, because a -march=native
@@ -18,13 +19,15 @@ venv=".venv"
 here=0
 extras="dev,train"
 with_vllm=0
+with_ray=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --venv) venv="${2:?--venv needs a directory}"; shift 2 ;;
         --here) here=1; shift ;;
         --no-train) extras="dev"; shift ;;
         --with-vllm) with_vllm=1; shift ;;
-        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --with-ray) with_ray=1; shift ;;
+        -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "install.sh: unknown option $1 (see ./install.sh --help)" >&2; exit 2 ;;
     esac
 done
@@ -56,6 +59,9 @@ if [ "$extras" = "dev,train" ] && ! "$python" -c 'import torch' 2>/dev/null; the
     fi
 fi
 
+if [ "$with_ray" = 1 ]; then
+    extras="$extras,ray"
+fi
 echo "installing oversight[$extras] (llama.cpp compiles on the first install: about 6 minutes on 2 cores)"
 "${pip[@]}" -e ".[$extras]"
 

@@ -18,7 +18,7 @@ C = TypeVar("C", bound=BaseModel)
 # keys that change how a run is executed but not what it computes: excluded from the config hash
 EXECUTION_ONLY = {
     "db", "run_name", "max_connections", "limit", "progress", "timeout", "max_retries", "unreachable_wait", "log_level", "config",
-    "batch", "batch_poll", "dry_run",
+    "batch", "batch_poll", "dry_run", "executor", "ray_address", "workers", "worker_resources",
 }  # fmt: skip
 
 
@@ -73,6 +73,13 @@ class RunConfig(BaseModel):
     batch_poll: float = Field(default=30.0, gt=0.0, le=3600.0)
     """Seconds between polls of a submitted batch."""
     dry_run: bool = False
+    executor: Literal["local", "ray"] = "local"
+    """Where items are made: in this process, or by Ray actors (results still stored by this process)."""
+    ray_address: str | None = None
+    """`local` (a private Ray instance, the default), `auto` (the cluster this machine is in) or `ray://HOST:10001`."""
+    workers: int = Field(default=2, ge=1, le=4096)
+    worker_resources: dict[str, Any] | str | None = None
+    """What each Ray actor asks for, e.g. {"num_gpus": 1}."""
     prompt_layout: Literal["shared-first", "role-first"] = "shared-first"
     """role-first exists to measure what the default layout saves (`oversight bench prefix`)."""
 

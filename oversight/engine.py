@@ -23,19 +23,18 @@ from sqlalchemy import Engine
 from oversight import __version__
 from oversight.config import RunConfig, config_hash
 from oversight.data import LoadReport, Question, load_dataset
-from oversight.data.question import stable_draw
 from oversight.db import connect
 from oversight.db.batches import record_job, run_jobs
 from oversight.db.cache import SqlResponseCache
 from oversight.db.items import store_questions, write_items
 from oversight.db.runs import HEARTBEAT_SECONDS, finish_run, heartbeat, lease_owner, start_run
 from oversight.errors import InputError, OversightError
-from oversight.judging import judge_transcript
-from oversight.models import DEFAULT_MODEL, Model, ModelPool, call_log
+from oversight.models import Model, ModelPool
 from oversight.models.batch import BatchJob
 from oversight.plugins import is_reference
-from oversight.protocols import Participants, Protocol, build_settings, check_roles, protocol_class
-from oversight.transcript import ItemResult, Order, RoundRecord, Transcript
+from oversight.protocols import Participants
+from oversight.transcript import ItemResult
+from oversight.work import ItemMaker, build_models, item_key, protocol_for_run, role_spec
 
 log = logging.getLogger(__name__)
 WRITE_BATCH = 256
@@ -76,56 +75,6 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def protocol_for_run(config: RunConfig) -> Protocol:
-    """The run's protocol with its settings: the options every protocol shares and its own (`--set`), checked."""
-    cls = protocol_class(config.protocol)
-    common = {
-        "rounds": config.rounds, "turns": config.turns, "word_limit": config.word_limit, "max_tokens": config.debater_max_tokens,
-        "temperature": config.debater_temperature, "min_quote_words": config.min_quote_words, "best_of": config.best_of,
-        "refine": config.refine, "judge_prompt": config.judge_prompt, "layout": config.prompt_layout, "prompts": config.prompts,
-    }  # fmt: skip
-    protocol = cls(build_settings(cls, common, config.settings))
-    check_roles(cls, config.roles)
-    return protocol
-
-
-def role_spec(config: RunConfig, role: str) -> str:
-    """The model spec a declared role gets: the built-in options for built-in roles, `--role NAME=SPEC` otherwise."""
-    if role in ("debater_a", "debater_b"):
-        return config.debater_specs[0 if role == "debater_a" else 1]
-    if role == "consultant":
-        return config.consultant or DEFAULT_MODEL
-    return config.roles.get(role) or DEFAULT_MODEL
-
-
-def record_outcome(transcript: Transcript, variant: str, seed: int) -> None:
-    """What every transcript reports whatever its protocol: variant, seed, who argued, and each turn in numbers."""
-    outcome = transcript.outcome
-    outcome.variant, outcome.seed = variant, seed
-    debaters = {t.side: t.model for t in transcript.turns if t.role.startswith("debater") and t.side and t.model}
-    if debaters:
-        outcome.debaters = debaters
-    arguers = sorted({t.model for t in transcript.turns if t.model and not t.role.startswith("judge")})
-    # one string naming who argued, so results can be grouped by debater/consultant model
-    outcome.models = " vs ".join(arguers) if arguers else ("human" if transcript.turns else "")
-    outcome.rounds = [
-        RoundRecord(round=t.round, role=t.role, side=t.side, words=len(t.text.split()), quotes=len(t.quotes),
-                    verified_quotes=sum(q.verified for q in t.quotes))
-        for t in transcript.turns if not t.role.startswith("judge")
-    ]  # fmt: skip
-
-
-def item_key(question: Question, variant: str) -> str:
-    return f"{question.id}#{variant}" if variant else question.id
-
-
-def orders_for(mode: str, seed: int, question: Question) -> list[Order]:
-    """Both answer orders, or one drawn from the seed and the question (the same draw on every rerun)."""
-    if mode == "both":
-        return ["AB", "BA"]
-    return ["AB" if stable_draw(f"order:{seed}:{question.source}:{question.id}") & 1 else "BA"]
 
 
 class Runner:
@@ -174,20 +123,7 @@ class Runner:
         return role_spec(self.config, role)
 
     def _models(self) -> tuple[Participants, list[Model]]:
-        cfg = self.config
-        judges = [self.pool.get(spec) for spec in cfg.judges]
-        searching = cfg.best_of > 1 or cfg.refine
-        models = {role: self.pool.get(self.role_spec(role)) for role in self.protocol.roles}
-        participants = Participants(
-            debater_a=models.pop("debater_a", None),
-            debater_b=models.pop("debater_b", None),
-            consultant=models.pop("consultant", None),
-            critic=self.pool.get(cfg.critic) if cfg.critic and cfg.refine else None,
-            preference_judge=self.pool.get(cfg.preference_judge or cfg.judges[0]) if searching else None,
-            interactive_judge=judges[0] if getattr(self.protocol, "interactive", False) else None,
-            extra=models,
-        )
-        return participants, judges
+        return build_models(self.config, self.protocol, self.pool)
 
     def model_ids(self) -> dict[str, object]:
         cfg, roles = self.config, self.protocol.roles
@@ -228,22 +164,6 @@ class Runner:
                     "a model with a longer context, or --context-policy truncate"
                 )
 
-    async def _item(self, question: Question, variant: str, uid: str, participants: Participants, judges: list[Model]) -> ItemResult:
-        with call_log() as calls:
-            pair = question.two_options(self.config.seed)
-            transcript = await self.protocol.run(question, pair, participants, variant)
-            record_outcome(transcript, variant, self.config.seed)
-            transcript.prompt_version = self.prompt_version
-            jobs = [
-                judge_transcript(judge, self.protocol, transcript, order, self.config.judge_prompt)
-                for judge in judges
-                for order in orders_for(self.config.orders, self.config.seed, question)
-            ]
-            judgments = list(await asyncio.gather(*jobs))
-        return ItemResult(
-            item_key=item_key(question, variant), question_uid=uid, transcript=transcript, judgments=judgments, calls=list(calls)
-        )
-
     def _record_job(self, job: BatchJob) -> None:
         if self.run_id is not None:
             record_job(self.engine, self.run_id, job)
@@ -273,6 +193,8 @@ class Runner:
 
     async def run(self) -> RunSummary:
         participants, judges = self._models()
+        if self.config.executor == "ray" and self.config.batch:
+            raise InputError("--batch and --executor ray: a batch is one queue in one process; use one or the other")
         if self.config.batch and not self.pool.batched:
             raise InputError("--batch: none of this run's models has a batch API (batches go to openai and openai-compatible models)")
         self._check_context_windows(participants, judges)
@@ -313,12 +235,20 @@ class Runner:
             disable=not self.config.progress,
             transient=False,
         )
+        cluster = None
         try:
             if self.pool.batched and todo:
                 await self._recover_batches()
+            make = ItemMaker(self.config, self.protocol, participants, judges, self.prompt_version).make
+            concurrency = self._item_concurrency(participants, judges)
+            if self.config.executor == "ray" and todo:
+                from oversight.cluster import RayItems
+
+                cluster = RayItems(self.config, self.prompt_version)  # Ray starts from the main thread (its signal handlers)
+                make, concurrency = cluster.make, cluster.concurrency
             with progress:
                 task = progress.add_task(f"{self.protocol.name} · {self.run_name}", total=len(self.items), completed=summary.skipped)
-                limit = asyncio.Semaphore(self._item_concurrency(participants, judges))
+                limit = asyncio.Semaphore(concurrency)
 
                 all_done = asyncio.Event()
                 remaining = len(todo)
@@ -326,7 +256,7 @@ class Runner:
                 async def one(question: Question, variant: str) -> None:
                     nonlocal remaining
                     async with limit:
-                        result = await self._item(question, variant, uids[question.id], participants, judges)
+                        result = await make(question, variant, uids[question.id])
                     queue.put_nowait(result)
                     progress.advance(task)
                     remaining -= 1
@@ -346,6 +276,8 @@ class Runner:
             status, error = "failed", f"{type(group_error.exceptions[0]).__name__}: {group_error.exceptions[0]}"
             raise
         finally:
+            if cluster is not None:
+                await cluster.close()
             queue.put_nowait(None)
             try:
                 await asyncio.shield(writer)

@@ -19,13 +19,13 @@ from typing import Any
 
 from oversight.config import RunConfig
 from oversight.data import load_dataset
-from oversight.engine import orders_for, protocol_for_run, record_outcome, role_spec
 from oversight.errors import InputError
 from oversight.judging import judge_transcript
 from oversight.models import parse_spec
 from oversight.models.accounting import cost_usd
 from oversight.models.types import Completion, GenerateConfig, Message, Usage
 from oversight.protocols import Participants
+from oversight.work import orders_for, protocol_for_run, record_outcome, role_spec
 
 CHARS_PER_TOKEN = 4
 

@@ -19,13 +19,13 @@ from oversight.db.batches import record_job, run_jobs
 from oversight.db.cache import SqlResponseCache
 from oversight.db.items import existing_judgments, write_judgments
 from oversight.db.queries import load_transcripts, run_row
-from oversight.engine import orders_for
 from oversight.errors import InputError, OversightError
 from oversight.judging import judge_transcript
 from oversight.models import CacheMode, ModelPool, call_log
 from oversight.prompts import PromptSet
 from oversight.protocols import Protocol, ProtocolSettings, protocol_for_transcript
 from oversight.transcript import Judgment, Order, Transcript
+from oversight.work import orders_for
 
 WRITE_BATCH = 256
 

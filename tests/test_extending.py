@@ -243,7 +243,9 @@ def test_prompt_templates_overridden_by_a_folder_are_versioned_by_what_they_say(
     assert unknown.returncode == 2 and "--judge-prompt 'nope': unknown; choose one of v1, v1-cot" in one_line(unknown.stderr)
 
 
-def test_a_run_file_sets_a_user_protocols_settings_and_roles(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+def test_a_run_file_sets_a_user_protocols_settings_and_roles(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
     monkeypatch.chdir(ROOT)
     db = f"sqlite:///{tmp_path / 'x.db'}"
     run_file = tmp_path / "run.yaml"

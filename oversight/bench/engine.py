@@ -101,10 +101,10 @@ async def _bare_loop(url: str, payloads: list[dict[str, Any]], concurrency: int)
 
 def judge_request_bodies(spec: str, questions: list[Any], seed: int) -> list[dict[str, Any]]:
     """Exactly the bodies the engine sends for these naive judge items (one drawn answer order each)."""
-    from oversight.engine import orders_for
     from oversight.judging import JUDGE_CONFIG
     from oversight.models import parse_spec
     from oversight.protocols import ProtocolSettings, get_protocol
+    from oversight.work import orders_for
 
     parsed = parse_spec(spec)
     naive = get_protocol("naive", ProtocolSettings())

@@ -169,6 +169,20 @@ def run(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the calls, tokens and cost the run would make, and stop before any call.")
     ] = False,
+    executor: Annotated[
+        str | None,
+        typer.Option(
+            "--executor", envvar="OVERSIGHT_EXECUTOR", help="local (this process) | ray (Ray actors make items; this process stores them)."
+        ),
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option("--ray-address", envvar="RAY_ADDRESS", help="local (a private instance; default) | auto | ray://HOST:10001."),
+    ] = None,
+    workers: Annotated[int | None, typer.Option("--workers", envvar="OVERSIGHT_WORKERS", help="Ray actors (default: 2).")] = None,
+    worker_resources: Annotated[
+        str | None, typer.Option("--worker-resources", help="What each actor asks Ray for, as JSON, e.g. '{\"num_gpus\": 1}'.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON.")] = False,
 ) -> None:
     """Run a protocol over a dataset and store transcripts and judgments."""
@@ -185,7 +199,8 @@ def run(
         "orders": orders, "word_limit": word_limit, "debater_max_tokens": debater_max_tokens, "seed": seed, "db": db,
         "run_name": run_name, "max_connections": max_connections, "cache": cache, "context_policy": context_policy,
         "timeout": timeout, "max_retries": max_retries, "unreachable_wait": unreachable_wait, "progress": progress,
-        "batch": batch, "batch_poll": batch_poll,
+        "batch": batch, "batch_poll": batch_poll, "executor": executor, "ray_address": ray_address, "workers": workers,
+        "worker_resources": worker_resources,
     }  # fmt: skip
     run_config = build_config(cli, config)
     if dry_run:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from typing import Any
 
 from oversight.errors import InputError
@@ -25,6 +26,7 @@ class ModelPool:
         retry_wait_max: float = 30.0,
         unreachable_wait: float = 600.0,
         batch: dict[str, Any] | None = None,
+        connection_share: float = 1.0,
     ) -> None:
         self._max_connections = max_connections
         self._cache = cache
@@ -35,6 +37,8 @@ class ModelPool:
         self._retry_wait_max = retry_wait_max
         self._unreachable_wait = unreachable_wait
         self._batch = batch
+        self._share = connection_share
+        """This process's part of each endpoint's limit (a Ray actor among N gets 1/N)."""
         self.batched: dict[str, Any] = {}
         """Models whose calls go through a batch API (`--batch`), by spec, with their queues."""
         self._models: dict[str, Model] = {}
@@ -50,7 +54,7 @@ class ModelPool:
                     self.batched[key] = provider.enable_batch(self._batch)
                 except InputError:
                     pass  # a model without a batch API is called directly; the run says which are batched
-            limit = self._max_connections or provider.default_concurrency
+            limit = max(1, math.ceil((self._max_connections or provider.default_concurrency) * self._share))
             semaphore = provider.use_limits(lambda endpoint: self._semaphores.setdefault(endpoint, asyncio.Semaphore(limit)))
             self._models[key] = Model(
                 provider,

@@ -1,0 +1,186 @@
+"""Runs on a Ray cluster (`--executor ray`): actors make items, the driver stores them.
+
+Why the driver writes: the engine's guarantees (one transaction per item, one writer holding the
+run's lease, a rerun that skips what is stored) stay exactly as they are for a local run; actors
+only compute. An item is a few kilobytes, so sending it back costs nothing next to its model
+calls. Each actor builds its own model pool (the embedded model loads once per actor) with its
+share of every endpoint's connection limit, so the cluster as a whole keeps `--max-connections`.
+
+An actor that dies is restarted by Ray and the items it held are sent again (to whichever actor
+is free); nothing it made was stored, so nothing is doubled, and nothing is lost because the
+driver only counts an item done once it has its result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import math
+from typing import Any
+
+from oversight.config import RunConfig
+from oversight.data import Question
+from oversight.errors import ExtraMissingError, InputError, OversightError
+from oversight.transcript import ItemResult
+
+log = logging.getLogger(__name__)
+MAX_RESUBMITS = 5
+"""Times one item is sent again after the actor holding it died."""
+
+
+def _ray() -> Any:
+    try:
+        import ray
+    except ModuleNotFoundError as exc:
+        raise ExtraMissingError("ray", "ray") from exc
+    return ray
+
+
+def connect_ray(address: str | None, workers: int) -> bool:
+    """Join or start Ray; True when this process started it (and should stop it).
+
+    `local` (the default) starts a private instance sized for `workers`; `auto` joins the cluster
+    this machine belongs to (RAY_ADDRESS or a running head); `ray://HOST:10001` joins through Ray Client.
+    """
+    ray = _ray()
+    if ray.is_initialized():
+        return False
+    options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
+    if address in (None, "", "local"):
+        import os
+
+        options["num_cpus"] = max(workers, os.cpu_count() or 1)
+    else:
+        options["address"] = address
+    try:
+        ray.init(**options)
+    except Exception as exc:  # noqa: BLE001 - no cluster at that address, a version mismatch: one line
+        raise OversightError(
+            f"--ray-address {address!r}: cannot join Ray: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+        ) from None
+    return address in (None, "", "local")
+
+
+def worker_resources(text: str | dict[str, Any] | None) -> dict[str, Any]:
+    """`--worker-resources '{"num_gpus": 1}'`: what each actor asks Ray for (num_cpus, num_gpus, memory, resources)."""
+    if not text:
+        return {}
+    try:
+        value = json.loads(text) if isinstance(text, str) else dict(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"--worker-resources: not JSON: {exc.msg}") from None
+    allowed = {"num_cpus", "num_gpus", "memory", "resources"}
+    if not isinstance(value, dict) or set(value) - allowed:
+        raise InputError(f"--worker-resources: give a JSON object with any of {', '.join(sorted(allowed))}")
+    return value
+
+
+class ItemWorker:
+    """The actor: one `ItemMaker` with its own models, making the items the driver sends."""
+
+    def __init__(self, config: dict[str, Any], prompt_version: str, share: float) -> None:
+        from oversight.db import connect
+        from oversight.db.cache import SqlResponseCache
+        from oversight.models import ModelPool
+        from oversight.plugins import load_env_plugins
+        from oversight.work import ItemMaker, build_models, protocol_for_run
+
+        load_env_plugins()
+        cfg = RunConfig.model_validate(config)
+        self.cache = SqlResponseCache(connect(cfg.db)) if cfg.cache != "off" else None
+        self.pool = ModelPool(
+            max_connections=cfg.max_connections, cache=self.cache, cache_mode=cfg.cache, max_retries=cfg.max_retries,
+            unreachable_wait=cfg.unreachable_wait, timeout=cfg.timeout, context_policy=cfg.context_policy, connection_share=share,
+        )  # fmt: skip
+        protocol = protocol_for_run(cfg)
+        participants, judges = build_models(cfg, protocol, self.pool)
+        self.maker = ItemMaker(cfg, protocol, participants, judges, prompt_version)
+        self.local_only = all(
+            m.provider.spec.provider == "local"
+            for m in (participants.debater_a, participants.debater_b, participants.consultant, *participants.extra.values(), *judges)
+            if m
+        )
+        self.limit = asyncio.Semaphore(1 if self.local_only else 10_000)
+
+    def ready(self) -> bool:
+        return True
+
+    async def make(self, question: Question, variant: str, uid: str) -> ItemResult:
+        async with self.limit:  # the embedded model makes one call at a time: items in sequence keep its prefix cache warm
+            return await self.maker.make(question, variant, uid)
+
+    async def flush(self) -> None:
+        if self.cache is not None:
+            await asyncio.to_thread(self.cache.flush)
+
+    async def close(self) -> None:
+        await self.flush()
+        await self.pool.aclose()
+
+
+class RayItems:
+    """The driver's side: `make` sends an item to an actor and waits for its result, resending it if the actor dies."""
+
+    def __init__(self, config: RunConfig, prompt_version: str) -> None:
+        ray = _ray()
+        self.ray = ray
+        self.started = connect_ray(config.ray_address, config.workers)
+        resources = worker_resources(config.worker_resources)
+        actor = ray.remote(max_restarts=-1, max_task_retries=0, max_concurrency=10_000)(ItemWorker)
+        share = 1.0 / config.workers
+        payload = config.model_dump()
+        self.actors = [actor.options(**resources).remote(payload, prompt_version, share) for _ in range(config.workers)]
+        try:
+            ray.get([a.ready.remote() for a in self.actors], timeout=600)
+        except Exception as exc:  # noqa: BLE001 - an actor that cannot build its models: the first reason, one line
+            self.close_now()
+            cause = getattr(exc, "cause", None) or exc
+            raise OversightError(f"Ray workers could not start: {type(cause).__name__}: {' '.join(str(cause).split())[:300]}") from None
+        self._turn = itertools.cycle(range(len(self.actors)))
+        self.resubmitted = 0
+
+    @property
+    def concurrency(self) -> int:
+        """Items in flight across the cluster: enough to keep every actor busy, not so many that a dead one holds much."""
+        return max(len(self.actors), 64 * len(self.actors))
+
+    async def make(self, question: Question, variant: str, uid: str) -> ItemResult:
+        errors = self.ray.exceptions
+        for attempt in itertools.count():
+            actor = self.actors[next(self._turn)]
+            try:
+                return await actor.make.remote(question, variant, uid)
+            except (errors.RayActorError, errors.ActorUnavailableError) as exc:
+                if attempt >= MAX_RESUBMITS:
+                    raise OversightError(f"item {question.id}: its Ray worker died {attempt + 1} times: {type(exc).__name__}") from None
+                self.resubmitted += 1
+                log.warning("a Ray worker died holding item %s; sending it again", question.id)
+                await asyncio.sleep(min(5.0, 0.2 * 2**attempt))
+            except errors.RayTaskError as exc:  # the item itself failed in the actor: the same error as a local run
+                cause = exc.cause if isinstance(getattr(exc, "cause", None), BaseException) else exc
+                if isinstance(cause, OversightError):
+                    raise cause from None
+                raise OversightError(f"{type(cause).__name__}: {cause}") from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def close(self) -> None:
+        try:
+            await asyncio.gather(*(a.close.remote() for a in self.actors), return_exceptions=True)
+        finally:
+            self.close_now()
+
+    def close_now(self) -> None:
+        for a in self.actors:
+            try:
+                self.ray.kill(a)
+            except Exception:  # noqa: BLE001 - already gone
+                pass
+        if self.started:
+            self.ray.shutdown()
+
+
+def split_limit(limit: int, share: float) -> int:
+    """An actor's part of an endpoint's connection limit (never below one)."""
+    return max(1, math.ceil(limit * share))
