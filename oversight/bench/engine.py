@@ -49,13 +49,15 @@ REPLY = {
 }
 
 
-def _serve(port: int) -> None:
+def _serve(port: int, latency: float = 0.0) -> None:
     from aiohttp import web
 
     body = json.dumps(REPLY).encode()
 
     async def handle(request: web.Request) -> web.Response:
         await request.read()
+        if latency:
+            await asyncio.sleep(latency)  # a model's time to answer, without using this machine's CPU
         return web.Response(body=body, content_type="application/json")
 
     app = web.Application()

@@ -9,6 +9,7 @@ import typer
 
 from oversight.cli import FormatOption, _check_format, bench_app, err_console
 from oversight.cli.output import print_text, render
+from oversight.errors import OversightError
 from oversight.models import parse_spec
 
 
@@ -127,8 +128,24 @@ def bench_engine(
     n: Annotated[int, typer.Option("--n", min=1, help="Judge items (one call each).")] = 2000,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Concurrent requests.")] = 256,
     db: Annotated[str | None, typer.Option("--db", help="Database URL (default: a temporary SQLite file).")] = None,
+    executor: Annotated[
+        str, typer.Option("--executor", help="local (beside a bare aiohttp loop) | ray (items per second on Ray).")
+    ] = "local",
+    workers: Annotated[str, typer.Option("--workers", help="ray: worker counts to compare, e.g. 1,2.")] = "1,2",
+    latency: Annotated[float, typer.Option("--latency", min=0.0, max=10.0, help="ray: seconds the scripted server takes per call.")] = 0.05,
 ) -> None:
-    """Time the engine on one-call judge items against a local scripted server, beside a bare aiohttp loop."""
+    """Time the engine on one-call judge items against a local scripted server, beside a bare aiohttp loop (or on Ray)."""
+    if executor == "ray":
+        from oversight.bench.cluster import cluster_benchmark
+
+        try:
+            counts = tuple(int(w) for w in workers.split(",") if w.strip())
+        except ValueError:
+            raise OversightError(f"--workers {workers!r}: give counts like 1,2") from None
+        print_text(json.dumps(cluster_benchmark(n=n, workers=counts or (1,), latency=latency, concurrency=concurrency), indent=2))
+        return
+    if executor != "local":
+        raise OversightError(f"--executor {executor!r}: choose local or ray")
     from oversight.bench.engine import engine_benchmark
 
     result = engine_benchmark(n=n, concurrency=concurrency, db=db)
