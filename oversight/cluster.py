@@ -120,26 +120,91 @@ class ItemWorker:
         await self.pool.aclose()
 
 
+class JudgeWorker:
+    """The actor of `oversight judge --executor ray`: judges stored transcripts with its own models."""
+
+    def __init__(self, options: dict[str, Any], db: str, settings: dict[str, Any], reference: str | None, share: float) -> None:
+        from oversight.db import connect
+        from oversight.db.cache import SqlResponseCache
+        from oversight.models import ModelPool
+        from oversight.plugins import load_env_plugins
+        from oversight.protocols import ProtocolSettings
+
+        load_env_plugins()
+        self.cache = SqlResponseCache(connect(db)) if options.get("cache_mode") != "off" else None
+        self.pool = ModelPool(**options, cache=self.cache, connection_share=share)
+        self.settings, self.reference = ProtocolSettings(**settings), reference
+        self.protocols: dict[str, Any] = {}
+
+    def ready(self) -> bool:
+        return True
+
+    async def judge(self, transcript: Any, spec: str, order: str, judge_prompt: str) -> tuple[Any, list[Any]]:
+        from oversight.judging import judge_transcript
+        from oversight.models import call_log
+        from oversight.protocols import protocol_for_transcript
+
+        if transcript.protocol not in self.protocols:
+            self.protocols[transcript.protocol] = protocol_for_transcript(transcript.protocol, self.settings, self.reference)
+        protocol = self.protocols[transcript.protocol]
+        with call_log() as calls:
+            judgment = await judge_transcript(self.pool.get(spec), protocol, transcript, order, judge_prompt)  # type: ignore[arg-type]
+        return judgment, list(calls)
+
+    async def close(self) -> None:
+        if self.cache is not None:
+            await asyncio.to_thread(self.cache.flush)
+        await self.pool.aclose()
+
+
+def start_actors(cls: type, workers: int, resources: str | dict[str, Any] | None, *args: Any) -> list[Any]:
+    """`workers` actors of `cls`, each given `*args` and its share of the connection limits, ready to use."""
+    ray = _ray()
+    actor = ray.remote(max_restarts=-1, max_task_retries=0, max_concurrency=10_000)(cls)
+    actors = [actor.options(**worker_resources(resources)).remote(*args, 1.0 / workers) for _ in range(workers)]
+    try:
+        ray.get([a.ready.remote() for a in actors], timeout=600)
+    except Exception as exc:  # noqa: BLE001 - an actor that cannot build its models: the first reason, one line
+        for a in actors:
+            ray.kill(a)
+        cause = getattr(exc, "cause", None) or exc
+        raise OversightError(f"Ray workers could not start: {type(cause).__name__}: {' '.join(str(cause).split())[:300]}") from None
+    return actors
+
+
+async def call_resending(actors: list[Any], turn: Any, method: str, *args: Any, what: str) -> Any:
+    """Call `method` on the next actor; resend to another if the actor dies; a failure inside it is the same error as locally."""
+    ray = _ray()
+    errors = ray.exceptions
+    for attempt in itertools.count():
+        actor = actors[next(turn)]
+        try:
+            return await getattr(actor, method).remote(*args)
+        except (errors.RayActorError, errors.ActorUnavailableError) as exc:
+            if attempt >= MAX_RESUBMITS:
+                raise OversightError(f"{what}: its Ray worker died {attempt + 1} times: {type(exc).__name__}") from None
+            log.warning("a Ray worker died holding %s; sending it again", what)
+            await asyncio.sleep(min(5.0, 0.2 * 2**attempt))
+        except errors.RayTaskError as exc:
+            cause = exc.cause if isinstance(getattr(exc, "cause", None), BaseException) else exc
+            if isinstance(cause, OversightError):
+                raise cause from None
+            raise OversightError(f"{type(cause).__name__}: {cause}") from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 class RayItems:
     """The driver's side: `make` sends an item to an actor and waits for its result, resending it if the actor dies."""
 
     def __init__(self, config: RunConfig, prompt_version: str) -> None:
-        ray = _ray()
-        self.ray = ray
+        self.ray = _ray()
         self.started = connect_ray(config.ray_address, config.workers)
-        resources = worker_resources(config.worker_resources)
-        actor = ray.remote(max_restarts=-1, max_task_retries=0, max_concurrency=10_000)(ItemWorker)
-        share = 1.0 / config.workers
-        payload = config.model_dump()
-        self.actors = [actor.options(**resources).remote(payload, prompt_version, share) for _ in range(config.workers)]
         try:
-            ray.get([a.ready.remote() for a in self.actors], timeout=600)
-        except Exception as exc:  # noqa: BLE001 - an actor that cannot build its models: the first reason, one line
+            self.actors = start_actors(ItemWorker, config.workers, config.worker_resources, config.model_dump(), prompt_version)
+        except OversightError:
             self.close_now()
-            cause = getattr(exc, "cause", None) or exc
-            raise OversightError(f"Ray workers could not start: {type(cause).__name__}: {' '.join(str(cause).split())[:300]}") from None
+            raise
         self._turn = itertools.cycle(range(len(self.actors)))
-        self.resubmitted = 0
 
     @property
     def concurrency(self) -> int:
@@ -147,23 +212,7 @@ class RayItems:
         return max(len(self.actors), 64 * len(self.actors))
 
     async def make(self, question: Question, variant: str, uid: str) -> ItemResult:
-        errors = self.ray.exceptions
-        for attempt in itertools.count():
-            actor = self.actors[next(self._turn)]
-            try:
-                return await actor.make.remote(question, variant, uid)
-            except (errors.RayActorError, errors.ActorUnavailableError) as exc:
-                if attempt >= MAX_RESUBMITS:
-                    raise OversightError(f"item {question.id}: its Ray worker died {attempt + 1} times: {type(exc).__name__}") from None
-                self.resubmitted += 1
-                log.warning("a Ray worker died holding item %s; sending it again", question.id)
-                await asyncio.sleep(min(5.0, 0.2 * 2**attempt))
-            except errors.RayTaskError as exc:  # the item itself failed in the actor: the same error as a local run
-                cause = exc.cause if isinstance(getattr(exc, "cause", None), BaseException) else exc
-                if isinstance(cause, OversightError):
-                    raise cause from None
-                raise OversightError(f"{type(cause).__name__}: {cause}") from None
-        raise AssertionError("unreachable")  # pragma: no cover
+        return await call_resending(self.actors, self._turn, "make", question, variant, uid, what=f"item {question.id}")
 
     async def close(self) -> None:
         try:
@@ -172,7 +221,7 @@ class RayItems:
             self.close_now()
 
     def close_now(self) -> None:
-        for a in self.actors:
+        for a in getattr(self, "actors", []):
             try:
                 self.ray.kill(a)
             except Exception:  # noqa: BLE001 - already gone

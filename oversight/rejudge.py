@@ -7,6 +7,7 @@ re-judging is resumable like a run; new judgments and their model calls are writ
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +58,10 @@ async def rejudge(
     console: Console | None = None,
     batch: bool = False,
     batch_poll: float = 30.0,
+    executor: str = "local",
+    ray_address: str | None = None,
+    workers: int = 2,
+    worker_resources: str | None = None,
 ) -> RejudgeSummary:
     if not judges:
         raise InputError("--judge: name at least one judge")
@@ -97,10 +102,31 @@ async def rejudge(
     pending: list[tuple[int, Judgment, list[Any]]] = []
     start = time.perf_counter()
 
+    actors: list[Any] = []
+    started_ray = False
+    if executor == "ray" and jobs:
+        from oversight.cluster import JudgeWorker, connect_ray, start_actors
+
+        if batch:
+            raise InputError("--batch and --executor ray: a batch is one queue in one process; use one or the other")
+        started_ray = connect_ray(ray_address, workers)
+        options = {"max_connections": max_connections, "cache_mode": cache_mode, "timeout": timeout, "max_retries": max_retries}
+        url = engine.url.render_as_string(hide_password=False)
+        actors = start_actors(JudgeWorker, workers, worker_resources, options, url, settings.model_dump(), reference)
+        limit = asyncio.Semaphore(64 * workers)
+    turn = itertools.cycle(range(max(1, len(actors))))
+
     async def one(tid: int, protocol: Protocol, transcript: Transcript, model: Any, order: Order) -> None:
         async with limit:
-            with call_log() as calls:
-                judgment = await judge_transcript(model, protocol, transcript, order, judge_prompt)
+            if actors:
+                from oversight.cluster import call_resending
+
+                judgment, calls = await call_resending(
+                    actors, turn, "judge", transcript, str(model.provider.spec), order, judge_prompt, what=f"transcript {tid}"
+                )
+            else:
+                with call_log() as calls:
+                    judgment = await judge_transcript(model, protocol, transcript, order, judge_prompt)
         pending.append((tid, judgment, list(calls)))
         bar.advance(task)
         if len(pending) >= WRITE_BATCH:
@@ -137,6 +163,14 @@ async def rejudge(
             await asyncio.to_thread(write_judgments, engine, run["id"], pending[:])
             summary.judged += len(pending)
             pending.clear()
+        if actors:
+            import ray
+
+            await asyncio.gather(*(a.close.remote() for a in actors), return_exceptions=True)
+            for a in actors:
+                ray.kill(a)
+            if started_ray:
+                ray.shutdown()
         if cache is not None:
             await asyncio.to_thread(cache.flush)
         await pool.aclose()

@@ -140,3 +140,22 @@ def test_the_embedded_model_on_two_actors(tmp_path: Path):
     engine = connect(db)
     judged = judgment_rows(engine, "emb")
     assert len(judged) == 8 and all(r["judge"] == "local/smollm2-135m" for r in judged) and sum(r["valid"] for r in judged) >= 6
+
+
+def test_rejudging_on_ray_adds_the_same_judgments_as_locally(postgres_url: str):
+    with FakeOpenAIServer(default=scripted()) as server:
+        spec = f"openai-compatible/m@{server.base_url}"
+        assert run_cli("run", "--protocol", "debate", "--dataset", SAMPLE, "--debater", spec, "--judge", spec, "--rounds", "1",
+                       "--db", postgres_url, "--no-progress", "--run-name", "d") == 0  # fmt: skip
+        local, ray_judge = f"openai-compatible/local-judge@{server.base_url}", f"openai-compatible/ray-judge@{server.base_url}"
+        assert run_cli("judge", "--run", "d", "--judge", local, "--db", postgres_url, "--no-progress") == 0
+        assert run_cli("judge", "--run", "d", "--judge", ray_judge, "--db", postgres_url, "--no-progress", "--executor", "ray",
+                       "--workers", "2") == 0  # fmt: skip
+        assert run_cli("judge", "--run", "d", "--judge", ray_judge, "--db", postgres_url, "--no-progress", "--executor", "ray") == 0
+    judged = judgment_rows(connect(postgres_url), "d")
+    by_judge = {j: sorted((r["question_id"], r["order"], r["p_a"]) for r in judged if r["judge"] == j)
+                for j in ("openai-compatible/local-judge", "openai-compatible/ray-judge")}  # fmt: skip
+    assert (
+        len(by_judge["openai-compatible/ray-judge"]) == 12
+        and by_judge["openai-compatible/ray-judge"] == by_judge["openai-compatible/local-judge"]
+    )

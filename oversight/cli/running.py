@@ -382,6 +382,10 @@ def judge(
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
     batch: Annotated[bool, typer.Option("--batch", help="Judge through the Batch API (OpenAI and OpenAI-compatible judges).")] = False,
     batch_poll: Annotated[float, typer.Option("--batch-poll", min=0.01, help="Seconds between polls of a batch.")] = 30.0,
+    executor: Annotated[str, typer.Option("--executor", help="local | ray (Ray actors judge; this process stores).")] = "local",
+    ray_address: Annotated[str | None, typer.Option("--ray-address", envvar="RAY_ADDRESS", help="local | auto | ray://HOST:10001.")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Ray actors.")] = 2,
+    worker_resources: Annotated[str | None, typer.Option("--worker-resources", help="What each actor asks Ray for, as JSON.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Add judges (other models or judge prompts) to a stored run without calling its debaters again."""
@@ -392,11 +396,14 @@ def judge(
 
     if cache not in ("auto", "on", "off"):
         raise OversightError(f"--cache {cache!r}: choose auto, on or off")
+    if executor not in ("local", "ray"):
+        raise OversightError(f"--executor {executor!r}: choose local or ray")
     for spec in judges:
         parse_spec(spec)
     summary = asyncio.run(
         rejudge(connect(db), run_name, judges, judge_prompt=judge_prompt, prompts=prompts, orders=orders, max_connections=max_connections,
-                cache_mode=cache, progress=progress, console=err_console, batch=batch, batch_poll=batch_poll)  # type: ignore[arg-type]
+                cache_mode=cache, progress=progress, console=err_console, batch=batch, batch_poll=batch_poll,
+                executor=executor, ray_address=ray_address, workers=workers, worker_resources=worker_resources)  # type: ignore[arg-type]
     )  # fmt: skip
     if as_json:
         print_text(json.dumps(vars(summary), indent=2))
