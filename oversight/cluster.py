@@ -230,6 +230,30 @@ class RayItems:
             self.ray.shutdown()
 
 
+def run_tasks(fn: Any, calls: list[dict[str, Any]], *, address: str | None, resources: Any, gpu: bool) -> list[Any]:
+    """`fn(**call)` for every call as Ray tasks (one GPU each when `gpu`), results in order (weak-to-strong seeds)."""
+    ray = _ray()
+    started = connect_ray(address, len(calls))
+    try:
+        options = worker_resources(resources) | ({"num_gpus": 1} if gpu else {})
+        task = ray.remote(max_retries=2)(fn).options(**options)
+        shared: dict[int, Any] = {}  # learners are shared by every seed: into the object store once
+        refs = []
+        for call in calls:
+            args = {k: (shared.setdefault(id(v), ray.put(v)) if k in ("weak", "strong", "intermediates") else v) for k, v in call.items()}
+            refs.append(task.remote(**args))
+        try:
+            return list(ray.get(refs))
+        except ray.exceptions.RayTaskError as exc:
+            cause = exc.cause if isinstance(getattr(exc, "cause", None), BaseException) else exc
+            if isinstance(cause, OversightError):
+                raise cause from None
+            raise OversightError(f"a weak-to-strong seed failed on Ray: {type(cause).__name__}: {cause}") from None
+    finally:
+        if started:
+            ray.shutdown()
+
+
 def split_limit(limit: int, share: float) -> int:
     """An actor's part of an endpoint's connection limit (never below one)."""
     return max(1, math.ceil(limit * share))

@@ -213,6 +213,10 @@ class W2SConfig(BaseModel):
     dtype: Literal["auto", "float32", "bfloat16"] = "auto"
     # prompt
     k_shot: int = Field(default=4, ge=1, le=64)
+    # where seeds run
+    executor: Literal["local", "ray"] = "local"
+    ray_address: str | None = None
+    worker_resources: dict[str, Any] | str | None = None
     max_connections: int | None = Field(default=None, ge=1, le=4096)
     timeout: float = Field(default=120.0, gt=0)
     max_retries: int = Field(default=6, ge=0, le=50)

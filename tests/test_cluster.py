@@ -4,6 +4,7 @@ or doubled when an actor or the driver is killed. Skipped, saying so, only where
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -159,3 +160,19 @@ def test_rejudging_on_ray_adds_the_same_judgments_as_locally(postgres_url: str):
         len(by_judge["openai-compatible/ray-judge"]) == 12
         and by_judge["openai-compatible/ray-judge"] == by_judge["openai-compatible/local-judge"]
     )
+
+
+def test_weak_to_strong_seeds_as_ray_tasks_give_the_local_figures(postgres_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    from conftest import TRUTHFULQA
+
+    def w2s(*extra: str) -> dict:
+        code = run_cli("w2s", "--dataset", str(TRUTHFULQA), "--weak", "bow", "--strong", "bow", "--n", "60", "--seeds", "3",
+                       "--cache-dir", str(tmp_path), "--db", postgres_url, "--json", *extra)  # fmt: skip
+        out = capsys.readouterr().out
+        assert code == 0
+        return json.loads(out)
+
+    local, on_ray = w2s("--run-name", "local"), w2s("--run-name", "ray", "--executor", "ray")
+    for role in ("weak", "student", "ceiling"):
+        assert on_ray[role]["accuracy"] == local[role]["accuracy"]
+    assert on_ray["pgr"] == local["pgr"]

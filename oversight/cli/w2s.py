@@ -66,6 +66,11 @@ def w2s(
     max_connections: Annotated[
         int | None, typer.Option("--max-connections", envvar="OVERSIGHT_MAX_CONNECTIONS", help="prompt: concurrent requests per endpoint.")
     ] = None,
+    executor: Annotated[
+        str | None, typer.Option("--executor", help="local | ray (seeds as Ray tasks; one GPU each when fine-tuning on CUDA).")
+    ] = None,
+    ray_address: Annotated[str | None, typer.Option("--ray-address", envvar="RAY_ADDRESS", help="local | auto | ray://HOST:10001.")] = None,
+    worker_resources: Annotated[str | None, typer.Option("--worker-resources", help="What each seed's task asks Ray for, as JSON.")] = None,
     config: Annotated[str | None, typer.Option("--config", help="YAML file with any of these options (CLI values win).")] = None,
     db: DbOption = None,
     run_name: Annotated[
@@ -79,7 +84,8 @@ def w2s(
     cli = {"dataset": dataset, "weak": weak, "strong": strong, "intermediate": intermediate or [], "method": method, "loss": loss,
            "format": fmt, "skip_bad_rows": skip_bad_rows, "n": n, "seeds": seeds, "cache_dir": cache_dir, "finetune": finetune, "epochs": epochs, "lr": lr,
            "batch_size": batch_size, "max_length": max_length, "device": device, "dtype": dtype, "k_shot": k_shot,
-           "max_connections": max_connections, "db": db, "run_name": run_name}  # fmt: skip
+           "max_connections": max_connections, "db": db, "run_name": run_name, "executor": executor, "ray_address": ray_address,
+           "worker_resources": worker_resources}  # fmt: skip
     cfg = merge_config(W2SConfig, cli, config)
     from oversight.w2s.experiment import run_and_store
 

@@ -44,11 +44,28 @@ def run_w2s(cfg: W2SConfig, log: Callable[[str], None] = lambda _: None) -> W2SO
         log(f"{role}: {spec} ({len(ex.texts)} examples)")
         learners[role] = make_learner(spec, cfg.method, ex.texts, cfg, cache)
     setup_s = time.perf_counter() - started
-    results = []
-    for seed in range(cfg.seeds):
-        log(f"seed {seed + 1}/{cfg.seeds}")
-        intermediates = [learners[f"intermediate {i + 1}"] for i in range(len(cfg.intermediate))]
-        results.append(run_seed(learners["weak"], learners["strong"], ex.y, seed=seed, loss=cfg.loss, intermediates=intermediates))
+    intermediates = [learners[f"intermediate {i + 1}"] for i in range(len(cfg.intermediate))]
+    if cfg.executor == "ray":
+        from oversight.cluster import run_tasks
+
+        log(f"{cfg.seeds} seeds as Ray tasks")
+        calls = [
+            {
+                "weak": learners["weak"],
+                "strong": learners["strong"],
+                "y": ex.y,
+                "seed": seed,
+                "loss": cfg.loss,
+                "intermediates": intermediates,
+            }
+            for seed in range(cfg.seeds)
+        ]
+        results = run_tasks(run_seed, calls, address=cfg.ray_address, resources=cfg.worker_resources, gpu=_wants_gpu(cfg))
+    else:
+        results = []
+        for seed in range(cfg.seeds):
+            log(f"seed {seed + 1}/{cfg.seeds}")
+            results.append(run_seed(learners["weak"], learners["strong"], ex.y, seed=seed, loss=cfg.loss, intermediates=intermediates))
     total_s = time.perf_counter() - started
     summary = {
         "dataset": cfg.dataset, "questions": len(questions), "examples": len(ex.texts), "method": cfg.method, "weak": cfg.weak,
@@ -57,6 +74,19 @@ def run_w2s(cfg: W2SConfig, log: Callable[[str], None] = lambda _: None) -> W2SO
         "invalid": sum(r.invalid for r in results), **summarize([r.metrics() for r in results]),
     }  # fmt: skip
     return W2SOutcome(questions=questions, examples=ex, results=results, summary=summary)
+
+
+def _wants_gpu(cfg: W2SConfig) -> bool:
+    """Fine-tuning on CUDA asks Ray for one GPU per seed."""
+    if cfg.method != "finetune" or cfg.device == "cpu":
+        return False
+    if cfg.device == "cuda":
+        return True
+    try:
+        import torch
+    except ModuleNotFoundError:
+        return False
+    return bool(torch.cuda.is_available())
 
 
 def run_and_store(cfg: W2SConfig, log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
