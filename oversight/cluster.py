@@ -47,7 +47,7 @@ def connect_ray(address: str | None, workers: int) -> bool:
     ray = _ray()
     if ray.is_initialized():
         return False
-    options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
+    options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.ERROR}
     if address in (None, "", "local"):
         import os
 
