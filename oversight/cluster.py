@@ -17,7 +17,6 @@ import asyncio
 import itertools
 import json
 import logging
-import math
 from typing import Any
 
 from oversight.config import RunConfig
@@ -85,7 +84,7 @@ class ItemWorker:
         from oversight.db.cache import SqlResponseCache
         from oversight.models import ModelPool
         from oversight.plugins import load_env_plugins
-        from oversight.work import ItemMaker, build_models, protocol_for_run
+        from oversight.work import ItemMaker, build_models, one_call_at_a_time, protocol_for_run
 
         load_env_plugins()
         cfg = RunConfig.model_validate(config)
@@ -97,12 +96,7 @@ class ItemWorker:
         protocol = protocol_for_run(cfg)
         participants, judges = build_models(cfg, protocol, self.pool)
         self.maker = ItemMaker(cfg, protocol, participants, judges, prompt_version)
-        self.local_only = all(
-            m.provider.spec.provider == "local"
-            for m in (participants.debater_a, participants.debater_b, participants.consultant, *participants.extra.values(), *judges)
-            if m
-        )
-        self.limit = asyncio.Semaphore(1 if self.local_only else 10_000)
+        self.limit = asyncio.Semaphore(1 if one_call_at_a_time([*participants.speakers(), *judges]) else 10_000)
 
     def ready(self) -> bool:
         return True
@@ -209,7 +203,7 @@ class RayItems:
     @property
     def concurrency(self) -> int:
         """Items in flight across the cluster: enough to keep every actor busy, not so many that a dead one holds much."""
-        return max(len(self.actors), 64 * len(self.actors))
+        return 64 * len(self.actors)
 
     async def make(self, question: Question, variant: str, uid: str) -> ItemResult:
         return await call_resending(self.actors, self._turn, "make", question, variant, uid, what=f"item {question.id}")
@@ -252,8 +246,3 @@ def run_tasks(fn: Any, calls: list[dict[str, Any]], *, address: str | None, reso
     finally:
         if started:
             ray.shutdown()
-
-
-def split_limit(limit: int, share: float) -> int:
-    """An actor's part of an endpoint's connection limit (never below one)."""
-    return max(1, math.ceil(limit * share))

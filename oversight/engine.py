@@ -34,7 +34,7 @@ from oversight.models.batch import BatchJob
 from oversight.plugins import is_reference
 from oversight.protocols import Participants
 from oversight.transcript import ItemResult
-from oversight.work import ItemMaker, build_models, item_key, protocol_for_run, role_spec
+from oversight.work import ItemMaker, build_models, item_key, one_call_at_a_time, protocol_for_run, role_spec
 
 log = logging.getLogger(__name__)
 WRITE_BATCH = 256
@@ -143,7 +143,7 @@ class Runner:
         """Fail before the run, naming the questions, if a prompt cannot fit a model's context window."""
         if self.config.context_policy != "error":
             return
-        models = [m for m in (participants.debater_a, participants.debater_b, participants.consultant, *participants.extra.values()) if m]
+        models = participants.speakers()
         checks: list[tuple[Model, int]] = [(m, self.protocol.reserved_tokens()) for m in models]
         if not models:
             checks = [(j, 8) for j in judges]
@@ -183,11 +183,7 @@ class Runner:
     def _item_concurrency(self, participants: Participants, judges: list[Model]) -> int:
         if self.pool.batched:
             return max(1, len(self.items))  # every item's calls wait in the batch together
-        models = [
-            m for m in (participants.debater_a, participants.debater_b, participants.consultant, *participants.extra.values(), *judges) if m
-        ]
-        if all(m.provider.spec.provider == "local" for m in models):
-            # one local model does one call at a time; items in sequence keep its prefix cache warm
+        if one_call_at_a_time([*participants.speakers(), *judges]):
             return 1
         return self.config.max_connections or 256
 

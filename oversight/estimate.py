@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from oversight.config import RunConfig
@@ -69,7 +69,6 @@ class StandIn:
     counter: Callable[[list[Message]], int]
     tallies: dict[tuple[str, str], Tally]
     context_window: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def count_tokens(self, messages: list[Message]) -> int | None:
         return self.counter(messages)
@@ -92,10 +91,14 @@ def estimate(config: RunConfig) -> dict[str, Any]:
     tallies: dict[tuple[str, str], Tally] = defaultdict(Tally)
     counters: dict[str, tuple[Callable[[list[Message]], int], str]] = {}
 
+    counted_by: dict[str, str] = {}
+
     def stand_in(spec: str) -> StandIn:
         if spec not in counters:
             counters[spec] = token_counter(spec)
-        return StandIn(parse_spec(spec).name, counters[spec][0], tallies)
+        name = parse_spec(spec).name
+        counted_by[name] = counters[spec][1]
+        return StandIn(name, counters[spec][0], tallies)
 
     judges = [stand_in(spec) for spec in config.judges]
     models: dict[str, Any] = {role: stand_in(role_spec(config, role)) for role in cls.roles}
@@ -131,7 +134,7 @@ def estimate(config: RunConfig) -> dict[str, Any]:
         rows.append(
             {"role": role, "model": model, "calls": tally.calls, "prompt_tokens": tally.prompt_tokens,
              "completion_tokens_max": tally.completion_tokens, "cost_usd_max": round(cost / (2 if config.batch else 1), 4),
-             "tokens_counted_by": counters.get(next((s for s in counters if parse_spec(s).name == model), ""), (None, "?"))[1]}
+             "tokens_counted_by": counted_by[model]}
         )  # fmt: skip
     return {
         "protocol": cls.name,

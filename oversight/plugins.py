@@ -19,7 +19,7 @@ import importlib
 import importlib.util
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -155,9 +155,6 @@ class Registry(Generic[T]):
         ep = self._entry_points().get(name)
         return f"entry point {ep.value}" if ep is not None else "unknown"
 
-    def __contains__(self, name: str) -> bool:
-        return name in self.names() or is_reference(name)
-
     def get(self, name: str) -> T:
         """By registered name, entry-point name or `file.py:Name` reference."""
         if is_reference(name):
@@ -186,9 +183,6 @@ class Registry(Generic[T]):
     def help(self) -> str:
         """`a | b | c`, for option help texts (read when the help is printed, so plugins appear)."""
         return " | ".join(self.names())
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.names())
 
 
 def _check_protocol(obj: Any, what: str) -> Any:

@@ -86,6 +86,12 @@ def build_models(config: RunConfig, protocol: Protocol, pool: ModelPool) -> tupl
     return participants, judges
 
 
+def one_call_at_a_time(models: list[Model]) -> bool:
+    """Every model is the embedded one, which answers one call at a time: items then run in sequence, which also
+    keeps its prefix cache warm."""
+    return all(m.provider.spec.provider == "local" for m in models)
+
+
 @dataclass
 class ItemMaker:
     config: RunConfig

@@ -55,6 +55,10 @@ class Participants:
     extra: dict[str, Model] = field(default_factory=dict)
     """Models of roles a protocol declares beyond the built-in ones, by role name."""
 
+    def speakers(self) -> list[Model]:
+        """The models that play the protocol's roles (not the critic, the preference judge or the judges)."""
+        return [m for m in (self.debater_a, self.debater_b, self.consultant, *self.extra.values()) if m is not None]
+
     def role(self, name: str) -> Model:
         """The model playing `name` (a built-in role or one the protocol declared); a clear error if the run gave none."""
         model = getattr(self, name, None) if name in ("debater_a", "debater_b", "consultant", "critic", "preference_judge") else None

@@ -29,8 +29,6 @@ from oversight.models.types import Message
 
 V1_DIR = Path(__file__).parent / "v1"
 DEFAULT_JUDGE_PROMPT = "v1"
-PROMPT_VERSION = DEFAULT_JUDGE_PROMPT
-"""The default judge prompt's name (its stored version adds the templates' hash)."""
 
 Kind = Literal["debate", "consultancy"]
 Layout = Literal["shared-first", "role-first"]
@@ -289,6 +287,6 @@ def default_prompts() -> PromptSet:
 
 
 __all__ = [
-    "BLOCKS", "DEFAULT_JUDGE_PROMPT", "PROMPT_VERSION", "SEARCH_TEMPLATES", "SPEAKER_TEMPLATES", "V1_DIR", "Kind", "Layout",
+    "BLOCKS", "DEFAULT_JUDGE_PROMPT", "SEARCH_TEMPLATES", "SPEAKER_TEMPLATES", "V1_DIR", "Kind", "Layout",
     "PromptSet", "Reply", "Speech", "default_prompts",
 ]  # fmt: skip
