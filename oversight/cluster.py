@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import logging
 from typing import Any
 
-from oversight.config import RunConfig
+from oversight.config import RunConfig, parse_worker_resources
 from oversight.data import Question
 from oversight.errors import ExtraMissingError, InputError, OversightError
 from oversight.transcript import ItemResult
@@ -62,18 +61,12 @@ def connect_ray(address: str | None, workers: int) -> bool:
     return address in (None, "", "local")
 
 
-def worker_resources(text: str | dict[str, Any] | None) -> dict[str, Any]:
-    """`--worker-resources '{"num_gpus": 1}'`: what each actor asks Ray for (num_cpus, num_gpus, memory, resources)."""
-    if not text:
-        return {}
+def worker_resources(value: str | dict[str, Any] | None) -> dict[str, Any]:
+    """`--worker-resources` as Ray options; a bad value is one line naming the option."""
     try:
-        value = json.loads(text) if isinstance(text, str) else dict(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"--worker-resources: not JSON: {exc.msg}") from None
-    allowed = {"num_cpus", "num_gpus", "memory", "resources"}
-    if not isinstance(value, dict) or set(value) - allowed:
-        raise InputError(f"--worker-resources: give a JSON object with any of {', '.join(sorted(allowed))}")
-    return value
+        return parse_worker_resources(value)
+    except ValueError as exc:
+        raise InputError(f"--worker-resources: {exc}") from None
 
 
 class ItemWorker:

@@ -22,6 +22,23 @@ EXECUTION_ONLY = {
 }  # fmt: skip
 
 
+RAY_RESOURCE_KEYS = ("memory", "num_cpus", "num_gpus", "resources")
+
+
+def parse_worker_resources(value: dict[str, Any] | str | None) -> dict[str, Any]:
+    """`--worker-resources '{"num_gpus": 1}'`: what each Ray actor or task asks for; a ValueError says what is wrong."""
+    if not value:
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not JSON: {exc.msg}") from None
+    if not isinstance(value, dict) or set(value) - set(RAY_RESOURCE_KEYS):
+        raise ValueError(f"give a JSON object with any of {', '.join(RAY_RESOURCE_KEYS)}")
+    return value
+
+
 class RunConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -89,6 +106,11 @@ class RunConfig(BaseModel):
         if v is not None:
             _valid_spec(v)
         return v
+
+    @field_validator("worker_resources")
+    @classmethod
+    def _check_resources(cls, v: dict[str, Any] | str | None) -> dict[str, Any]:
+        return parse_worker_resources(v)
 
     @field_validator("roles")
     @classmethod
@@ -220,6 +242,11 @@ class W2SConfig(BaseModel):
     max_connections: int | None = Field(default=None, ge=1, le=4096)
     timeout: float = Field(default=120.0, gt=0)
     max_retries: int = Field(default=6, ge=0, le=50)
+
+    @field_validator("worker_resources")
+    @classmethod
+    def _check_resources(cls, v: dict[str, Any] | str | None) -> dict[str, Any]:
+        return parse_worker_resources(v)
 
     @field_validator("weak", "strong")
     @classmethod

@@ -106,9 +106,11 @@ async def rejudge(
     started_ray = False
     if executor == "ray" and jobs:
         from oversight.cluster import JudgeWorker, connect_ray, start_actors
+        from oversight.cluster import worker_resources as check_resources
 
         if batch:
             raise InputError("--batch and --executor ray: a batch is one queue in one process; use one or the other")
+        check_resources(worker_resources)  # a bad value fails before Ray starts
         started_ray = connect_ray(ray_address, workers)
         options = {"max_connections": max_connections, "cache_mode": cache_mode, "timeout": timeout, "max_retries": max_retries}
         url = engine.url.render_as_string(hide_password=False)

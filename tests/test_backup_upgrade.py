@@ -14,7 +14,7 @@ from conftest import run_cli
 from fake_openai import FakeOpenAIServer
 from oversight.db import connect
 from oversight.db.connect import _alembic_config, current_revision
-from oversight.db.queries import judgment_rows, run_summaries
+from oversight.db.queries import judgment_rows, load_transcripts, run_summaries
 from oversight.db.schema import Judgment, ModelCall, Run, Transcript
 from oversight.engine import run_sync
 
@@ -107,3 +107,31 @@ def test_backup_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert run_cli("db", "restore", str(tmp_path / "nothing.db"), "--db", f"sqlite:///{tmp_path / 'new.db'}") == 2
     err = capsys.readouterr().err
     assert "no such database" in err and "no such backup" in err and "Traceback" not in err
+
+
+def test_what_earlier_versions_kept_in_transcript_meta_moves_to_the_typed_outcome(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    command.upgrade(_alembic_config(engine), "0006")  # the last schema before typed outcomes
+    meta = '{"consultant_side": "B", "consultant_correct": false, "models": "m1", "variant": "incorrect", "turns": "sequential", "source": "kept"}'
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO runs (id, name, protocol, dataset, dataset_path, dataset_format, config, config_hash, prompt_version, models, seed,"
+            " package_version, status, n_items, elapsed_s) VALUES (1, 'old', 'consultancy', 'd', 'd.jsonl', 'generic', '{}', 'h', 'v1', '{}', 0,"
+            " '0.0.1', 'finished', 1, 1.0)"
+        ))  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO questions (uid, source, external_id, question, options, answer, meta)"
+            " VALUES ('u0', 'd', 'q0', 'How long?', '[\"Eleven nights\", \"Two nights\"]', 0, '{}')"
+        ))  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO transcripts (id, run_id, question_uid, item_key, protocol, option_a, option_b, correct, prompt_version, meta)"
+            f" VALUES (1, 1, 'u0', 'q0#incorrect', 'consultancy', 0, 1, 'A', 'v1', '{meta}')"
+        ))  # fmt: skip
+    engine.dispose()
+    upgraded = connect(url)
+    with upgraded.connect() as conn:
+        row = conn.execute(select(Transcript.variant, Transcript.models, Transcript.consultant_correct, Transcript.meta)).one()
+    assert (row.variant, row.models, row.consultant_correct, row.meta) == ("incorrect", "m1", False, {"source": "kept"})
+    [(_, transcript)] = load_transcripts(upgraded, run_id=1)
+    assert transcript.outcome.consultant_side == "B" and transcript.outcome.turn_order == "sequential"

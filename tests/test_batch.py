@@ -104,3 +104,19 @@ def test_a_failed_batch_is_one_clear_error(tmp_path: Path, capsys: pytest.Captur
     err = capsys.readouterr().err
     assert code == 1 and "the file is not valid JSONL" in err and "Traceback" not in err
     assert json.loads(json.dumps(judgment_rows(connect(db), "b"))) == []
+
+
+def test_ray_options_that_cannot_work_stop_before_anything_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    data, db = write_jsonl(tmp_path / "q.jsonl", QUESTIONS), tmp_path / "b.db"
+    base = ["run", "--protocol", "naive", "--dataset", str(data), "--judge", "mock/j", "--db", f"sqlite:///{db}", "--no-progress"]
+    assert run_cli(*base, "--executor", "ray", "--worker-resources", '{"gpus": 1}') == 2
+    assert "worker-resources: give a JSON object with any of memory, num_cpus, num_gpus, resources" in capsys.readouterr().err
+    assert run_cli(*base, "--executor", "ray", "--worker-resources", "{num_gpus") == 2
+    assert "worker-resources: not JSON" in capsys.readouterr().err
+    assert not db.exists()  # refused while reading the options
+    with FakeOpenAIServer(default=judge) as server:
+        spec = f"openai-compatible/j@{server.base_url}"
+        code = run_cli("run", "--protocol", "naive", "--dataset", str(data), "--judge", spec, "--db", f"sqlite:///{db}", "--executor", "ray",
+                       "--batch")  # fmt: skip
+        assert code == 2 and "--batch and --executor ray" in capsys.readouterr().err and server.requests == []
+    assert judgment_rows(connect(f"sqlite:///{db}")) == []

@@ -277,3 +277,19 @@ def test_a_run_file_sets_a_user_protocols_settings_and_roles(
     run_file.write_text(run_file.read_text().replace("skeptic_words: 7", "skeptic_words: seven"))
     assert run_cli("run", "--config", str(run_file)) == 2
     assert "--set skeptic_words: Input should be a valid integer" in capsys.readouterr().err
+
+
+def test_plugin_files_that_cannot_be_used_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    broken = tmp_path / "broken_plugin.py"
+    broken.write_text("import nothing_of_that_name\n")
+    cases = [
+        (("--plugin", str(tmp_path / "missing.py"), "plugins"), "missing.py: no such file"),
+        (("--plugin", str(broken), "plugins"), "broken_plugin.py: importing it failed: ModuleNotFoundError"),
+        (("--plugin", "no_such_module_here", "plugins"), "--plugin 'no_such_module_here': cannot import it"),
+        (("prompts", "export", str(tmp_path)), "exists already; choose a new folder"),
+    ]
+    for args, message in cases:
+        code = run_cli(*args)
+        err = capsys.readouterr().err
+        assert code in (1, 2) and message in one_line(err), (args, err)
+    assert not (tmp_path / "judges").exists()  # nothing written into the existing folder
