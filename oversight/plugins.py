@@ -100,14 +100,17 @@ def load_env_plugins() -> None:
 
 
 def add_plugins(targets: list[str]) -> None:
-    """`--plugin` values: imported now, and passed on to child processes through the environment."""
+    """`--plugin` values: imported now and, once imported, passed on to child processes through the environment
+    (a file that fails to import is reported and never handed on)."""
+    load_env_plugins()
     current = [t for t in os.environ.get(PLUGINS_ENV, "").split(os.pathsep) if t]
     for target in targets:
         absolute = str(Path(target).expanduser().resolve()) if target.endswith(".py") else target
         if absolute not in current:
+            import_plugin(absolute)
+            _loaded_env.add(absolute)
             current.append(absolute)
-    os.environ[PLUGINS_ENV] = os.pathsep.join(current)
-    load_env_plugins()
+            os.environ[PLUGINS_ENV] = os.pathsep.join(current)
 
 
 class Registry(Generic[T]):

@@ -279,7 +279,8 @@ def test_a_run_file_sets_a_user_protocols_settings_and_roles(
     assert "--set skeptic_words: Input should be a valid integer" in capsys.readouterr().err
 
 
-def test_plugin_files_that_cannot_be_used_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+def test_plugin_files_that_cannot_be_used_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("OVERSIGHT_PLUGINS", "")  # --plugin in this process hands plugins on through the environment
     broken = tmp_path / "broken_plugin.py"
     broken.write_text("import nothing_of_that_name\n")
     cases = [
@@ -293,3 +294,4 @@ def test_plugin_files_that_cannot_be_used_are_one_line(tmp_path: Path, capsys: p
         err = capsys.readouterr().err
         assert code in (1, 2) and message in one_line(err), (args, err)
     assert not (tmp_path / "judges").exists()  # nothing written into the existing folder
+    assert os.environ["OVERSIGHT_PLUGINS"] == ""  # a plugin that failed is not handed on to child processes
