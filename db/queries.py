@@ -51,21 +51,26 @@ JUDGMENT_COLUMNS = (
 )
 
 
-def judgment_rows(engine: Engine, run: str | None = None) -> list[dict[str, Any]]:
-    """One dict per judgment, joined with its run, transcript and question: the input of every metric."""
+def judgment_rows(engine: Engine, run: str | list[str] | None = None) -> list[dict[str, Any]]:
+    """One dict per judgment, joined with its run, transcript and question: the input of every metric
+    (of one run, of a list of runs such as a study's cells, or of all)."""
     query = (
         select(*JUDGMENT_COLUMNS)
         .select_from(JUDGMENTS.join(TRANSCRIPTS).join(RUNS).join(QUESTIONS, QUESTIONS.c.uid == TRANSCRIPTS.c.question_uid))
         .order_by(JUDGMENTS.c.id)
     )
-    if run is not None:
+    if isinstance(run, list):
+        query = query.where(RUNS.c.name.in_(run))
+    elif run is not None:
         query = query.where(RUNS.c.name == run)
     with engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(query)]
     for row in rows:
         row["cluster"] = row.pop("article_id") or row.pop("context_hash") or f"q:{row['question_id']}"
         row.pop("context_hash", None)
-        row["debaters"] = (row.pop("outcome") or {}).get("debaters") or None
+        outcome = row.pop("outcome") or {}
+        row["debaters"] = outcome.get("debaters") or None
+        row["players"] = outcome.get("players") or None
     return rows
 
 

@@ -70,7 +70,7 @@ def w2s_run_exists(conn: Any, name: str) -> bool:
     return conn.execute(select(W2SRun.__table__.c.id).where(W2SRun.__table__.c.name == name)).first() is not None
 
 
-def w2s_rows(engine: Engine, run: str | None = None) -> list[dict[str, Any]]:
+def w2s_rows(engine: Engine, run: str | list[str] | None = None) -> list[dict[str, Any]]:
     """Per-seed weak-to-strong results with their run's settings, for the PGR table."""
     from oversight.db.schema import W2SResult, W2SRun
 
@@ -90,7 +90,9 @@ def w2s_rows(engine: Engine, run: str | None = None) -> list[dict[str, Any]]:
         .select_from(results.join(runs))
         .order_by(runs.c.id, results.c.seed)
     )
-    if run is not None:
+    if isinstance(run, list):
+        query = query.where(runs.c.name.in_(run))
+    elif run is not None:
         query = query.where(runs.c.name == run)
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(query)]

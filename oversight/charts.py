@@ -21,16 +21,25 @@ def accuracy_chart(board: list[dict[str, Any]]) -> alt.LayerChart | None:
 
 
 def elo_chart(points: list[dict[str, Any]]) -> alt.LayerChart | None:
+    """Judge accuracy against debater Elo (Khan et al. 2024, Fig. 1): one colour per protocol where points name one,
+    95% intervals on both axes where given, and a least-squares line per protocol."""
     if not points:
         return None
-    scatter = (
-        alt.Chart(pd.DataFrame(points))
-        .mark_circle(size=80)
-        .encode(x=alt.X("elo:Q", scale=alt.Scale(zero=False)), y="accuracy:Q", tooltip=["debater"])
-    )
-    return (scatter + scatter.transform_regression("elo", "accuracy").mark_line()).properties(
-        title="Judge accuracy vs debater Elo", width=480
-    )
+    frame = pd.DataFrame(points)
+    if "protocol" not in frame:
+        frame["protocol"] = "debate"
+    colour = alt.Color("protocol:N", title="protocol")
+    base = alt.Chart(frame)
+    layers: list[alt.Chart] = [
+        base.mark_circle(size=80).encode(x=alt.X("elo:Q", scale=alt.Scale(zero=False), title="debater Elo"),
+                                         y=alt.Y("accuracy:Q", title="judge accuracy"), color=colour, tooltip=["debater", "protocol", "n"])
+    ]  # fmt: skip
+    if {"elo_low", "elo_high"} <= set(frame) and frame["elo_low"].notna().all():
+        layers.append(base.mark_rule(opacity=0.5).encode(x="elo_low:Q", x2="elo_high:Q", y="accuracy:Q", color=colour))
+    if {"acc_low", "acc_high"} <= set(frame) and frame["acc_low"].notna().all():
+        layers.append(base.mark_rule(opacity=0.5).encode(x="elo:Q", y="acc_low:Q", y2="acc_high:Q", color=colour))
+    layers.append(base.transform_regression("elo", "accuracy", groupby=["protocol"]).mark_line().encode(color=colour))
+    return alt.layer(*layers).properties(title="Judge accuracy vs debater Elo (95% intervals)", width=480)
 
 
 def reliability_chart(rows: list[dict[str, Any]]) -> alt.LayerChart | None:

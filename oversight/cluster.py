@@ -87,7 +87,7 @@ class ItemWorker:
             unreachable_wait=cfg.unreachable_wait, timeout=cfg.timeout, context_policy=cfg.context_policy, connection_share=share,
         )  # fmt: skip
         protocol = protocol_for_run(cfg)
-        participants, judges = build_models(cfg, protocol, self.pool)
+        participants, judges = build_models(cfg, protocol, self.pool.get)
         self.maker = ItemMaker(cfg, protocol, participants, judges, prompt_version)
         self.limit = asyncio.Semaphore(1 if one_call_at_a_time([*participants.speakers(), *judges]) else 10_000)
 

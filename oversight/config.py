@@ -54,6 +54,10 @@ class RunConfig(BaseModel):
     turns: Literal["simultaneous", "sequential"] = "simultaneous"
     best_of: int = Field(default=1, ge=1, le=32)
     refine: bool = False
+    role_search: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Per-role best_of / refine / temperature, e.g. {"debater_b": {"best_of": 4}}: how a study's players differ."""
+    players: dict[str, str] = Field(default_factory=dict)
+    """A study's player name for each role (e.g. {"debater_a": "llama-8b-bo4"}), stored with every transcript for ratings."""
     judge_prompt: str = Field(default="v1", min_length=1, max_length=19)
     """A judge template of the prompt set (`judges/<name>.j2`): v1 answers at once, v1-cot reasons first."""
     prompts: str | None = None
@@ -111,6 +115,13 @@ class RunConfig(BaseModel):
     @classmethod
     def _check_resources(cls, v: dict[str, Any] | str | None) -> dict[str, Any]:
         return parse_worker_resources(v)
+
+    @field_validator("role_search")
+    @classmethod
+    def _check_role_search(cls, v: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        from oversight.protocols.base import RoleSearch
+
+        return {role: RoleSearch.model_validate(search).model_dump(exclude_none=True) for role, search in v.items()}
 
     @field_validator("roles")
     @classmethod

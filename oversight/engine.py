@@ -123,7 +123,7 @@ class Runner:
         return role_spec(self.config, role)
 
     def _models(self) -> tuple[Participants, list[Model]]:
-        return build_models(self.config, self.protocol, self.pool)
+        return build_models(self.config, self.protocol, self.pool.get)
 
     def model_ids(self) -> dict[str, object]:
         cfg, roles = self.config, self.protocol.roles
@@ -133,10 +133,11 @@ class Runner:
         for role in roles:
             if role not in ("debater_a", "debater_b"):
                 ids[role] = self.role_spec(role)
-        if cfg.best_of > 1 or cfg.refine:
-            ids["preference_judge"] = cfg.preference_judge or cfg.judges[0]
-        if cfg.refine and cfg.critic:
-            ids["critic"] = cfg.critic
+        participants, _ = build_models(cfg, self.protocol, lambda spec: spec)  # type: ignore[arg-type,return-value]
+        if participants.preference_judge is not None:
+            ids["preference_judge"] = participants.preference_judge
+        if participants.critic is not None:
+            ids["critic"] = participants.critic
         return ids
 
     def _check_context_windows(self, participants: Participants, judges: list[Model]) -> None:

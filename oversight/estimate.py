@@ -24,8 +24,7 @@ from oversight.judging import judge_transcript
 from oversight.models import parse_spec
 from oversight.models.accounting import cost_usd
 from oversight.models.types import Completion, GenerateConfig, Message, Usage
-from oversight.protocols import Participants
-from oversight.work import orders_for, protocol_for_run, record_outcome, role_spec
+from oversight.work import build_models, orders_for, protocol_for_run, record_outcome
 
 CHARS_PER_TOKEN = 4
 
@@ -100,15 +99,7 @@ def estimate(config: RunConfig) -> dict[str, Any]:
         counted_by[name] = counters[spec][1]
         return StandIn(name, counters[spec][0], tallies)
 
-    judges = [stand_in(spec) for spec in config.judges]
-    models: dict[str, Any] = {role: stand_in(role_spec(config, role)) for role in cls.roles}
-    searching = config.best_of > 1 or config.refine
-    participants = Participants(
-        debater_a=models.pop("debater_a", None), debater_b=models.pop("debater_b", None), consultant=models.pop("consultant", None),
-        critic=stand_in(config.critic) if config.critic and config.refine else None,
-        preference_judge=stand_in(config.preference_judge or config.judges[0]) if searching else None,
-        interactive_judge=judges[0] if getattr(protocol, "interactive", False) else None, extra=models,
-    )  # fmt: skip
+    participants, judges = build_models(config, protocol, stand_in)  # type: ignore[arg-type]
 
     async def simulate() -> int:
         items = 0

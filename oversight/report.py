@@ -7,6 +7,7 @@ no JavaScript; the Markdown report links the same SVGs written beside it.
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from oversight.metrics.leaderboard import stored_leaderboard
 from oversight.metrics.tables import agreement_table, calibration_table, position_table
 
 
-def _svg(chart: alt.TopLevelMixin) -> str:
+def svg(chart: alt.TopLevelMixin) -> str:
     import vl_convert as vlc
 
     return vlc.vegalite_to_svg(chart.to_json())
@@ -32,7 +33,7 @@ def _svg(chart: alt.TopLevelMixin) -> str:
 
 def _charts(board: list[dict[str, Any]], elo_points: list[dict[str, Any]], rows: list[dict[str, Any]]) -> dict[str, str]:
     built = {"accuracy": accuracy_chart(board), "elo": elo_chart(elo_points), "reliability": reliability_chart(rows)}
-    return {name: _svg(chart) for name, chart in built.items() if chart is not None}
+    return {name: svg(chart) for name, chart in built.items() if chart is not None}
 
 
 def build_report(engine: Engine, out: Path, *, n_resamples: int = 1000, seed: int = 0) -> tuple[Path, Path]:
@@ -61,38 +62,60 @@ def build_report(engine: Engine, out: Path, *, n_resamples: int = 1000, seed: in
         ("Runs", runs, None),
     ]
     charts = _charts(board, trend["points"], rows)
-    out = out.with_suffix(".html")
-    md_path = out.with_suffix(".md")
-    assets = out.parent / f"{out.stem}_charts"
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     slope = (
         f"Accuracy vs Elo: {trend['slope_per_100']:+.3f} per 100 Elo (95% CI {trend['ci_low']:+.3f} to {trend['ci_high']:+.3f}, models resampled)."
         if trend["slope_per_100"] is not None and trend["ci_low"] is not None
         else "Accuracy vs Elo: needs debates between at least two different debater models."
     )
+    where = safe_url(str(engine.url.render_as_string(hide_password=False)))
+    intro = f"{where} · {len(rows)} judgments, {sum(not r['valid'] for r in rows)} invalid"
+    return write_report(
+        out,
+        "Oversight report",
+        intro,
+        [Section(title, table, charts.get(chart) if chart else None, slope if chart == "elo" else None, chart) for title, table, chart in sections],
+    )
+
+
+@dataclass
+class Section:
+    title: str
+    table: list[dict[str, Any]]
+    chart_svg: str | None = None
+    note: str | None = None
+    chart_name: str | None = None
+    """The chart's file name beside the Markdown report (default: the section's number)."""
+
+
+def write_report(out: Path, title: str, intro: str, sections: list[Section]) -> tuple[Path, Path]:
+    """One self-contained HTML page and its Markdown twin (charts as SVG files beside it)."""
+    out = out.with_suffix(".html")
+    md_path = out.with_suffix(".md")
+    assets = out.parent / f"{out.stem}_charts"
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     html_parts = [
-        "<!doctype html><html><head><meta charset='utf-8'><title>Oversight report</title>",
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
         "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse;font-size:13px}"
         "td,th{border:1px solid #ccc;padding:3px 6px}th{background:#f3f3f3}</style></head><body>",
-        f"<h1>Oversight report</h1><p>{html.escape(stamp)} · {html.escape(safe_url(str(engine.url.render_as_string(hide_password=False))))} · "
-        f"{len(rows)} judgments, {sum(not r['valid'] for r in rows)} invalid</p>",
+        f"<h1>{html.escape(title)}</h1><p>{html.escape(stamp)} · {html.escape(intro)}</p>",
     ]
-    md_parts = [f"# Oversight report\n\n{stamp} · {len(rows)} judgments, {sum(not r['valid'] for r in rows)} invalid\n"]
-    for title, table, chart in sections:
-        html_parts.append(f"<h2>{html.escape(title)}</h2>")
-        md_parts.append(f"\n## {title}\n")
-        if chart and chart in charts:
-            html_parts.append(charts[chart])
+    md_parts = [f"# {title}\n\n{stamp} · {intro}\n"]
+    for number, section in enumerate(sections, 1):
+        html_parts.append(f"<h2>{html.escape(section.title)}</h2>")
+        md_parts.append(f"\n## {section.title}\n")
+        if section.chart_svg:
+            html_parts.append(section.chart_svg)
             assets.mkdir(parents=True, exist_ok=True)
-            (assets / f"{chart}.svg").write_text(charts[chart], encoding="utf-8")
-            md_parts.append(f"![{title}]({assets.name}/{chart}.svg)\n")
-        if chart == "elo":
-            html_parts.append(f"<p>{html.escape(slope)}</p>")
-            md_parts.append(f"{slope}\n")
-        if table:
-            frame = pd.DataFrame(table)
+            svg_name = f"{section.chart_name or f'{number:02d}'}.svg"
+            (assets / svg_name).write_text(section.chart_svg, encoding="utf-8")
+            md_parts.append(f"![{section.title}]({assets.name}/{svg_name})\n")
+        if section.note:
+            html_parts.append(f"<p>{html.escape(section.note)}</p>")
+            md_parts.append(f"{section.note}\n")
+        if section.table:
+            frame = pd.DataFrame(section.table)
             html_parts.append(frame.to_html(index=False, na_rep="—", float_format=lambda v: f"{v:.3f}"))
-            md_parts.append((render(table, "markdown") or "") + "\n")
+            md_parts.append((render(section.table, "markdown") or "") + "\n")
         else:
             html_parts.append("<p>No data.</p>")
             md_parts.append("No data.\n")

@@ -52,6 +52,8 @@ class Outcome(BaseModel):
     """Who argued, as one string ("m1 vs m2", "human", or "" when nobody did), for grouping."""
     debaters: dict[Side, str] = Field(default_factory=dict)
     """The model that argued each side."""
+    players: dict[Side, str] = Field(default_factory=dict)
+    """A study's player (a model with its search settings) on each side, where the run names them."""
     consultant_side: Side | None = None
     consultant_correct: bool | None = None
     chosen_side: Side | None = None

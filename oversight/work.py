@@ -7,6 +7,7 @@ same `ItemMaker` in another. Either way the result is an `ItemResult` that one w
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from oversight.config import RunConfig
@@ -24,7 +25,7 @@ def protocol_for_run(config: RunConfig) -> Protocol:
     common = {
         "rounds": config.rounds, "turns": config.turns, "word_limit": config.word_limit, "max_tokens": config.debater_max_tokens,
         "temperature": config.debater_temperature, "min_quote_words": config.min_quote_words, "best_of": config.best_of,
-        "refine": config.refine, "judge_prompt": config.judge_prompt, "layout": config.prompt_layout, "prompts": config.prompts,
+        "refine": config.refine, "role_search": config.role_search, "judge_prompt": config.judge_prompt, "layout": config.prompt_layout, "prompts": config.prompts,
     }  # fmt: skip
     protocol = cls(build_settings(cls, common, config.settings))
     check_roles(cls, config.roles)
@@ -40,13 +41,16 @@ def role_spec(config: RunConfig, role: str) -> str:
     return config.roles.get(role) or DEFAULT_MODEL
 
 
-def record_outcome(transcript: Transcript, variant: str, seed: int) -> None:
-    """What every transcript reports whatever its protocol: variant, seed, who argued, and each turn in numbers."""
+def record_outcome(transcript: Transcript, variant: str, seed: int, players: dict[str, str] | None = None) -> None:
+    """What every transcript reports whatever its protocol: variant, seed, who argued (model and, in a study,
+    player), and each turn in numbers."""
     outcome = transcript.outcome
     outcome.variant, outcome.seed = variant, seed
     debaters = {t.side: t.model for t in transcript.turns if t.role.startswith("debater") and t.side and t.model}
     if debaters:
         outcome.debaters = debaters
+    if players:
+        outcome.players = {t.side: players[t.role] for t in transcript.turns if t.side and t.role in players}
     arguers = sorted({t.model for t in transcript.turns if t.model and not t.role.startswith("judge")})
     # one string naming who argued, so results can be grouped by debater/consultant model
     outcome.models = " vs ".join(arguers) if arguers else ("human" if transcript.turns else "")
@@ -68,18 +72,19 @@ def orders_for(mode: str, seed: int, question: Question) -> list[Order]:
     return ["AB" if stable_draw(f"order:{seed}:{question.source}:{question.id}") & 1 else "BA"]
 
 
-def build_models(config: RunConfig, protocol: Protocol, pool: ModelPool) -> tuple[Participants, list[Model]]:
-    """The models of a run's roles and its judges, from `pool`."""
+def build_models(config: RunConfig, protocol: Protocol, get: Callable[[str], Model]) -> tuple[Participants, list[Model]]:
+    """The models of a run's roles and its judges, each from `get(spec)` (a pool's, or the dry run's stand-ins)."""
     cfg = config
-    judges = [pool.get(spec) for spec in cfg.judges]
-    searching = cfg.best_of > 1 or cfg.refine
-    models = {role: pool.get(role_spec(cfg, role)) for role in protocol.roles}
+    judges = [get(spec) for spec in cfg.judges]
+    settings = protocol.settings
+    refining = any(settings.search(role)[1] for role in (*settings.role_search, ""))
+    models = {role: get(role_spec(cfg, role)) for role in protocol.roles}
     participants = Participants(
         debater_a=models.pop("debater_a", None),
         debater_b=models.pop("debater_b", None),
         consultant=models.pop("consultant", None),
-        critic=pool.get(cfg.critic) if cfg.critic and cfg.refine else None,
-        preference_judge=pool.get(cfg.preference_judge or cfg.judges[0]) if searching else None,
+        critic=get(cfg.critic) if cfg.critic and refining else None,
+        preference_judge=get(cfg.preference_judge or cfg.judges[0]) if settings.searching() else None,
         interactive_judge=judges[0] if getattr(protocol, "interactive", False) else None,
         extra=models,
     )
@@ -104,7 +109,7 @@ class ItemMaker:
         with call_log() as calls:
             pair = question.two_options(self.config.seed)
             transcript = await self.protocol.run(question, pair, self.participants, variant)
-            record_outcome(transcript, variant, self.config.seed)
+            record_outcome(transcript, variant, self.config.seed, self.config.players)
             transcript.prompt_version = self.prompt_version
             jobs = [
                 judge_transcript(judge, self.protocol, transcript, order, self.config.judge_prompt)

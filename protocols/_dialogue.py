@@ -103,9 +103,9 @@ class Dialogue:
 
     async def _turn(self, speaker: Speaker, round_no: int, history: list[Speech]) -> Turn:
         messages = self._prompt(speaker, round_no, history)
-        n = self.settings.best_of
+        n, refine, temperature = self.settings.search(speaker.role)
         if n == 1:
-            config = GenerateConfig(max_tokens=self.settings.max_tokens, temperature=self.settings.temperature)
+            config = GenerateConfig(max_tokens=self.settings.max_tokens, temperature=temperature)
             reply = await speaker.model.generate(messages, config, role=speaker.role)
             text, meta = reply.text.strip(), {"finish_reason": reply.finish_reason, "truncated_prompt": reply.truncated_prompt}
         else:
@@ -118,8 +118,8 @@ class Dialogue:
             best = max(range(n), key=lambda i: (scores[i], -i))
             text = texts[best]
             meta = {"candidates": [{"text": t, "score": s} for t, s in zip(texts, scores, strict=True)], "chosen": best}
-        if self.settings.refine:
-            text, meta["refine"] = await self._refine(speaker, round_no, history, messages, text)
+        if refine:
+            text, meta["refine"] = await self._refine(speaker, round_no, history, messages, text, temperature)
         return self._make_turn(speaker, round_no, text, meta)
 
     def _judge(self) -> Model:
@@ -140,7 +140,7 @@ class Dialogue:
         return float(p) if p is not None else 0.0
 
     async def _refine(
-        self, speaker: Speaker, round_no: int, history: list[Speech], messages: list[Message], draft: str
+        self, speaker: Speaker, round_no: int, history: list[Speech], messages: list[Message], draft: str, temperature: float
     ) -> tuple[str, dict]:
         critic = self.participants.critic or speaker.model
         t = self.transcript
@@ -159,7 +159,7 @@ class Dialogue:
         )
         rewrite = await speaker.model.generate(
             self.protocol.prompts.revision_messages(messages, draft, critique.text),
-            GenerateConfig(max_tokens=self.settings.max_tokens, temperature=self.settings.temperature),
+            GenerateConfig(max_tokens=self.settings.max_tokens, temperature=temperature),
             role=speaker.role,
         )
         revised = rewrite.text.strip()

@@ -20,6 +20,17 @@ from oversight.swap import shown_label, swap_labels
 from oversight.transcript import Order, Outcome, Transcript, Turn
 
 
+class RoleSearch(BaseModel):
+    """How one role searches for its arguments, where it differs from the run's: a tournament *player* is a model
+    plus these (Khan et al. 2024 rate "best-of-4" and "best-of-1" versions of one model as different debaters)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    best_of: int | None = Field(default=None, ge=1, le=32)
+    refine: bool | None = None
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+
+
 class ProtocolSettings(BaseModel):
     """The shape of a run, shared by every protocol (each reads the fields it needs).
 
@@ -38,10 +49,27 @@ class ProtocolSettings(BaseModel):
     best_of: int = Field(default=1, ge=1, le=32, description="candidate arguments per turn, best kept by the preference judge")
     best_of_temperature: float = Field(default=0.8, gt=0.0, le=2.0)
     refine: bool = False
+    role_search: dict[str, RoleSearch] = Field(default_factory=dict)
+    """Per-role overrides of best_of / refine / temperature (e.g. one debater samples best-of-4, the other does not)."""
     judge_prompt: str = DEFAULT_JUDGE_PROMPT
     layout: Layout = "shared-first"
     prompts: str | None = None
     """A folder of templates overriding the packaged prompt set, or a registered set's name."""
+
+
+    def search(self, role: str) -> tuple[int, bool, float]:
+        """(best_of, refine, temperature) for `role`: its own override where given, else the run's."""
+        own = self.role_search.get(role) or RoleSearch()
+        return (
+            own.best_of if own.best_of is not None else self.best_of,
+            own.refine if own.refine is not None else self.refine,
+            own.temperature if own.temperature is not None else self.temperature,
+        )
+
+    def searching(self) -> bool:
+        """Whether any role samples several candidates or refines (then a preference judge is needed)."""
+        roles = [*self.role_search, ""]
+        return any(self.search(r)[0] > 1 or self.search(r)[1] for r in roles)
 
 
 @dataclass(frozen=True)

@@ -113,7 +113,7 @@ def _check_format(fmt: str, allowed: tuple[str, ...] = ("table", "json", "csv", 
     return fmt
 
 
-from oversight.cli import admin, bench, extending, human, results, running, serving, w2s  # noqa: E402,F401  (register the commands on `app`)
+from oversight.cli import admin, bench, extending, human, results, running, serving, study, w2s  # noqa: E402,F401  (register the commands on `app`)
 
 
 def main() -> None:

@@ -47,6 +47,24 @@ def data_inspect(
     render(rows, "table", title=str(path))
 
 
+@data_app.command("generate")
+def data_generate(
+    kind: Annotated[str, typer.Argument(help="What to generate: prontoqa (PrOntoQA-style logic questions).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="JSONL file to write (the generic format).")],
+    n: Annotated[int, typer.Option("--n", min=1, max=1_000_000, help="Number of questions.")] = 200,
+    hops: Annotated[int, typer.Option("--hops", min=1, max=10, help="Deduction steps each question takes.")] = 3,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="The same seed writes the same file.")] = 0,
+) -> None:
+    """Write generated questions (deterministic in --n, --hops and --seed) to run protocols or weak-to-strong on."""
+    from oversight.data import prontoqa
+    from oversight.errors import InputError
+
+    if kind != "prontoqa":
+        raise InputError(f"data generate: unknown kind {kind!r} (there is: prontoqa)")
+    prontoqa.write(out, n, hops=hops, seed=seed)
+    err_console.print(f"wrote {n} {hops}-hop question(s) to {out}", highlight=False)
+
+
 @db_app.command("upgrade")
 def db_upgrade(db: DbOption = None) -> None:
     """Create the schema or apply pending migrations."""

@@ -5,17 +5,24 @@ probability-weighted variant, wins a share equal to that probability). Ratings a
 maximum likelihood (logistic model without intercept, a tiny ridge pins the scale), centred on
 1000, and resampled by article for 95% intervals. Ranks tie when intervals overlap: a model's rank
 is one plus the number of models whose lower bound is above its upper bound (as Chatbot Arena).
+
+`rate="players"` rates a study's players instead of model specs: "Llama-8B best-of-4" and
+"Llama-8B best-of-1" are then different debaters, as in Khan et al.'s tournaments.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from scipy.optimize import minimize
 
+from oversight.metrics.bootstrap import clustered_bootstrap_ci
+
 ELO_SCALE = 400.0 / math.log(10.0)
+Rate = Literal["debaters", "players"]
+"""What a rating is about: the model spec that argued a side, or the study player (model + search settings)."""
 
 
 def _fit(players: int, winner: np.ndarray, loser: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -32,14 +39,16 @@ def _fit(players: int, winner: np.ndarray, loser: np.ndarray, weight: np.ndarray
     return 1000.0 + ELO_SCALE * r
 
 
-def outcomes(rows: list[dict[str, Any]], *, by_side: bool = False, weighted: bool = False) -> list[tuple[str, str, float, str]]:
+def outcomes(
+    rows: list[dict[str, Any]], *, by_side: bool = False, weighted: bool = False, rate: Rate = "debaters"
+) -> list[tuple[str, str, float, str]]:
     """(winner, loser, weight, cluster) per valid judgment of a debate between two different debaters.
 
     With `by_side`, a debater arguing the correct answer and the same model arguing the incorrect
     one are rated as separate players (Khan et al. 2024)."""
     out = []
     for r in rows:
-        models = r.get("debaters") or {}
+        models = r.get(rate) or {}
         a, b = models.get("A"), models.get("B")
         if not r.get("valid") or r.get("p_a") is None or not a or not b:
             continue
@@ -57,9 +66,15 @@ def outcomes(rows: list[dict[str, Any]], *, by_side: bool = False, weighted: boo
 
 
 def elo_table(
-    rows: list[dict[str, Any]], *, by_side: bool = False, weighted: bool = False, n_resamples: int = 1000, seed: int = 0
+    rows: list[dict[str, Any]],
+    *,
+    by_side: bool = False,
+    weighted: bool = False,
+    rate: Rate = "debaters",
+    n_resamples: int = 1000,
+    seed: int = 0,
 ) -> list[dict[str, Any]]:
-    games = outcomes(rows, by_side=by_side, weighted=weighted)
+    games = outcomes(rows, by_side=by_side, weighted=weighted, rate=rate)
     if not games:
         return []
     names = sorted({g[0] for g in games} | {g[1] for g in games})
@@ -85,21 +100,44 @@ def elo_table(
     for row in table:
         row["rank"] = 1 + sum(other["ci_low"] > row["ci_high"] for other in table)
         # unreadable verdicts on this model's debates: counted, never silently dropped
-        row["invalid"] = sum(1 for r in rows if not r.get("valid") and row["debater"].split(" (")[0] in (r.get("debaters") or {}).values())
+        row["invalid"] = sum(1 for r in rows if not r.get("valid") and row["debater"].split(" (")[0] in (r.get(rate) or {}).values())
     return sorted(table, key=lambda r: -r["elo"])
 
 
-def accuracy_vs_elo(rows: list[dict[str, Any]], table: list[dict[str, Any]], *, n_resamples: int = 1000, seed: int = 0) -> dict[str, Any]:
-    """Judge accuracy on the debates each model took part in, against that model's Elo (Khan et al. Fig. 1):
-    per-model points, the least-squares slope (accuracy per 100 Elo) and a bootstrap interval over models."""
-    elo = {r["debater"]: r["elo"] for r in table}
-    hits: dict[str, list[float]] = {m: [] for m in elo}
+def accuracy_vs_elo(
+    rows: list[dict[str, Any]],
+    table: list[dict[str, Any]],
+    *,
+    rate: Rate = "debaters",
+    self_play: bool = False,
+    n_resamples: int = 1000,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Judge accuracy on the transcripts each debater argued in, against its Elo (Khan et al. 2024, Fig. 1).
+
+    Pass debate rows for the debate curve and consultancy rows for the consultancy one (a consultant is
+    the one arguer of its transcript). With `self_play`, a debater's accuracy comes from debates against
+    itself only, as in the paper. Each point carries its Elo interval (from `table`) and an accuracy
+    interval resampled by article; the least-squares slope (accuracy per 100 Elo) has an interval from
+    resampling the debaters.
+    """
+    elo = {r["debater"]: r for r in table}
+    hits: dict[str, list[tuple[float, str]]] = {m: [] for m in elo}
     for r in rows:
-        models = set((r.get("debaters") or {}).values())
-        if r.get("valid"):
-            for m in models & set(elo):
-                hits[m].append(1.0 if r["correct"] else 0.0)
-    points = [{"debater": m, "elo": elo[m], "accuracy": float(np.mean(v)), "n": len(v)} for m, v in hits.items() if v]
+        arguers = set((r.get(rate) or {}).values())
+        if not r.get("valid") or (self_play and len(arguers) != 1):
+            continue
+        for m in arguers & set(elo):
+            hits[m].append((1.0 if r["correct"] else 0.0, str(r.get("cluster"))))
+    points = []
+    for m, v in hits.items():
+        if not v:
+            continue
+        low, high = clustered_bootstrap_ci([h for h, _ in v], [c for _, c in v], n_resamples=n_resamples, seed=seed)
+        points.append({
+            "debater": m, "elo": elo[m]["elo"], "elo_low": elo[m].get("ci_low"), "elo_high": elo[m].get("ci_high"),
+            "accuracy": float(np.mean([h for h, _ in v])), "acc_low": low, "acc_high": high, "n": len(v),
+        })  # fmt: skip
     result: dict[str, Any] = {"points": points, "slope_per_100": None, "ci_low": None, "ci_high": None}
     if len(points) < 2:
         return result
@@ -108,6 +146,7 @@ def accuracy_vs_elo(rows: list[dict[str, Any]], table: list[dict[str, Any]], *, 
     if np.ptp(x) == 0:
         return result
     result["slope_per_100"] = float(np.polyfit(x, y, 1)[0])
+    result["intercept"] = float(np.polyfit(x, y, 1)[1])
     rng = np.random.default_rng(seed)
     slopes = []
     for _ in range(n_resamples):
