@@ -11,13 +11,34 @@ from oversight.metrics.calibration import reliability
 
 
 def accuracy_chart(board: list[dict[str, Any]]) -> alt.LayerChart | None:
-    frame = pd.DataFrame([r for r in board if r.get("accuracy") is not None])
+    """Raw and order-debiased accuracy side by side per protocol and judge, each with its 95% interval."""
+    measures = [("raw", "accuracy", "ci_low", "ci_high"), ("order-debiased", "debiased_accuracy", "debiased_ci_low", "debiased_ci_high")]
+    frame = pd.DataFrame(
+        [
+            {
+                "group": f"{r['protocol']} · {r['judge']}",
+                "measure": name,
+                "accuracy": r[value],
+                "ci_low": r.get(low),
+                "ci_high": r.get(high),
+            }
+            for r in board
+            for name, value, low, high in measures
+            if r.get(value) is not None
+        ]
+    )
     if frame.empty:
         return None
-    frame["group"] = frame["protocol"] + " · " + frame["judge"]
-    points = alt.Chart(frame).mark_point(filled=True, size=70).encode(x=alt.X("accuracy:Q", scale=alt.Scale(domain=[0, 1])), y="group:N")
-    bars = alt.Chart(frame).mark_rule().encode(x="ci_low:Q", x2="ci_high:Q", y="group:N")
-    return (bars + points).properties(title="Judge accuracy by protocol (95% CI, articles resampled)", width=480)
+    y = alt.Y("group:N", title=None)
+    offset = alt.YOffset("measure:N")
+    colour = alt.Color("measure:N", title="accuracy")
+    points = (
+        alt.Chart(frame)
+        .mark_point(filled=True, size=70)
+        .encode(x=alt.X("accuracy:Q", scale=alt.Scale(domain=[0, 1])), y=y, yOffset=offset, color=colour)
+    )
+    bars = alt.Chart(frame).mark_rule().encode(x="ci_low:Q", x2="ci_high:Q", y=y, yOffset=offset, color=colour)
+    return (bars + points).properties(title="Judge accuracy by protocol, raw and order-debiased (95% CI, articles resampled)", width=480)
 
 
 def elo_chart(points: list[dict[str, Any]]) -> alt.LayerChart | None:

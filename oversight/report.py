@@ -73,7 +73,10 @@ def build_report(engine: Engine, out: Path, *, n_resamples: int = 1000, seed: in
         out,
         "Oversight report",
         intro,
-        [Section(title, table, charts.get(chart) if chart else None, slope if chart == "elo" else None, chart) for title, table, chart in sections],
+        [
+            Section(title, table, charts.get(chart) if chart else None, slope if chart == "elo" else None, chart)
+            for title, table, chart in sections
+        ],
     )
 
 

@@ -14,7 +14,7 @@ from oversight.config import RunConfig
 from oversight.data import Question
 from oversight.data.question import stable_draw
 from oversight.judging import judge_transcript
-from oversight.models import DEFAULT_MODEL, Model, ModelPool, call_log
+from oversight.models import DEFAULT_MODEL, Model, call_log
 from oversight.protocols import Participants, Protocol, build_settings, check_roles, protocol_class
 from oversight.transcript import ItemResult, Order, RoundRecord, Transcript
 

@@ -56,7 +56,6 @@ class ProtocolSettings(BaseModel):
     prompts: str | None = None
     """A folder of templates overriding the packaged prompt set, or a registered set's name."""
 
-
     def search(self, role: str) -> tuple[int, bool, float]:
         """(best_of, refine, temperature) for `role`: its own override where given, else the run's."""
         own = self.role_search.get(role) or RoleSearch()

@@ -131,7 +131,7 @@ def test_failed_cell_is_recorded_and_the_others_still_run(tmp_path: Path, capsys
     assert run_cli("study", "run", str(study), "--db", db, "--json") == 1
     result = _json_out(capsys)
     assert result["ran"] == 1 and len(result["failed"]) == 1
-    (failed_run, why), = result["failed"].items()
+    ((failed_run, why),) = result["failed"].items()
     assert "consultancy/questions/down" in failed_run and why
     assert run_cli("study", "status", str(study), "--db", db, "--format", "json") == 0
     states = {r["players"]: r["status"] for r in _json_out_list(capsys)}
@@ -180,7 +180,10 @@ def test_swiss_tournament_pairs_later_rounds_from_earlier_results(tmp_path: Path
         ("name: x\nprotocols: [naive]\ndatasets: [q.jsonl]\njudges: [local/smollm2-135m]\nbogus: 1\n", "bogus: unknown key"),
         ("name: 'bad name'\nw2s: {dataset: q.jsonl, ladder: [bow, minilm]}\n", "name: use 1-40 letters"),
         ("name: x\nprotocols: [debate]\ndatasets: [q.jsonl]\njudges: [nope]\n", "judges: model spec 'nope'"),
-        ("name: x\nprotocols: [naive]\ndatasets: [q.jsonl]\njudges: [local/smollm2-135m]\nrun: {debater: a/b}\n", "run: debater: not a run option"),
+        (
+            "name: x\nprotocols: [naive]\ndatasets: [q.jsonl]\njudges: [local/smollm2-135m]\nrun: {debater: a/b}\n",
+            "run: debater: not a run option",
+        ),
         ("name: x\nw2s: {dataset: q.jsonl, ladder: [bow, minilm], options: {seeds: 0}}\n", "w2s.options.seeds"),
     ],
 )

@@ -280,3 +280,20 @@ def test_failed_logins_are_throttled_per_client(env: dict):
     with pytest.raises(LoginThrottled, match="for your address"):
         accounts.authenticate(env["engine"], "judge1", PASSWORD, "10.9.9.9")
     assert accounts.authenticate(env["engine"], "judge1", PASSWORD, "10.0.0.7") is not None
+
+
+def test_leaderboard_page_rates_study_players_and_plots_accuracy_against_elo(env: dict, tmp_path: Path):
+    from test_study import _study
+
+    from conftest import run_cli
+
+    study = _study(tmp_path, protocols=["debate", "consultancy"])
+    assert run_cli("study", "run", str(study), "--db", env["url"]) == 0
+    at = goto(logged_in(env, "admin"), "Leaderboard")
+    assert not at.exception and "Debater tournaments" in page_text(at)
+    elo = next(d.value for d in at.dataframe if "elo" in d.value.columns)
+    ratings = dict(zip(elo["debater"], elo["elo"], strict=True))
+    assert ratings["strong"] > ratings["weak"]
+    board = next(d.value for d in at.dataframe if "debiased_accuracy" in d.value.columns)
+    assert {"accuracy", "debiased_accuracy", "debiased_ci_low"} <= set(board.columns)
+    assert any("accuracy per 100 Elo" in c.value for c in at.caption)

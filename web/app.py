@@ -327,12 +327,40 @@ def leaderboard_page(engine: Any, user: dict[str, Any]) -> None:
         for chart in (accuracy_chart(board), judge_kind_chart(rows), reliability_chart(rows)):
             if chart is not None:
                 st.altair_chart(chart, width="stretch")
+    if any(r.get("players") for r in rows):
+        tournament_section(rows)
     if pgr:
         st.subheader("Weak-to-strong: performance gap recovered")
         st.caption(
             "PGR = (student − weak) / (ceiling − weak); mean and 95% interval over seeds. Seeds whose gap is under 2 points are withheld."
         )
         st.dataframe(pd.DataFrame(pgr), hide_index=True)
+
+
+def tournament_section(rows: list[dict[str, Any]]) -> None:
+    """Studies' players: Elo from one judge's verdicts, and judge accuracy against debater Elo (Khan et al. 2024)."""
+    import pandas as pd
+
+    from oversight.charts import elo_chart
+    from oversight.metrics.elo import tournament_figure
+
+    st.subheader("Debater tournaments: players' Elo and judge accuracy against it")
+    judges = sorted({r["judge"] for r in rows if r.get("players") and r["judge_kind"] == "model"})
+    if not judges:
+        return
+    judge = st.selectbox("Ratings from the verdicts of", judges, key="elo_judge")
+    table, points, slopes = tournament_figure(rows, judge, n_resamples=300)
+    if not table:
+        st.info("No debates between two different players judged by this judge yet.")
+        return
+    st.dataframe(pd.DataFrame(table), hide_index=True)
+    chart = elo_chart(points)
+    if chart is not None:
+        st.altair_chart(chart, width="stretch")
+    for protocol, trend in slopes.items():
+        if trend["slope_per_100"] is not None:
+            ci = f" (95% CI {trend['ci_low']:+.3f} to {trend['ci_high']:+.3f})" if trend["ci_low"] is not None else ""
+            st.caption(f"{protocol}: {trend['slope_per_100']:+.3f} accuracy per 100 Elo{ci}")
 
 
 PAGES = {

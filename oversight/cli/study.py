@@ -104,7 +104,9 @@ def _dry_run(spec: Any, db: str | None, as_json: bool) -> None:
     totals = {k: sum(r[k] for r in pending) for k in ("calls", "prompt_tokens", "completion_tokens_max")}
     cost = round(sum(r["cost_usd_max"] for r in pending), 4)
     if as_json:
-        print_text(json.dumps({"cells": rows, "pending": len(pending), "later_swiss_rounds": later, **totals, "cost_usd_max": cost}, indent=2))
+        print_text(
+            json.dumps({"cells": rows, "pending": len(pending), "later_swiss_rounds": later, **totals, "cost_usd_max": cost}, indent=2)
+        )
         return
     render(rows, "table", title=f"study {spec.name}: {len(pending)} of {len(rows)} cell(s) to run")
     err_console.print(

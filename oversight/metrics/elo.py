@@ -156,3 +156,31 @@ def accuracy_vs_elo(
     if slopes:
         result["ci_low"], result["ci_high"] = (float(v) for v in np.quantile(slopes, [0.025, 0.975]))
     return result
+
+
+DEBATE_PROTOCOLS = ("debate", "interactive-debate")
+"""Protocols whose transcripts are games between two rated debaters."""
+CONSULTANCY_PROTOCOLS = ("consultancy",)
+
+
+def tournament_figure(
+    rows: list[dict[str, Any]], judge: str | None, *, self_play: bool | None = None, n_resamples: int = 1000, seed: int = 0
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Player ratings from `judge`'s verdicts on debates, and, for debate and consultancy, judge accuracy on each
+    player's transcripts against its rating with the fitted slope (Khan et al. 2024, Fig. 1).
+
+    `self_play=None` uses self-play debates for the debate curve wherever the rows hold any, as the paper does."""
+    rated = [r for r in rows if r.get("judge") == judge and r.get("players")]
+    debates = [r for r in rated if r["protocol"] in DEBATE_PROTOCOLS]
+    table = elo_table(debates, rate="players", n_resamples=n_resamples, seed=seed)
+    if self_play is None:
+        self_play = any(len(set(r["players"].values())) == 1 and len(r["players"]) == 2 for r in debates)
+    points: list[dict[str, Any]] = []
+    slopes: dict[str, dict[str, Any]] = {}
+    for protocol in sorted({r["protocol"] for r in rated} & {*DEBATE_PROTOCOLS, *CONSULTANCY_PROTOCOLS}):
+        subset = [r for r in rated if r["protocol"] == protocol]
+        trend = accuracy_vs_elo(subset, table, rate="players", self_play=self_play and protocol in DEBATE_PROTOCOLS,
+                                n_resamples=n_resamples, seed=seed)  # fmt: skip
+        points += [{**p, "protocol": protocol} for p in trend["points"]]
+        slopes[protocol] = trend
+    return table, points, slopes

@@ -15,12 +15,12 @@ from sqlalchemy import Engine
 from oversight.charts import elo_chart
 from oversight.db import connect
 from oversight.db.queries import judgment_rows
-from oversight.metrics.elo import accuracy_vs_elo, elo_table
+from oversight.metrics.elo import tournament_figure
 from oversight.metrics.leaderboard import leaderboard
 from oversight.metrics.tables import agreement_table
 from oversight.report import Section, svg, write_report
 from oversight.study.cells import Cell
-from oversight.study.spec import DEBATE_LIKE, ONE_ARGUER, StudySpec
+from oversight.study.spec import DEBATE_LIKE, StudySpec
 
 BY = ("protocol", "matchup", "judge", "dataset")
 
@@ -33,23 +33,6 @@ def study_rows(engine: Engine, cells: list[Cell]) -> list[dict[str, Any]]:
         cell = by_run[row["run"]]
         row["matchup"] = cell.matchup or "—"
     return rows
-
-
-def figure_points(spec: StudySpec, rows: list[dict[str, Any]], *, n_resamples: int, seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
-    """Player ratings from the rating judge, and per protocol the accuracy-against-Elo points and fitted slope."""
-    rated = [r for r in rows if r["judge"] == spec.rater]
-    table = elo_table([r for r in rated if r["protocol"] in DEBATE_LIKE], rate="players", n_resamples=n_resamples, seed=seed)
-    points: list[dict[str, Any]] = []
-    slopes: dict[str, Any] = {}
-    for protocol in spec.protocols:
-        if protocol not in DEBATE_LIKE and protocol not in ONE_ARGUER:
-            continue
-        subset = [r for r in rated if r["protocol"] == protocol]
-        self_play = protocol in DEBATE_LIKE and spec.tournament.self_play
-        trend = accuracy_vs_elo(subset, table, rate="players", self_play=self_play, n_resamples=n_resamples, seed=seed)
-        points += [{**p, "protocol": protocol} for p in trend["points"]]
-        slopes[protocol] = trend
-    return table, points, slopes
 
 
 def baselines(board: list[dict[str, Any]], judge: str | None) -> list[dict[str, Any]]:
@@ -90,7 +73,9 @@ def slope_note(slopes: dict[str, Any]) -> str:
         elif trend["ci_low"] is None:
             parts.append(f"{protocol}: {trend['slope_per_100']:+.3f} accuracy per 100 Elo")
         else:
-            parts.append(f"{protocol}: {trend['slope_per_100']:+.3f} accuracy per 100 Elo (95% CI {trend['ci_low']:+.3f} to {trend['ci_high']:+.3f}, players resampled)")
+            parts.append(
+                f"{protocol}: {trend['slope_per_100']:+.3f} accuracy per 100 Elo (95% CI {trend['ci_low']:+.3f} to {trend['ci_high']:+.3f}, players resampled)"
+            )
     return "Fitted slopes — " + "; ".join(parts) + "." if parts else "No debate or consultancy cells."
 
 
@@ -104,7 +89,7 @@ def build_study_report(spec: StudySpec, out: Path, *, db: str | None = None, n_r
     states = cell_states(engine, cells)
     rows = study_rows(engine, cells)
     board = leaderboard(rows, by=BY, n_resamples=n_resamples, seed=seed)
-    table, points, slopes = figure_points(spec, rows, n_resamples=n_resamples, seed=seed)
+    table, points, slopes = tournament_figure(rows, spec.rater, self_play=spec.tournament.self_play, n_resamples=n_resamples, seed=seed)
     lines = baselines(board, spec.rater)
     w2s_names = [c.run_name for c in cells if c.kind == "w2s"]
     ladder = pgr_table(w2s_rows(engine, w2s_names)) if w2s_names else []
@@ -121,11 +106,15 @@ def build_study_report(spec: StudySpec, out: Path, *, db: str | None = None, n_r
                                 svg(chart) if chart is not None else None, slope_note(slopes) + _baseline_note(lines), "accuracy_vs_elo"))  # fmt: skip
     if spec.w2s is not None:
         chart = ladder_chart(ladder, spec.w2s.ladder)
-        sections.append(Section("Weak-to-strong ladder (Burns et al. 2023)", ladder, svg(chart) if chart is not None else None, None, "ladder"))
+        sections.append(
+            Section("Weak-to-strong ladder (Burns et al. 2023)", ladder, svg(chart) if chart is not None else None, None, "ladder")
+        )
     if any(r["judge_kind"] == "human" for r in rows):
         sections.append(Section("Human judges against model judges (same transcripts)", agreement_table(rows)))
     if spec.paper:
-        sections.append(Section("What the paper reports (compare the rows above)", [{"figure": k, "value": v} for k, v in spec.paper.items()]))
+        sections.append(
+            Section("What the paper reports (compare the rows above)", [{"figure": k, "value": v} for k, v in spec.paper.items()])
+        )
     intro = f"study {spec.name}: {done} of {len(cells)} cells finished · {len(rows)} judgments, {sum(not r['valid'] for r in rows)} invalid"
     if spec.description:
         intro += f" · {' '.join(spec.description.split())}"

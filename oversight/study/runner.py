@@ -63,8 +63,8 @@ def played_pairs(cells: list[Cell]) -> set[frozenset[str]]:
 
 def player_ratings(engine: Engine, spec: StudySpec, cells: list[Cell]) -> dict[str, float]:
     """Current Bradley–Terry ratings of the players, from the rating judge's verdicts in finished debate cells."""
-    from oversight.study.report import study_rows
     from oversight.metrics.elo import elo_table
+    from oversight.study.report import study_rows
 
     rows = [r for r in study_rows(engine, cells) if r["judge"] == spec.rater]
     return {r["debater"]: r["elo"] for r in elo_table(rows, rate="players", n_resamples=1)}
@@ -115,14 +115,17 @@ def run_study(spec: StudySpec, *, db: str | None = None, console: Console | None
             break  # a Swiss round cannot be paired from an unfinished one
         stage += 1
     if spec.campaign is not None and not result.failed:
-        result.campaign = ensure_campaign(engine, spec, all_cells(engine, spec))
+        try:
+            result.campaign = ensure_campaign(engine, spec, all_cells(engine, spec))
+        except OversightError as exc:
+            result.failed["campaign"] = f"{exc} (add judges with: oversight users add NAME)" if "no such user" in str(exc) else str(exc)
+            console.print(f"campaign: {result.failed['campaign']}", style="red", highlight=False, markup=False)
     return result
 
 
 def ensure_campaign(engine: Engine, spec: StudySpec, cells: list[Cell]) -> str:
     """The study's judge-app campaign over its transcripts, created once."""
-    from oversight.db.schema import CAMPAIGNS
-    from oversight.human.campaigns import CampaignSpec, create_campaign
+    from oversight.human.campaigns import CAMPAIGNS, CampaignSpec, create_campaign
 
     assert spec.campaign is not None
     name = spec.campaign.name or f"{spec.name}-humans"

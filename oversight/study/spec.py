@@ -18,13 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from oversight.config import RunConfig, W2SConfig, load_yaml
 from oversight.errors import InputError
+from oversight.metrics.elo import DEBATE_PROTOCOLS
 from oversight.models import parse_spec
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,39}$")
-DEBATE_LIKE = ("debate", "interactive-debate")
+DEBATE_LIKE = DEBATE_PROTOCOLS
 """Protocols whose transcripts set two players against each other: the tournament's games."""
-ONE_ARGUER = ("consultancy",)
-"""Protocols with one arguer: one cell per player (the consultancy line of the accuracy–Elo figure)."""
 STUDY_RUN_KEYS = frozenset(RunConfig.model_fields) - {
     "protocol", "dataset", "format", "debater", "debater_a", "debater_b", "consultant", "judges", "judge_prompt", "seed",
     "best_of", "refine", "debater_temperature", "role_search", "players", "db", "run_name", "dry_run", "hard", "limit",
@@ -173,7 +172,9 @@ class StudySpec(BaseModel):
         v = {str(k).replace("-", "_"): val for k, val in v.items()}
         unknown = sorted(set(v) - STUDY_RUN_KEYS)
         if unknown:
-            raise ValueError(f"{unknown[0]}: not a run option a study sets for all cells (the grid sets protocols, players, judges, datasets, seeds)")
+            raise ValueError(
+                f"{unknown[0]}: not a run option a study sets for all cells (the grid sets protocols, players, judges, datasets, seeds)"
+            )
         return v
 
     @model_validator(mode="after")
@@ -183,8 +184,8 @@ class StudySpec(BaseModel):
                 raise ValueError("datasets: a study with protocols needs at least one dataset")
             if not self.judges:
                 raise ValueError("judges: a study with protocols needs at least one judge")
-            if any(p in DEBATE_LIKE or p in ONE_ARGUER for p in self.protocols) and not self.players:
-                raise ValueError("players: debate and consultancy cells need at least one player")
+            if any(_roles(p) for p in self.protocols) and not self.players:
+                raise ValueError("players: protocols with debaters or consultants need at least one player")
         if self.rating_judge is not None and self.rating_judge not in self.judges:
             raise ValueError(f"rating_judge: {self.rating_judge!r} is not one of the study's judges")
         if not self.protocols and self.w2s is None:
@@ -222,6 +223,15 @@ def generated_path(value: str) -> str:
     if not path.is_file():
         prontoqa.write(path, n, hops=hops, seed=seed)
     return str(path.resolve())
+
+
+def _roles(protocol: str) -> tuple[str, ...]:
+    from oversight.protocols import protocol_class
+
+    try:
+        return protocol_class(protocol).roles
+    except InputError as exc:
+        raise ValueError(f"protocols: {exc}") from None
 
 
 def resolve_path(value: str, base: Path) -> str:
@@ -294,4 +304,4 @@ def load_study(path: str | Path, overrides: list[str] | None = None, datasets: l
     return spec
 
 
-__all__ = ["DEBATE_LIKE", "ONE_ARGUER", "Player", "StudySpec", "Tournament", "load_study"]
+__all__ = ["DEBATE_LIKE", "Player", "StudySpec", "Tournament", "load_study"]
