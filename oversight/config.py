@@ -22,6 +22,10 @@ EXECUTION_ONLY = {
 }  # fmt: skip
 
 
+ADDED_KEYS = ("role_search", "players", "filters")
+"""Keys added after runs were first stored: left out of the config hash while empty, so earlier runs keep their hash
+(and resume) under this version."""
+
 RAY_RESOURCE_KEYS = ("memory", "num_cpus", "num_gpus", "resources")
 
 
@@ -50,6 +54,8 @@ class RunConfig(BaseModel):
     limit: int | None = Field(default=None, ge=1)
     skip_bad_rows: bool = False
     """Leave out rows that cannot be repaired (counted and reported) instead of stopping at the first."""
+    filters: dict[str, Any] = Field(default_factory=dict)
+    """Which questions to keep (`oversight.data.filters.DatasetFilters`): QuALITY's validation filters, a cap per article."""
     rounds: int = Field(default=3, ge=1, le=20)
     turns: Literal["simultaneous", "sequential"] = "simultaneous"
     best_of: int = Field(default=1, ge=1, le=32)
@@ -116,6 +122,13 @@ class RunConfig(BaseModel):
     def _check_resources(cls, v: dict[str, Any] | str | None) -> dict[str, Any]:
         return parse_worker_resources(v)
 
+    @field_validator("filters")
+    @classmethod
+    def _check_filters(cls, v: dict[str, Any]) -> dict[str, Any]:
+        from oversight.data.filters import DatasetFilters
+
+        return DatasetFilters.model_validate(v).model_dump(exclude_none=True)
+
     @field_validator("role_search")
     @classmethod
     def _check_role_search(cls, v: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -152,6 +165,9 @@ class RunConfig(BaseModel):
         data.pop("debater", None), data.pop("debater_a", None), data.pop("debater_b", None)
         data["consultant"] = self.consultant or DEFAULT_MODEL
         data["dataset_sha256"] = dataset_hash
+        for key in ADDED_KEYS:
+            if not data.get(key):
+                data.pop(key, None)
         return data
 
 

@@ -21,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import Engine
 
 from oversight import __version__
-from oversight.config import RunConfig, config_hash
+from oversight.config import ADDED_KEYS, RunConfig, config_hash
 from oversight.data import LoadReport, Question, load_dataset
 from oversight.db import connect
 from oversight.db.batches import record_job, run_jobs
@@ -88,7 +88,13 @@ class Runner:
         # everything that can be wrong with the input is found here, before any DB write or model call
         self.load_report = LoadReport()
         self.dataset_format, self.questions = load_dataset(
-            config.dataset, config.format, hard=config.hard, limit=config.limit, skip_bad_rows=config.skip_bad_rows, report=self.load_report
+            config.dataset,
+            config.format,
+            hard=config.hard,
+            limit=config.limit,
+            skip_bad_rows=config.skip_bad_rows,
+            report=self.load_report,
+            filters=config.filters,
         )
         if (note := self.load_report.summary()) is not None:
             self.console.print(f"[yellow]{config.dataset}: {note}[/]", highlight=False, markup=True, soft_wrap=True)
@@ -99,7 +105,7 @@ class Runner:
         self.engine = engine or connect(config.db)
         self.fingerprint = config.fingerprint(self.dataset_hash) | {
             "protocol_class": f"{protocol_cls.__module__}.{protocol_cls.__qualname__}" if is_reference(config.protocol) else None,
-            "settings": self.protocol.settings.model_dump(),
+            "settings": {k: v for k, v in self.protocol.settings.model_dump().items() if k not in ADDED_KEYS or v},
             "prompt_version": self.prompt_version,
             "judge_prompt_version": self.judge_prompt_version,
         }

@@ -86,7 +86,9 @@ def estimate(config: RunConfig) -> dict[str, Any]:
     protocol = protocol_for_run(config)
     cls = type(protocol)
     protocol.prompts.judge_version(config.judge_prompt)  # an unknown judge prompt fails here
-    _, questions = load_dataset(config.dataset, config.format, hard=config.hard, limit=config.limit, skip_bad_rows=config.skip_bad_rows)
+    _, questions = load_dataset(
+        config.dataset, config.format, hard=config.hard, limit=config.limit, skip_bad_rows=config.skip_bad_rows, filters=config.filters
+    )
     tallies: dict[tuple[str, str], Tally] = defaultdict(Tally)
     counters: dict[str, tuple[Callable[[list[Message]], int], str]] = {}
 

@@ -260,6 +260,7 @@ DATASET_FORMATS: Registry[Any] = Registry(
         "quality-debate": "oversight.data.loaders.quality:load_debate",
         "quality": "oversight.data.loaders.quality:load_official",
         "gpqa": "oversight.data.loaders.csv_sets:load_gpqa",
+        "gpqa-extractive": "oversight.data.loaders.csv_sets:load_gpqa_extractive",
         "boolq": "oversight.data.loaders.hf:load_boolq",
         "mmlu": "oversight.data.loaders.hf:load_mmlu",
         "arc": "oversight.data.loaders.hf:load_arc",

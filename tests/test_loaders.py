@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, GSM8K, QUALITY_DEBATE, TRUTHFULQA, shared_file, write_jsonl
-from oversight.data import detect_format, load_dataset, summarize
+from conftest import FIXTURES, GSM8K, QUALITY_DEBATE, TRUTHFULQA, run_cli, shared_file, write_jsonl
+from oversight.data import LoadReport, detect_format, load_dataset, summarize
 from oversight.data.loaders.gsm8k import distractor_for
 from oversight.errors import InputError
 
@@ -319,3 +319,58 @@ def test_a_run_skips_bad_rows_only_when_asked_and_records_it(tmp_path: Path, cap
     assert "1 bad row(s) skipped" in capsys.readouterr().err
     stored = run_row(connect(db), "r")
     assert stored["config"]["load_report"] == {"repaired": 0, "skipped": 1} and stored["config"]["skip_bad_rows"] is True
+
+
+def _official_article(article_id: str, questions: list[tuple[list[int], list[int], list[int]]]) -> dict:
+    """An official-format QuALITY article; each question is (untimed answers, speed answers, context ratings), gold 1."""
+    return {
+        "article_id": article_id, "set_unique_id": f"{article_id}_s", "title": "T", "article": f"Story {article_id}.",
+        "questions": [
+            {"question": f"Q{i}?", "options": ["right", "w1", "w2", "w3"], "gold_label": 1, "writer_label": 1, "difficult": 1,
+             "validation": [{"untimed_answer": a, "untimed_eval2_context": c, "untimed_best_distractor": 2} for a, c in zip(untimed, context, strict=True)],
+             "speed_validation": [{"speed_answer": a} for a in speed]}
+            for i, (untimed, speed, context) in enumerate(questions)
+        ],
+    }  # fmt: skip
+
+
+def test_quality_filters_as_the_debate_papers_use_them(tmp_path: Path):
+    from oversight.errors import InputError
+
+    path = write_jsonl(tmp_path / "quality.jsonl", [
+        _official_article("a1", [([1, 1, 1], [2, 3, 1, 4, 2], [3, 3, 4]),   # answerable, hard (1/5 fast), needs context: kept
+                                 ([1, 2, 1], [2, 2, 2, 2, 2], [3, 3, 3]),   # one untimed validator missed it
+                                 ([1, 1, 1], [1, 1, 1, 2, 2], [3, 3, 3]),   # speed validators mostly right: guessable
+                                 ([1, 1, 1], [2, 2, 2, 2, 2], [1, 1, 2]),   # a sentence or two suffice
+                                 ([1, 1, 1], [2, 2, 2, 2, 2], [2, 2, 2])]), # kept
+        _official_article("a2", [([1, 1], [2, 1], [4, 4])] * 3),            # three keepers in one article
+    ])  # fmt: skip
+    _, everything = load_dataset(path)
+    assert everything[0].meta["untimed_accuracy"] == 1.0 and everything[0].meta["speed_accuracy"] == 0.2
+    assert everything[0].meta["context_required"] == pytest.approx(10 / 3, abs=1e-3)
+    filters = {"min_untimed_accuracy": 1.0, "max_speed_accuracy": 0.5, "min_context_required": 2}
+    report = LoadReport()
+    _, kept = load_dataset(path, filters=filters, report=report)
+    assert [q.id for q in kept] == ["a1_s_1", "a1_s_5", "a2_s_1", "a2_s_2", "a2_s_3"]
+    assert report.filtered == {"min_untimed_accuracy": 1, "max_speed_accuracy": 1, "min_context_required": 1}
+    _, capped = load_dataset(path, filters=filters | {"max_per_article": 2})
+    assert [q.id for q in capped] == ["a1_s_1", "a1_s_5", "a2_s_1", "a2_s_2"]
+    with pytest.raises(InputError, match="needs QuALITY's validation fields"):
+        load_dataset(FIXTURES / "gpqa.csv", filters={"min_untimed_accuracy": 1.0})
+    with pytest.raises(InputError, match="the filters keep no question"):
+        load_dataset(path, filters={"min_context_required": 4.0, "max_speed_accuracy": 0.0})
+    assert run_cli("run", "-d", str(path), "--filter", "max_per_article=0", "--dry-run") == 2  # out of range: one line
+
+
+def test_gpqa_extractive_hides_the_explanation_as_context(tmp_path: Path):
+    from oversight.errors import InputError
+
+    header = "Question,Correct Answer,Incorrect Answer 1,Incorrect Answer 2,Incorrect Answer 3,Explanation,Record ID\n"
+    path = tmp_path / "gpqa.csv"
+    path.write_text(header + "Which gas?,Argon,Neon,Xenon,Radon,The spectrum shows argon's lines at 811 nm.,rec1\n", encoding="utf-8")
+    fmt, qs = load_dataset(path, "gpqa-extractive")
+    assert fmt == "gpqa-extractive" and qs[0].context == "The spectrum shows argon's lines at 811 nm."
+    assert qs[0].options[qs[0].answer] == "Argon" and qs[0].source == "gpqa-extractive"
+    assert load_dataset(path, "gpqa")[1][0].context == ""
+    with pytest.raises(InputError, match="missing column"):
+        load_dataset(FIXTURES / "gpqa.csv", "gpqa-extractive")  # no Explanation column

@@ -265,3 +265,16 @@ def test_each_recipe_runs_end_to_end_on_the_embedded_model(tmp_path: Path, monke
         from oversight.human.campaigns import all_campaigns
 
         assert [c["name"] for c in all_campaigns(connect(db))] == ["michael2023-humans"]
+
+
+def test_runs_stored_before_studies_keep_their_config_hash():
+    """Keys added for studies (players, per-role search, dataset filters) leave the hash of a run without them unchanged,
+    so runs stored by an earlier version resume instead of clashing with a 'different configuration'."""
+    from oversight.config import RunConfig
+
+    plain = RunConfig(dataset="q.jsonl").fingerprint("sha")
+    assert not {"role_search", "players", "filters"} & set(plain)
+    searched = RunConfig(dataset="q.jsonl", role_search={"debater_b": {"best_of": 4}}, players={"debater_b": "p"}).fingerprint("sha")
+    assert searched["role_search"] == {"debater_b": {"best_of": 4}} and searched["players"] == {"debater_b": "p"}
+    filtered = RunConfig(dataset="q.jsonl", filters={"max_per_article": 3}).fingerprint("sha")
+    assert filtered["filters"] == {"max_per_article": 3}

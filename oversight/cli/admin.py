@@ -21,13 +21,26 @@ def data_inspect(
     ] = None,
     hard: Annotated[bool, typer.Option("--hard", help="QuALITY: difficult questions only.")] = False,
     skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Count and leave out rows that cannot be repaired.")] = False,
+    filters: Annotated[
+        list[str] | None, typer.Option("--filter", help="Keep only some questions, as `oversight run --filter` (repeatable).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
 ) -> None:
     """Validate a dataset file and summarise it: format, articles, questions, options, context lengths, repairs, bad rows."""
-    from oversight.data import LoadReport, load_dataset, summarize
+    from pydantic import ValidationError
 
+    from oversight.cli.running import parse_assignments
+    from oversight.data import DatasetFilters, LoadReport, load_dataset, summarize
+    from oversight.errors import InputError
+
+    chosen = parse_assignments(filters, "--filter", yaml_values=True)
+    try:
+        DatasetFilters.model_validate(chosen)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise InputError(f"--filter {'.'.join(map(str, err['loc']))}: {str(err['msg']).removeprefix('Value error, ')}") from None
     report = LoadReport()
-    used, questions = load_dataset(path, fmt, hard=hard, skip_bad_rows=skip_bad_rows, report=report)
+    used, questions = load_dataset(path, fmt, hard=hard, skip_bad_rows=skip_bad_rows, report=report, filters=chosen)
     summary = summarize(path, used, questions, report)
     if as_json:
         print_text(json.dumps(summary, indent=2))
@@ -42,6 +55,7 @@ def data_inspect(
         {"field": "with a named distractor", "value": summary["with_distractor"]},
         {"field": "repaired (repeated or empty options dropped)", "value": summary["repaired"]},
         {"field": "bad rows skipped", "value": summary["skipped_bad_rows"]},
+        *({"field": f"removed by {name}", "value": n} for name, n in report.filtered.items()),
         *({"field": "first problem" if i == 0 else "", "value": p} for i, p in enumerate(summary["first_problems"])),
     ]
     render(rows, "table", title=str(path))

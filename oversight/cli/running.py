@@ -48,6 +48,14 @@ def run(
             help="Leave out rows that cannot be repaired (counted) instead of stopping at the first.",
         ),
     ] = None,
+    filters: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--filter",
+            help="Keep only some questions: min_untimed_accuracy=1.0, max_speed_accuracy=0.5, min_context_required=2 "
+            "(official QuALITY), max_per_article=5 (repeatable).",
+        ),
+    ] = None,
     rounds: Annotated[
         int | None, typer.Option("--rounds", envvar="OVERSIGHT_ROUNDS", help="Debate/consultancy rounds (default: 3).")
     ] = None,
@@ -195,6 +203,7 @@ def run(
         "preference_judge": preference_judge, "judge_prompt": judge_prompt, "min_quote_words": min_quote_words,
         "prompts": prompts, "settings": parse_assignments(settings, "--set", yaml_values=True) or None,
         "roles": parse_assignments(roles, "--role") or None,
+        "filters": parse_assignments(filters, "--filter", yaml_values=True) or None,
         "debater": debater, "debater_a": debater_a, "debater_b": debater_b, "judges": judge or None,
         "orders": orders, "word_limit": word_limit, "debater_max_tokens": debater_max_tokens, "seed": seed, "db": db,
         "run_name": run_name, "max_connections": max_connections, "cache": cache, "context_policy": context_policy,

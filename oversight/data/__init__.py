@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from oversight.data.filters import DatasetFilters, apply_filters, parse_filters
 from oversight.data.question import Question
 from oversight.data.rows import LoadReport, reporting
 from oversight.errors import InputError
@@ -88,9 +89,10 @@ def load_dataset(
     limit: int | None = None,
     skip_bad_rows: bool = False,
     report: LoadReport | None = None,
+    filters: dict[str, Any] | None = None,
 ) -> tuple[str, list[Question]]:
     """Load and validate a whole file; returns the format used and the questions. `report`, when given,
-    receives what was repaired and (with `skip_bad_rows`) what was left out."""
+    receives what was repaired, (with `skip_bad_rows`) what was left out, and what `filters` removed."""
     path = Path(path)
     if path.is_dir():
         raise InputError(f"{path}: is a directory, not a dataset file")
@@ -107,6 +109,11 @@ def load_dataset(
     if not questions:
         skipped = f" ({len(report.skipped)} bad row(s) skipped, e.g. {report.skipped[0]})" if report.skipped else ""
         raise InputError(f"{path}: no questions found{skipped}")
+    chosen = parse_filters(filters)
+    if chosen.active():
+        questions, report.filtered = apply_filters(questions, chosen, str(path))
+        if not questions:
+            raise InputError(f"{path}: the filters keep no question ({', '.join(f'{k} removed {v}' for k, v in report.filtered.items())})")
     return fmt, questions[:limit] if limit else questions
 
 
@@ -131,8 +138,9 @@ def summarize(path: Path, fmt: str, questions: list[Question], report: LoadRepor
         "with_distractor": sum(q.distractor is not None for q in questions),
         "repaired": len(report.repaired) if report else 0,
         "skipped_bad_rows": len(report.skipped) if report else 0,
+        "filtered": dict(report.filtered) if report else {},
         "first_problems": ((report.repaired + report.skipped)[:5] if report else []),
     }
 
 
-__all__ = ["LoadReport", "Question", "detect_format", "formats", "load_dataset", "loader", "summarize"]
+__all__ = ["DatasetFilters", "LoadReport", "Question", "detect_format", "formats", "load_dataset", "loader", "summarize"]

@@ -25,6 +25,8 @@ class LoadReport(BaseModel):
     """One `path:line: what was repaired` per repaired question."""
     skipped: list[str] = Field(default_factory=list)
     """One `path:line: field: problem` per row left out."""
+    filtered: dict[str, int] = Field(default_factory=dict)
+    """Questions each dataset filter removed (not errors: the run asked for them to go)."""
 
     def summary(self) -> str | None:
         parts = []
@@ -32,6 +34,8 @@ class LoadReport(BaseModel):
             parts.append(f"{len(self.repaired)} question(s) repaired (e.g. {self.repaired[0]})")
         if self.skipped:
             parts.append(f"{len(self.skipped)} bad row(s) skipped (e.g. {self.skipped[0]})")
+        if self.filtered:
+            parts.append("filters removed " + ", ".join(f"{n} ({name})" for name, n in self.filtered.items()))
         return "; ".join(parts) or None
 
 

@@ -69,7 +69,7 @@ def _tournament(spec: StudySpec, protocol: str) -> bool:
 def _base(spec: StudySpec, protocol: str, dataset: DatasetEntry, judge: str, judge_prompt: str, seed: int) -> dict[str, Any]:
     return {
         **spec.run, "protocol": protocol, "dataset": dataset.path, "format": dataset.format, "limit": dataset.limit,
-        "hard": dataset.hard, "skip_bad_rows": dataset.skip_bad_rows, "judges": [judge], "judge_prompt": judge_prompt, "seed": seed,
+        "hard": dataset.hard, "skip_bad_rows": dataset.skip_bad_rows, "filters": dataset.filters, "judges": [judge], "judge_prompt": judge_prompt, "seed": seed,
     }  # fmt: skip
 
 

@@ -63,6 +63,15 @@ class DatasetEntry(BaseModel):
     limit: int | None = Field(default=None, ge=1)
     hard: bool = False
     skip_bad_rows: bool = False
+    filters: dict[str, Any] = Field(default_factory=dict)
+    """Which questions to keep: min_untimed_accuracy, max_speed_accuracy, min_context_required (official QuALITY), max_per_article."""
+
+    @field_validator("filters")
+    @classmethod
+    def _filters(cls, v: dict[str, Any]) -> dict[str, Any]:
+        from oversight.data.filters import DatasetFilters
+
+        return DatasetFilters.model_validate(v).model_dump(exclude_none=True)
 
     @property
     def label(self) -> str:

@@ -18,13 +18,19 @@ def _check_columns(path: Path, row: dict[str, str], needed: tuple[str, ...]) -> 
     require(not missing, path, 1, "header", f"missing column(s): {', '.join(missing)}")
 
 
-def load_gpqa(path: Path, **_: Any) -> list[Question]:
+def load_gpqa_extractive(path: Path, **options: Any) -> list[Question]:
+    """GPQA as Kenton et al. (2024) made it extractive: the question writer's `Explanation` is the hidden context
+    that debaters and consultants read and quote, and the judge does not see."""
+    return load_gpqa(path, extractive=True, **options)
+
+
+def load_gpqa(path: Path, *, extractive: bool = False, **_: Any) -> list[Question]:
     """GPQA: four options, shuffled with a seed drawn from the record id so the correct one is not always first."""
     out: list[Question] = []
     for line, row in read_csv(path):
-        _check_columns(path, row, GPQA_COLUMNS)  # a file-level problem: never skipped
+        _check_columns(path, row, (*GPQA_COLUMNS, "Explanation") if extractive else GPQA_COLUMNS)  # a file-level problem: never skipped
         with row_guard():
-            for col in GPQA_COLUMNS:
+            for col in (*GPQA_COLUMNS, "Explanation") if extractive else GPQA_COLUMNS:
                 require(bool((row.get(col) or "").strip()), path, line, col, "empty")
             record = (row.get("Record ID") or "").strip() or f"row{line}"
             options = [row[c].strip() for c in GPQA_COLUMNS[1:]]
@@ -37,7 +43,8 @@ def load_gpqa(path: Path, **_: Any) -> list[Question]:
                         "question": row["Question"].strip(),
                         "options": [options[i] for i in order],
                         "answer": order.index(0),
-                        "source": "gpqa",
+                        "context": row["Explanation"].strip() if extractive else "",
+                        "source": "gpqa-extractive" if extractive else "gpqa",
                         "meta": {k: row.get(k) for k in ("Subdomain", "High-level domain") if row.get(k)},
                     },
                     path,

@@ -67,6 +67,13 @@ class _Validation(BaseModel):
     model_config = ConfigDict(extra="allow")
     untimed_answer: int | None = None
     untimed_best_distractor: int | None = None
+    untimed_eval2_context: int | None = None
+    """How much of the story the validator needed to answer (1: a sentence or two … 4: most of it)."""
+
+
+class _SpeedValidation(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    speed_answer: int | None = None
 
 
 class _OfficialQuestion(BaseModel):
@@ -78,6 +85,23 @@ class _OfficialQuestion(BaseModel):
     difficult: int | None = None
     question_unique_id: str | None = None
     validation: list[_Validation] = Field(default_factory=list)
+    speed_validation: list[_SpeedValidation] = Field(default_factory=list)
+
+
+def _share(answers: list[int | None], gold_label: int) -> float | None:
+    given = [a for a in answers if a is not None]
+    return round(sum(a == gold_label for a in given) / len(given), 4) if given else None
+
+
+def validation_stats(q: _OfficialQuestion, gold_label: int) -> dict[str, float | None]:
+    """What the papers filter on: the share of untimed validators and of speed (45-second) validators who chose the
+    gold answer, and the mean context-needed rating (QuALITY's `untimed_eval2_context`)."""
+    context = [v.untimed_eval2_context for v in q.validation if v.untimed_eval2_context is not None]
+    return {
+        "untimed_accuracy": _share([v.untimed_answer for v in q.validation], gold_label),
+        "speed_accuracy": _share([v.speed_answer for v in q.speed_validation], gold_label),
+        "context_required": round(sum(context) / len(context), 4) if context else None,
+    }
 
 
 class _OfficialArticle(BaseModel):
@@ -133,7 +157,12 @@ def load_official(path: Path, *, hard: bool = False, **_: Any) -> list[Question]
                                 "source": "quality",
                                 "article_id": str(art.article_id),
                                 "distractor": best_distractor(q, gold),
-                                "meta": {"title": art.title, "difficult": q.difficult, "writer_label": q.writer_label},
+                                "meta": {
+                                    "title": art.title,
+                                    "difficult": q.difficult,
+                                    "writer_label": q.writer_label,
+                                    **validation_stats(q, q.gold_label),
+                                },  # fmt: skip
                             },
                             path,
                             line,
