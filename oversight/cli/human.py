@@ -1,9 +1,11 @@
-"""Human judging from the command line: judge-app accounts, campaigns, and serving the app."""
+"""Human judging from the command line: judge-app accounts, campaigns, serving the app, importing verdicts made elsewhere."""
 
 from __future__ import annotations
 
+import json
 import sys
 from importlib.resources import files
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -139,3 +141,35 @@ def web(
     sys.stdout.flush()
     sys.stderr.flush()
     os.execve(sys.executable, command, os.environ | {"OVERSIGHT_DB": url})
+
+
+import_app = typer.Typer(help="Bring in results collected elsewhere.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+
+@import_app.command("human-judgments")
+def import_human_judgments(
+    path: Annotated[Path, typer.Argument(help="JSONL or CSV: question_id, judge_id, chosen [+ confidence] or p_correct, condition, …")],
+    run: Annotated[str | None, typer.Option("--run", help="Attach the verdicts to this run's transcripts.")] = None,
+    source: Annotated[
+        str | None, typer.Option("--source", help="A name for where the verdicts come from (default: the file's name).")
+    ] = None,
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
+) -> None:
+    """Store human verdicts from another study or interface as human judgments on the matching transcripts
+    (all or nothing: every problem is listed by line). Compare with: oversight leaderboard --metric agreement."""
+    from oversight.db import connect
+    from oversight.human.imports import import_human_judgments as run_import
+
+    result = run_import(connect(db), path, run=run, source=source)
+    counts = {"imported": result.imported, "already_there": result.already_there, "by_condition": result.by_condition}
+    if as_json:
+        print_text(json.dumps(counts, indent=2))
+        return
+    err_console.print(
+        f"imported {result.imported} human verdict(s)"
+        + (f" ({', '.join(f'{k}: {v}' for k, v in result.by_condition.items())})" if result.by_condition else "")
+        + (f"; {result.already_there} were already there" if result.already_there else ""),
+        highlight=False,
+    )

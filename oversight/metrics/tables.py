@@ -35,12 +35,28 @@ def position_table(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> list[di
 
 
 def agreement_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each model judge against the human judges on the items both judged (empty without human verdicts)."""
-    humans = [r for r in rows if r["judge_kind"] == "human"]
-    if not humans:
-        return []
-    models = group_rows([r for r in rows if r["judge_kind"] == "model"], ("judge",))
-    return [{"model_judge": judge[0], **agreement(humans, group), "invalid": _invalid(group)} for judge, group in models.items()]
+    """Per protocol, each model judge against the human judges on the transcripts both judged: agreement, Cohen's
+    kappa, correlation of probabilities, and each side's accuracy on those shared items (empty without humans)."""
+    out = []
+    for (protocol,), group in group_rows(rows, ("protocol",)).items():
+        humans = [r for r in group if r["judge_kind"] == "human"]
+        if not humans:
+            continue
+        human_acc = _accuracy(humans)
+        for (judge,), models in group_rows([r for r in group if r["judge_kind"] == "model"], ("judge",)).items():
+            shared = {(r["transcript_id"], r["order"]) for r in humans} & {(r["transcript_id"], r["order"]) for r in models}
+            out.append({
+                "protocol": protocol, "model_judge": judge, **agreement(humans, models),
+                "human_accuracy": _accuracy([r for r in humans if (r["transcript_id"], r["order"]) in shared]),
+                "model_accuracy": _accuracy([r for r in models if (r["transcript_id"], r["order"]) in shared]),
+                "human_accuracy_all": human_acc, "humans": len({r["judge"] for r in humans}), "invalid": _invalid(models),
+            })  # fmt: skip
+    return out
+
+
+def _accuracy(rows: list[dict[str, Any]]) -> float | None:
+    valid = [r for r in rows if r.get("valid")]
+    return sum(bool(r["correct"]) for r in valid) / len(valid) if valid else None
 
 
 def metric_table(
