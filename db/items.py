@@ -133,6 +133,7 @@ def _judgment_row(tid: int, j: JudgmentModel) -> dict[str, Any]:
         "method": j.method,
         "raw_output": j.raw_output,
         "prompt_version": j.prompt_version,
+        "after_round": j.after_round,
     }
 
 

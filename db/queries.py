@@ -41,6 +41,7 @@ JUDGMENT_COLUMNS = (
     JUDGMENTS.c.valid,
     JUDGMENTS.c.method,
     JUDGMENTS.c.prompt_version,
+    JUDGMENTS.c.after_round,
     TRANSCRIPTS.c.correct.label("correct_side"),
     JUDGMENTS.c.raw_output,
     TRANSCRIPTS.c.variant,
@@ -51,14 +52,17 @@ JUDGMENT_COLUMNS = (
 )
 
 
-def judgment_rows(engine: Engine, run: str | list[str] | None = None) -> list[dict[str, Any]]:
+def judgment_rows(engine: Engine, run: str | list[str] | None = None, *, cuts: bool = False) -> list[dict[str, Any]]:
     """One dict per judgment, joined with its run, transcript and question: the input of every metric
-    (of one run, of a list of runs such as a study's cells, or of all)."""
+    (of one run, of a list of runs such as a study's cells, or of all). Verdicts on transcripts cut after
+    an earlier round are left out unless `cuts` asks for them (accuracy by round, exports)."""
     query = (
         select(*JUDGMENT_COLUMNS)
         .select_from(JUDGMENTS.join(TRANSCRIPTS).join(RUNS).join(QUESTIONS, QUESTIONS.c.uid == TRANSCRIPTS.c.question_uid))
         .order_by(JUDGMENTS.c.id)
     )
+    if not cuts:
+        query = query.where(JUDGMENTS.c.after_round.is_(None))
     if isinstance(run, list):
         query = query.where(RUNS.c.name.in_(run))
     elif run is not None:
@@ -71,6 +75,7 @@ def judgment_rows(engine: Engine, run: str | list[str] | None = None) -> list[di
         outcome = row.pop("outcome") or {}
         row["debaters"] = outcome.get("debaters") or None
         row["players"] = outcome.get("players") or None
+        row["rounds"] = max((r.get("round", 0) for r in outcome.get("rounds") or []), default=None)
     return rows
 
 

@@ -131,6 +131,9 @@ class Judgment(Base):
     method: Mapped[str] = mapped_column(String(32), comment="how the probabilities were obtained")
     raw_output: Mapped[str] = mapped_column(Text, default="")
     prompt_version: Mapped[str] = mapped_column(String(32))
+    after_round: Mapped[int | None] = mapped_column(
+        Integer, comment="judged on the transcript cut after this round (accuracy by round); NULL: the whole transcript"
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -81,3 +81,16 @@ def judge_kind_chart(rows: list[dict[str, Any]]) -> alt.Chart | None:
     if kinds.empty:
         return None
     return alt.Chart(kinds).mark_bar().encode(x="kind:N", y="mean(correct):Q").properties(title="Human vs model judges")
+
+
+def rounds_chart(table: list[dict[str, Any]]) -> alt.LayerChart | None:
+    """Judge accuracy after each round (95% CI), one line per protocol and judge."""
+    frame = pd.DataFrame([r for r in table if r.get("accuracy") is not None])
+    if frame.empty:
+        return None
+    frame["line"] = frame["protocol"] + " · " + frame["judge"]
+    x = alt.X("round:O", title="judged after round")
+    colour = alt.Color("line:N", title=None)
+    line = alt.Chart(frame).mark_line(point=True).encode(x=x, y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1])), color=colour)
+    bars = alt.Chart(frame).mark_rule().encode(x=x, y="ci_low:Q", y2="ci_high:Q", color=colour)
+    return (bars + line).properties(title="Judge accuracy by round (95% CI, articles resampled)", width=420)

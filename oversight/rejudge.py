@@ -2,6 +2,9 @@
 
 Judgments already stored for the same transcript, judge, order and judge prompt are skipped, so
 re-judging is resumable like a run; new judgments and their model calls are written in batches.
+With `by_round`, each transcript is also judged as it stood after each earlier round (accuracy and
+calibration by round); the cuts of one transcript are judged one after another, so a local model's
+prefix cache carries the shared beginning of the judge's prompt from one cut to the next.
 """
 
 from __future__ import annotations
@@ -29,6 +32,22 @@ from oversight.transcript import Judgment, Order, Transcript
 from oversight.work import orders_for
 
 WRITE_BATCH = 256
+
+
+def cuts(transcript: Transcript) -> list[tuple[int, Transcript]]:
+    """The transcript as it stood after each round before its last: (k, the turns of rounds 1..k), without a judge's
+    question asked after round k (it opens round k + 1)."""
+    last = max((t.round for t in transcript.turns), default=0)
+    out = []
+    for k in range(1, last):
+        turns = [t for t in transcript.turns if t.round < k or (t.round == k and not t.role.startswith("judge"))]
+        out.append((k, transcript.model_copy(update={"turns": turns})))
+    return out
+
+
+def cut_version(version: str, after_round: int | None) -> str:
+    """The judge prompt version a verdict on a cut transcript is stored under (one verdict per cut, judge and order)."""
+    return version if after_round is None else f"{version}@r{after_round}"
 
 
 @dataclass
@@ -62,6 +81,7 @@ async def rejudge(
     ray_address: str | None = None,
     workers: int = 2,
     worker_resources: str | None = None,
+    by_round: bool = False,
 ) -> RejudgeSummary:
     if not judges:
         raise InputError("--judge: name at least one judge")
@@ -85,18 +105,17 @@ async def rejudge(
     if batch and not pool.batched:
         raise InputError("--batch: none of these judges has a batch API (batches go to openai and openai-compatible models)")
     jobs = []
+    possible = 0
     for tid, transcript in stored:
         protocol = protocols.setdefault(transcript.protocol, protocol_for_transcript(transcript.protocol, settings, reference))
+        views = [(None, transcript)] + (cuts(transcript) if by_round else [])
         for model in models:
             for order in orders_for(orders or run["config"].get("orders", "both"), run["config"].get("seed", 0), transcript.question):
-                if (tid, model.name, order, version) not in done:
-                    jobs.append((tid, protocol, transcript, model, order))
-    summary = RejudgeSummary(
-        run_name,
-        "running",
-        len(stored),
-        skipped=len(stored) * len(models) * (2 if (orders or run["config"].get("orders", "both")) == "both" else 1) - len(jobs),
-    )
+                for after_round, view in views:
+                    possible += 1
+                    if (tid, model.name, order, cut_version(version, after_round)) not in done:
+                        jobs.append((tid, protocol, view, model, order, after_round))
+    summary = RejudgeSummary(run_name, "running", len(stored), skipped=possible - len(jobs))
     local_only = all(m.provider.spec.provider == "local" for m in models)
     limit = asyncio.Semaphore(max(1, len(jobs)) if pool.batched else 1 if local_only else (max_connections or 256))
     pending: list[tuple[int, Judgment, list[Any]]] = []
@@ -118,7 +137,7 @@ async def rejudge(
         limit = asyncio.Semaphore(64 * workers)
     turn = itertools.cycle(range(max(1, len(actors))))
 
-    async def one(tid: int, protocol: Protocol, transcript: Transcript, model: Any, order: Order) -> None:
+    async def one(tid: int, protocol: Protocol, transcript: Transcript, model: Any, order: Order, after_round: int | None) -> None:
         async with limit:
             if actors:
                 from oversight.cluster import call_resending
@@ -129,6 +148,10 @@ async def rejudge(
             else:
                 with call_log() as calls:
                     judgment = await judge_transcript(model, protocol, transcript, order, judge_prompt)
+        if after_round is not None:
+            judgment = judgment.model_copy(
+                update={"after_round": after_round, "prompt_version": cut_version(judgment.prompt_version, after_round)}
+            )
         pending.append((tid, judgment, list(calls)))
         bar.advance(task)
         if len(pending) >= WRITE_BATCH:

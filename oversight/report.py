@@ -16,12 +16,13 @@ import altair as alt
 import pandas as pd
 from sqlalchemy import Engine
 
-from oversight.charts import accuracy_chart, elo_chart, reliability_chart
+from oversight.charts import accuracy_chart, elo_chart, reliability_chart, rounds_chart
 from oversight.cli.output import render
 from oversight.db.connect import safe_url
 from oversight.db.queries import judgment_rows, run_summaries
 from oversight.metrics.elo import accuracy_vs_elo, elo_table
 from oversight.metrics.leaderboard import stored_leaderboard
+from oversight.metrics.rounds import round_table
 from oversight.metrics.tables import agreement_table, calibration_table, position_table
 
 
@@ -31,8 +32,15 @@ def svg(chart: alt.TopLevelMixin) -> str:
     return vlc.vegalite_to_svg(chart.to_json())
 
 
-def _charts(board: list[dict[str, Any]], elo_points: list[dict[str, Any]], rows: list[dict[str, Any]]) -> dict[str, str]:
-    built = {"accuracy": accuracy_chart(board), "elo": elo_chart(elo_points), "reliability": reliability_chart(rows)}
+def _charts(
+    board: list[dict[str, Any]], elo_points: list[dict[str, Any]], rows: list[dict[str, Any]], by_round: list[dict[str, Any]]
+) -> dict[str, str]:
+    built = {
+        "accuracy": accuracy_chart(board),
+        "elo": elo_chart(elo_points),
+        "reliability": reliability_chart(rows),
+        "rounds": rounds_chart(by_round),
+    }
     return {name: svg(chart) for name, chart in built.items() if chart is not None}
 
 
@@ -42,6 +50,7 @@ def build_report(engine: Engine, out: Path, *, n_resamples: int = 1000, seed: in
     elo = elo_table(rows, n_resamples=n_resamples, seed=seed)
     elo_by_side = elo_table(rows, by_side=True, n_resamples=n_resamples, seed=seed)
     trend = accuracy_vs_elo(rows, elo, n_resamples=n_resamples, seed=seed)
+    by_round = round_table(judgment_rows(engine, cuts=True), n_resamples=n_resamples, seed=seed)
     calibration = calibration_table(rows, ("protocol", "judge"))
     position = position_table(rows, ("protocol", "judge"))
     agree = agreement_table(rows)
@@ -57,11 +66,12 @@ def build_report(engine: Engine, out: Path, *, n_resamples: int = 1000, seed: in
         ("Debater Elo (Bradley–Terry, 95% bootstrap CI, tied ranks)", elo, "elo"),
         ("Debater Elo by assigned side", elo_by_side, None),
         ("Calibration", calibration, "reliability"),
+        *([("Accuracy and calibration by round (oversight judge --by-round)", by_round, "rounds")] if by_round else []),
         ("Position bias", position, None),
         ("Human–model agreement", agree, None),
         ("Runs", runs, None),
     ]
-    charts = _charts(board, trend["points"], rows)
+    charts = _charts(board, trend["points"], rows, by_round)
     slope = (
         f"Accuracy vs Elo: {trend['slope_per_100']:+.3f} per 100 Elo (95% CI {trend['ci_low']:+.3f} to {trend['ci_high']:+.3f}, models resampled)."
         if trend["slope_per_100"] is not None and trend["ci_low"] is not None

@@ -136,6 +136,8 @@ class Judgment(BaseModel):
     raw_output: str = ""
     prompt_version: str
     correct_side: Side
+    after_round: int | None = None
+    """Set when the judge read the transcript cut after this round (accuracy by round); None: the whole transcript."""
 
     @computed_field  # type: ignore[prop-decorator]
     @property

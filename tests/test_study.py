@@ -278,3 +278,20 @@ def test_runs_stored_before_studies_keep_their_config_hash():
     assert searched["role_search"] == {"debater_b": {"best_of": 4}} and searched["players"] == {"debater_b": "p"}
     filtered = RunConfig(dataset="q.jsonl", filters={"max_per_article": 3}).fingerprint("sha")
     assert filtered["filters"] == {"max_per_article": 3}
+
+
+def test_a_study_can_judge_every_transcript_after_each_round(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    from oversight.db import connect
+    from oversight.db.queries import judgment_rows
+
+    db = f"sqlite:///{tmp_path / 'study.db'}"
+    study = _study(tmp_path, protocols=["debate"], run={"rounds": 2}, judge_by_round=True)
+    assert run_cli("study", "run", str(study), "--db", db, "--json") == 0
+    rows = judgment_rows(connect(db), cuts=True)
+    cut = [r for r in rows if r["after_round"] == 1]
+    assert len(cut) == len([r for r in rows if r["after_round"] is None]) > 0
+    assert run_cli("study", "run", str(study), "--db", db, "--json") == 0  # nothing left to judge: no duplicates
+    assert len(judgment_rows(connect(db), cuts=True)) == len(rows)
+    out = tmp_path / "r.html"
+    assert run_cli("study", "report", str(study), "--db", db, "--out", str(out), "--resamples", "50") == 0
+    assert "## Accuracy and calibration by round" in out.with_suffix(".md").read_text(encoding="utf-8")

@@ -21,7 +21,7 @@ class ExportKind(StrEnum):
     w2s = "w2s"
 
 
-METRICS = ("accuracy", "elo", "calibration", "agreement", "position", "pgr")
+METRICS = ("accuracy", "elo", "calibration", "agreement", "position", "rounds", "pgr")
 
 
 @app.command()
@@ -30,7 +30,11 @@ def leaderboard(
     fmt: FormatOption = "table",
     run_filter: Annotated[str | None, typer.Option("--run", help="Only this run.")] = None,
     metric: Annotated[
-        str, typer.Option("--metric", help="accuracy | elo | calibration | agreement | position | pgr (weak-to-strong).")
+        str,
+        typer.Option(
+            "--metric",
+            help="accuracy | elo | calibration | agreement | position | rounds (after `judge --by-round`) | pgr (weak-to-strong).",
+        ),
     ] = "accuracy",
     by: Annotated[
         str,
@@ -74,7 +78,13 @@ def leaderboard(
         from oversight.metrics.tables import metric_table
 
         rows = metric_table(
-            metric, judgment_rows(engine, run_filter), keys, by_side=by_side, weighted=weighted, n_resamples=bootstrap, seed=seed
+            metric,
+            judgment_rows(engine, run_filter, cuts=metric == "rounds"),
+            keys,
+            by_side=by_side,
+            weighted=weighted,
+            n_resamples=bootstrap,
+            seed=seed,
         )
     if not rows and fmt == "table":
         err_console.print("nothing to show yet: run `oversight quickstart` or `oversight run` (elo needs debates between different models)")
@@ -150,7 +160,7 @@ def export(
     _check_format(fmt, ("jsonl", "csv"))
     engine = connect(db)
     fetch = {ExportKind.judgments: judgment_rows, ExportKind.transcripts: transcript_rows, ExportKind.w2s: w2s_example_rows}[kind]
-    rows = fetch(engine, run_filter)
+    rows = judgment_rows(engine, run_filter, cuts=True) if kind == ExportKind.judgments else fetch(engine, run_filter)
     handle = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
     try:
         write_records(rows, fmt, handle)  # type: ignore[arg-type]

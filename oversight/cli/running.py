@@ -395,6 +395,10 @@ def judge(
     ray_address: Annotated[str | None, typer.Option("--ray-address", envvar="RAY_ADDRESS", help="local | auto | ray://HOST:10001.")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Ray actors.")] = 2,
     worker_resources: Annotated[str | None, typer.Option("--worker-resources", help="What each actor asks Ray for, as JSON.")] = None,
+    by_round: Annotated[
+        bool,
+        typer.Option("--by-round", help="Also judge each transcript as it stood after each earlier round (see --metric rounds)."),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Add judges (other models or judge prompts) to a stored run without calling its debaters again."""
@@ -412,7 +416,8 @@ def judge(
     summary = asyncio.run(
         rejudge(connect(db), run_name, judges, judge_prompt=judge_prompt, prompts=prompts, orders=orders, max_connections=max_connections,
                 cache_mode=cache, progress=progress, console=err_console, batch=batch, batch_poll=batch_poll,
-                executor=executor, ray_address=ray_address, workers=workers, worker_resources=worker_resources)  # type: ignore[arg-type]
+                executor=executor, ray_address=ray_address, workers=workers, worker_resources=worker_resources,
+                by_round=by_round)  # type: ignore[arg-type]
     )  # fmt: skip
     if as_json:
         print_text(json.dumps(vars(summary), indent=2))

@@ -89,6 +89,8 @@ def aggregate_rows(rows: list[dict[str, Any]], by: tuple[str, ...]) -> dict[str,
     halves: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
     chosen: dict[tuple[Any, ...], dict[Any, bool]] = defaultdict(dict)
     for r in rows:
+        if r.get("after_round") is not None:
+            continue  # a verdict on a transcript cut after an earlier round: reported by round (metrics.rounds), not here
         k, valid = key(r), bool(r.get("valid"))
         c = clusters[(*k, r.get("cluster"))]
         if valid:

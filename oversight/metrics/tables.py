@@ -77,4 +77,8 @@ def metric_table(
         return position_table(rows, keys)
     if metric == "agreement":
         return agreement_table(rows)
+    if metric == "rounds":
+        from oversight.metrics.rounds import round_table
+
+        return round_table(rows, n_resamples=n_resamples, seed=seed)
     raise ValueError(f"unknown metric {metric!r}")

@@ -12,11 +12,12 @@ import altair as alt
 import pandas as pd
 from sqlalchemy import Engine
 
-from oversight.charts import elo_chart
+from oversight.charts import elo_chart, rounds_chart
 from oversight.db import connect
 from oversight.db.queries import judgment_rows
 from oversight.metrics.elo import tournament_figure
 from oversight.metrics.leaderboard import leaderboard
+from oversight.metrics.rounds import round_table
 from oversight.metrics.tables import agreement_table
 from oversight.report import Section, svg, write_report
 from oversight.study.cells import Cell
@@ -25,10 +26,10 @@ from oversight.study.spec import DEBATE_LIKE, StudySpec
 BY = ("protocol", "matchup", "judge", "dataset")
 
 
-def study_rows(engine: Engine, cells: list[Cell]) -> list[dict[str, Any]]:
+def study_rows(engine: Engine, cells: list[Cell], *, cuts: bool = False) -> list[dict[str, Any]]:
     """Judgment rows of the study's runs, each labelled with its cell's players (`matchup`)."""
     by_run = {c.run_name: c for c in cells if c.kind == "run"}
-    rows = judgment_rows(engine, list(by_run)) if by_run else []
+    rows = judgment_rows(engine, list(by_run), cuts=cuts) if by_run else []
     for row in rows:
         cell = by_run[row["run"]]
         row["matchup"] = cell.matchup or "—"
@@ -109,6 +110,10 @@ def build_study_report(spec: StudySpec, out: Path, *, db: str | None = None, n_r
         sections.append(
             Section("Weak-to-strong ladder (Burns et al. 2023)", ladder, svg(chart) if chart is not None else None, None, "ladder")
         )
+    by_round = round_table(study_rows(engine, cells, cuts=True), n_resamples=n_resamples, seed=seed)
+    if by_round:
+        chart = rounds_chart(by_round)
+        sections.append(Section("Accuracy and calibration by round", by_round, svg(chart) if chart is not None else None, None, "rounds"))
     if any(r["judge_kind"] == "human" for r in rows):
         sections.append(Section("Human judges against model judges (same transcripts)", agreement_table(rows)))
     if spec.paper:

@@ -57,6 +57,17 @@ def _run_cell(cell: Cell, engine: Engine, db: str | None, console: Console) -> N
         raise OversightError(f"run ended {summary.status}: {'; '.join(summary.errors[:1]) or 'see oversight runs'}")
 
 
+def _judge_by_round(cell: Cell, engine: Engine, console: Console) -> None:
+    """The cell's judge on its transcripts cut after each earlier round (resumable: done cuts are skipped)."""
+    from oversight.rejudge import rejudge
+
+    assert cell.judge is not None
+    summary = asyncio.run(rejudge(engine, cell.run_name, [cell.judge], judge_prompt=cell.judge_prompt or "v1",
+                                  prompts=cell.config.get("prompts"), by_round=True, progress=False, console=console))  # fmt: skip
+    if summary.status != "finished":
+        raise OversightError(f"judging by round ended {summary.status}: {'; '.join(summary.errors[:1])}")
+
+
 def played_pairs(cells: list[Cell]) -> set[frozenset[str]]:
     return {frozenset((c.players["debater_a"], c.players["debater_b"])) for c in cells if "debater_a" in c.players}
 
@@ -98,13 +109,19 @@ def run_study(spec: StudySpec, *, db: str | None = None, console: Console | None
         states = cell_states(engine, cells)
         for i, cell in enumerate(cells, 1):
             label = f"[{i}/{len(cells)}{f', Swiss round {stage}' if stage else ''}] {cell.key}"
-            if states[cell.run_name] == "finished":
+            finished = states[cell.run_name] == "finished"
+            by_round = spec.judge_by_round and cell.kind == "run" and int(cell.config.get("rounds", 3)) > 1
+            if finished and not by_round:
                 result.skipped.append(cell.run_name)
                 continue
-            console.print(f"{label}", highlight=False, markup=False)
+            if not finished:
+                console.print(f"{label}", highlight=False, markup=False)
             try:
-                _run_cell(cell, engine, db, console)
-                result.ran.append(cell.run_name)
+                if not finished:
+                    _run_cell(cell, engine, db, console)
+                if by_round:
+                    _judge_by_round(cell, engine, console)
+                (result.skipped if finished else result.ran).append(cell.run_name)
             except KeyboardInterrupt:
                 raise
             except Exception as exc:  # one cell's failure is recorded; the other cells still run

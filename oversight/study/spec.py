@@ -136,6 +136,8 @@ class StudySpec(BaseModel):
     seeds: list[int] = Field(default_factory=lambda: [0])
     judge_prompts: list[str] = Field(default_factory=lambda: ["v1"])
     tournament: Tournament = Field(default_factory=Tournament)
+    judge_by_round: bool = False
+    """Also judge every transcript as it stood after each earlier round (accuracy and calibration by round)."""
     rating_judge: str | None = None
     """The judge whose verdicts rate the players (default: the first judge)."""
     run: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,52 @@
+"""Judge accuracy and calibration by round: how much each round of argument helps the judge.
+
+Verdicts on a transcript cut after round k (`oversight judge --by-round`) sit beside the verdicts
+on the whole transcript (its last round); each round's accuracy has a 95% interval resampling
+articles, its order-debiased accuracy scores each transcript once from the probability averaged
+over both answer orders, and Brier score and ECE say how calibrated the judge is at that point.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+
+from oversight.metrics.bootstrap import clustered_bootstrap_ci
+from oversight.metrics.calibration import calibration_summary
+from oversight.metrics.leaderboard import debiased_score
+
+
+def round_of(row: dict[str, Any]) -> int | None:
+    """The round a verdict was given after: its cut, or the transcript's last round for a whole transcript."""
+    return row.get("after_round") if row.get("after_round") is not None else row.get("rounds")
+
+
+def round_table(rows: list[dict[str, Any]], *, n_resamples: int = 1000, seed: int = 0) -> list[dict[str, Any]]:
+    """One line per protocol × judge (× judge kind) × round, for transcripts judged after more than one round."""
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
+    cut_transcripts = {(r["transcript_id"], r["judge"]) for r in rows if r.get("after_round") is not None}
+    for r in rows:
+        if (r["transcript_id"], r["judge"]) in cut_transcripts and round_of(r) is not None:
+            groups[(r["protocol"], r["judge"], r.get("judge_kind", "model"), round_of(r))].append(r)
+    out = []
+    for (protocol, judge, kind, round_no), group in sorted(groups.items(), key=lambda kv: tuple(str(x) for x in kv[0][:3]) + (kv[0][3],)):
+        valid = [r for r in group if r.get("valid")]
+        hits = [1.0 if r["correct"] else 0.0 for r in valid]
+        low, high = (
+            clustered_bootstrap_ci(hits, [str(r["cluster"]) for r in valid], n_resamples=n_resamples, seed=seed) if valid else (None, None)
+        )
+        per_item: dict[Any, list[float]] = defaultdict(list)
+        for r in valid:
+            if r.get("p_correct") is not None:
+                per_item[r["transcript_id"]].append(float(r["p_correct"]))
+        debiased = [debiased_score(sum(ps) / len(ps)) for ps in per_item.values()]
+        calibration = calibration_summary(group)
+        out.append({
+            "protocol": protocol, "judge": judge, "judge_kind": kind, "round": round_no, "n": len(valid),
+            "accuracy": float(np.mean(hits)) if hits else None, "ci_low": low, "ci_high": high,
+            "debiased_accuracy": float(np.mean(debiased)) if debiased else None,
+            "brier": calibration["brier"], "ece": calibration["ece"], "invalid": len(group) - len(valid),
+        })  # fmt: skip
+    return out
