@@ -164,6 +164,20 @@ def existing_judgments(engine: Engine, run_id: int) -> set[tuple[int, str, str, 
         return {tuple(r) for r in rows}  # type: ignore[misc]
 
 
+def stored_judgments(engine: Engine, run_id: int, judges: list[str], prompt_version: str) -> list[dict[str, Any]]:
+    """These judges' verdicts on the run's whole transcripts under one judge prompt version (an ensemble's members)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(JUDGMENTS.c.transcript_id, JUDGMENTS.c.judge, JUDGMENTS.c.order, JUDGMENTS.c.p_a, JUDGMENTS.c.p_b, JUDGMENTS.c.valid,
+                   JUDGMENTS.c.method, TRANSCRIPTS.c.correct)
+            .select_from(JUDGMENTS.join(TRANSCRIPTS))
+            .where(TRANSCRIPTS.c.run_id == run_id, JUDGMENTS.c.judge.in_(judges), JUDGMENTS.c.prompt_version == prompt_version,
+                   JUDGMENTS.c.after_round.is_(None))
+            .order_by(JUDGMENTS.c.id)
+        )  # fmt: skip
+        return [dict(r._mapping) for r in rows]
+
+
 def write_judgments(engine: Engine, run_id: int, results: list[tuple[int, JudgmentModel, list[Any]]]) -> None:
     """Judgments added to stored transcripts (re-judging), with their model calls, in one transaction."""
     if not results:

@@ -100,6 +100,8 @@ def read_verdict(text: str, distribution: dict[str, float]) -> Verdict:
 
 JUDGE_CONFIG = GenerateConfig(max_tokens=8, temperature=0.0, logprobs=True, top_logprobs=20, choices=("A", "B"))
 COT_CONFIG = GenerateConfig(max_tokens=320, temperature=0.0)
+SAMPLE_TEMPERATURE = 0.7
+"""An ensemble's samples of one judge are drawn at this temperature, each with its own seed."""
 FINAL_ANSWER = re.compile(r"Answer\s*:\s*(.+)", re.I)
 
 
@@ -117,21 +119,28 @@ async def judge_transcript(
     judge_prompt: str = DEFAULT_JUDGE_PROMPT,
     *,
     role: str = "judge",
+    sample: int | None = None,
 ) -> Judgment:
-    """Ask one judge model about one transcript in one answer order; the result is in canonical terms."""
+    """Ask one judge model about one transcript in one answer order; the result is in canonical terms.
+
+    With `sample`, the judge answers at `SAMPLE_TEMPERATURE` with that seed and is named `<judge>#s<sample>`: one
+    member of an ensemble of samples."""
     messages = protocol.judge_view(transcript, order, judge_prompt)
-    if protocol.prompts.judge_reply(judge_prompt) == "reasoned":
-        completion = await judge.generate(messages, COT_CONFIG, role=role)
+    reasoned = protocol.prompts.judge_reply(judge_prompt) == "reasoned"
+    config = COT_CONFIG if reasoned else JUDGE_CONFIG
+    if sample is not None:
+        config = config.model_copy(update={"temperature": SAMPLE_TEMPERATURE, "seed": sample})
+    completion = await judge.generate(messages, config, role=role)
+    if reasoned:
         verdict = from_text(final_answer(completion.text))
     else:
-        completion = await judge.generate(messages, JUDGE_CONFIG, role=role)
         verdict = read_verdict(completion.text, completion.first_token_distribution())
     p_a = p_b = None
     if verdict.p is not None:
         p_a = verdict.p[shown_label("A", order)]
         p_b = verdict.p[shown_label("B", order)]
     return Judgment(
-        judge=judge.name,
+        judge=judge.name if sample is None else sample_name(judge.name, sample),
         order=order,
         p_a=p_a,
         p_b=p_b,
@@ -141,3 +150,7 @@ async def judge_transcript(
         prompt_version=protocol.prompts.judge_version(judge_prompt),
         correct_side=transcript.correct,
     )
+
+
+def sample_name(judge: str, sample: int) -> str:
+    return f"{judge}#s{sample}"

@@ -21,10 +21,11 @@ from sqlalchemy import Engine
 
 from oversight.db.batches import record_job, run_jobs
 from oversight.db.cache import SqlResponseCache
-from oversight.db.items import existing_judgments, write_judgments
+from oversight.db.items import existing_judgments, stored_judgments, write_judgments
 from oversight.db.queries import load_transcripts, run_row
+from oversight.ensemble import EnsembleSpec, combine
 from oversight.errors import InputError, OversightError
-from oversight.judging import judge_transcript
+from oversight.judging import judge_transcript, sample_name
 from oversight.models import CacheMode, ModelPool, call_log
 from oversight.prompts import PromptSet
 from oversight.protocols import Protocol, ProtocolSettings, protocol_for_transcript
@@ -48,6 +49,28 @@ def cuts(transcript: Transcript) -> list[tuple[int, Transcript]]:
 def cut_version(version: str, after_round: int | None) -> str:
     """The judge prompt version a verdict on a cut transcript is stored under (one verdict per cut, judge and order)."""
     return version if after_round is None else f"{version}@r{after_round}"
+
+
+def write_ensemble(
+    engine: Engine, run_id: int, spec: EnsembleSpec, members: list[str], version: str, done: set[tuple[int, str, str, str]]
+) -> int:
+    """The ensemble's verdict on every transcript and order its members judged (once: stored ones are skipped)."""
+    grouped: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    for row in stored_judgments(engine, run_id, members, version):
+        grouped.setdefault((row["transcript_id"], row["order"]), []).append(row)
+    new = []
+    for (tid, order), rows in grouped.items():
+        if (tid, spec.judge, order, version) in done:
+            continue
+        judgments = [
+            Judgment(judge=r["judge"], order=order, p_a=r["p_a"], p_b=r["p_b"], valid=r["valid"], method=r["method"],
+                     prompt_version=version, correct_side=r["correct"])
+            for r in rows
+        ]  # fmt: skip
+        new.append((tid, combine(spec, judgments, order, rows[0]["correct"], version), []))
+    for start in range(0, len(new), WRITE_BATCH):
+        write_judgments(engine, run_id, new[start : start + WRITE_BATCH])
+    return len(new)
 
 
 @dataclass
@@ -82,6 +105,7 @@ async def rejudge(
     workers: int = 2,
     worker_resources: str | None = None,
     by_round: bool = False,
+    ensemble: EnsembleSpec | None = None,
 ) -> RejudgeSummary:
     if not judges:
         raise InputError("--judge: name at least one judge")
@@ -104,6 +128,7 @@ async def rejudge(
     models = [pool.get(spec) for spec in judges]
     if batch and not pool.batched:
         raise InputError("--batch: none of these judges has a batch API (batches go to openai and openai-compatible models)")
+    samples: list[int | None] = list(range(ensemble.samples)) if ensemble is not None and ensemble.samples > 1 else [None]
     jobs = []
     possible = 0
     for tid, transcript in stored:
@@ -112,9 +137,11 @@ async def rejudge(
         for model in models:
             for order in orders_for(orders or run["config"].get("orders", "both"), run["config"].get("seed", 0), transcript.question):
                 for after_round, view in views:
-                    possible += 1
-                    if (tid, model.name, order, cut_version(version, after_round)) not in done:
-                        jobs.append((tid, protocol, view, model, order, after_round))
+                    for sample in samples:
+                        possible += 1
+                        name = model.name if sample is None else sample_name(model.name, sample)
+                        if (tid, name, order, cut_version(version, after_round)) not in done:
+                            jobs.append((tid, protocol, view, model, order, after_round, sample))
     summary = RejudgeSummary(run_name, "running", len(stored), skipped=possible - len(jobs))
     local_only = all(m.provider.spec.provider == "local" for m in models)
     limit = asyncio.Semaphore(max(1, len(jobs)) if pool.batched else 1 if local_only else (max_connections or 256))
@@ -129,6 +156,8 @@ async def rejudge(
 
         if batch:
             raise InputError("--batch and --executor ray: a batch is one queue in one process; use one or the other")
+        if samples != [None]:
+            raise InputError("--samples with --executor ray: sampled ensemble members are judged in this process; drop --executor ray")
         check_resources(worker_resources)  # a bad value fails before Ray starts
         started_ray = connect_ray(ray_address, workers)
         options = {"max_connections": max_connections, "cache_mode": cache_mode, "timeout": timeout, "max_retries": max_retries}
@@ -137,7 +166,9 @@ async def rejudge(
         limit = asyncio.Semaphore(64 * workers)
     turn = itertools.cycle(range(max(1, len(actors))))
 
-    async def one(tid: int, protocol: Protocol, transcript: Transcript, model: Any, order: Order, after_round: int | None) -> None:
+    async def one(
+        tid: int, protocol: Protocol, transcript: Transcript, model: Any, order: Order, after_round: int | None, sample: int | None
+    ) -> None:
         async with limit:
             if actors:
                 from oversight.cluster import call_resending
@@ -147,7 +178,7 @@ async def rejudge(
                 )
             else:
                 with call_log() as calls:
-                    judgment = await judge_transcript(model, protocol, transcript, order, judge_prompt)
+                    judgment = await judge_transcript(model, protocol, transcript, order, judge_prompt, sample=sample)
         if after_round is not None:
             judgment = judgment.model_copy(
                 update={"after_round": after_round, "prompt_version": cut_version(judgment.prompt_version, after_round)}
@@ -178,6 +209,14 @@ async def rejudge(
             async with asyncio.TaskGroup() as group:
                 for job in jobs:
                     group.create_task(one(*job))
+        if ensemble is not None:
+            if pending:
+                await asyncio.to_thread(write_judgments, engine, run["id"], pending[:])
+                summary.judged += len(pending)
+                pending.clear()
+            summary.judged += await asyncio.to_thread(
+                write_ensemble, engine, run["id"], ensemble, ensemble.member_names([m.name for m in models]), version, done
+            )
         summary.status = "finished"
     except* OversightError as eg:
         summary.status, summary.errors = "failed", [str(eg.exceptions[0])]

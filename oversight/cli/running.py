@@ -11,7 +11,7 @@ import typer
 
 from oversight.cli import DbOption, FormatOption, _check_format, app, err_console
 from oversight.cli.output import print_text, render
-from oversight.errors import OversightError, redact
+from oversight.errors import InputError, OversightError, redact
 from oversight.models import parse_spec
 
 
@@ -399,6 +399,12 @@ def judge(
         bool,
         typer.Option("--by-round", help="Also judge each transcript as it stood after each earlier round (see --metric rounds)."),
     ] = False,
+    ensemble: Annotated[
+        str | None,
+        typer.Option("--ensemble", help="Combine the --judge models into one judge named ensemble:NAME (members stored too)."),
+    ] = None,
+    samples: Annotated[int, typer.Option("--samples", min=1, max=64, help="With --ensemble: samples per member judge.")] = 1,
+    combine: Annotated[str, typer.Option("--combine", help="With --ensemble: mean (of probabilities) | majority (of votes).")] = "mean",
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Add judges (other models or judge prompts) to a stored run without calling its debaters again."""
@@ -413,11 +419,25 @@ def judge(
         raise OversightError(f"--executor {executor!r}: choose local or ray")
     for spec in judges:
         parse_spec(spec)
+    members = None
+    if ensemble is not None:
+        from pydantic import ValidationError
+
+        from oversight.ensemble import EnsembleSpec
+
+        try:
+            members = EnsembleSpec(name=ensemble, members=judges, samples=samples, combine=combine)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            option = {"name": "ensemble", "members": "judge"}.get(str(err["loc"][0]) if err["loc"] else "name", str(err["loc"][0]))
+            raise InputError(f"--{option}: {str(err['msg']).removeprefix('Value error, ')}") from None
+    elif samples != 1 or combine != "mean":
+        raise InputError("--samples and --combine go with --ensemble NAME")
     summary = asyncio.run(
         rejudge(connect(db), run_name, judges, judge_prompt=judge_prompt, prompts=prompts, orders=orders, max_connections=max_connections,
                 cache_mode=cache, progress=progress, console=err_console, batch=batch, batch_poll=batch_poll,
                 executor=executor, ray_address=ray_address, workers=workers, worker_resources=worker_resources,
-                by_round=by_round)  # type: ignore[arg-type]
+                by_round=by_round, ensemble=members)  # type: ignore[arg-type]
     )  # fmt: skip
     if as_json:
         print_text(json.dumps(vars(summary), indent=2))
