@@ -91,3 +91,29 @@ def test_report_shows_accuracy_by_round(tmp_path: Path):
     assert run_cli("report", "--db", db, "--out", str(tmp_path / "report.html")) == 0
     markdown = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert "## Accuracy and calibration by round" in markdown and (tmp_path / "report_charts" / "rounds.svg").exists()
+
+
+@pytest.mark.slow
+def test_cuts_reuse_the_embedded_models_prefix_cache(tmp_path: Path):
+    """On the embedded model, a later cut of a transcript is judged right after an earlier one and reuses its prefix."""
+    from sqlalchemy import select
+
+    from oversight.db import connect
+    from oversight.db.schema import CALLS
+    from oversight.samples import __file__ as samples
+
+    db = f"sqlite:///{tmp_path / 'p.db'}"
+    dataset = str(Path(samples).parent / "quickstart.jsonl")
+    assert run_cli("run", "-p", "debate", "-d", dataset, "--limit", "1", "--rounds", "3", "--debater-max-tokens", "12", "--word-limit", "10",
+                   "--db", db, "--run-name", "p", "--no-progress", "--orders", "random") == 0  # fmt: skip
+    engine = connect(db)
+    with engine.connect() as conn:
+        before = conn.execute(select(CALLS.c.id).order_by(CALLS.c.id.desc())).scalars().first()
+    assert run_cli("judge", "--run", "p", "-j", "local/smollm2-135m", "--by-round", "--db", db, "--no-progress") == 0
+    with engine.connect() as conn:
+        cut_calls = conn.execute(
+            select(CALLS.c.prompt_tokens, CALLS.c.cached_prompt_tokens).where(CALLS.c.id > before).order_by(CALLS.c.id)
+        ).all()
+    assert len(cut_calls) == 2  # after round 1, after round 2 (one order)
+    second = cut_calls[1]
+    assert second.cached_prompt_tokens >= 0.3 * second.prompt_tokens  # the round-2 cut starts as the round-1 cut did

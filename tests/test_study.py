@@ -17,6 +17,12 @@ from tests.conftest import dead_url, run_cli, write_jsonl
 RECIPES = Path(__file__).resolve().parent.parent / "recipes"
 
 
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`study run` writes its report (and generated datasets) into the working folder: keep them in the test's own."""
+    monkeypatch.chdir(tmp_path)
+
+
 def test_round_robin_plays_both_sides_and_self_play_on_request():
     games = round_robin(["a", "b", "c"], both_sides=True, self_play=False)
     assert len(games) == 6 and len(set(games)) == 6
@@ -80,7 +86,7 @@ def test_study_runs_its_grid_resumes_and_extends_only_with_new_cells(tmp_path: P
 
     db = f"sqlite:///{tmp_path / 'study.db'}"
     study = _study(tmp_path)
-    assert run_cli("study", "run", str(study), "--db", db, "--json") == 0
+    assert run_cli("study", "run", str(study), "--db", db, "--json", "--no-report") == 0
     first = _json_out(capsys)
     # debate: strong-weak both sides + two self-plays; consultancy: one per player; naive: one
     assert first["ran"] == 7 and first["already_finished"] == 0 and first["failed"] == {}
@@ -89,7 +95,7 @@ def test_study_runs_its_grid_resumes_and_extends_only_with_new_cells(tmp_path: P
     assert {tuple(sorted(r["players"].items())) for r in debates} >= {(("A", "strong"), ("B", "weak")), (("A", "weak"), ("B", "strong"))}
     assert all(r["players"] for r in rows if r["protocol"] == "consultancy")
 
-    assert run_cli("study", "run", str(study), "--db", db, "--json") == 0
+    assert run_cli("study", "run", str(study), "--db", db, "--json", "--no-report") == 0
     again = _json_out(capsys)
     assert again["ran"] == 0 and again["already_finished"] == 7
 
@@ -97,11 +103,11 @@ def test_study_runs_its_grid_resumes_and_extends_only_with_new_cells(tmp_path: P
     mock.script("judge2", _judge)
     extended = _study(tmp_path, players={"strong": {"model": "mock/strong"}, "weak": {"model": "mock/weak"},
                                          "strong-bo2": {"model": "mock/strong", "best_of": 2}})  # fmt: skip
-    assert run_cli("study", "run", str(extended), "--db", db, "--json") == 0
+    assert run_cli("study", "run", str(extended), "--db", db, "--json", "--no-report") == 0
     grown = _json_out(capsys)
     # strong-bo2 against each of the two others from both sides (4), its self-play (1), its consultancy (1)
     assert grown["ran"] == 6 and grown["already_finished"] == 7
-    assert run_cli("study", "run", str(extended), "--db", db, "--set", "judges=[mock/judge, mock/judge2]", "--json") == 0
+    assert run_cli("study", "run", str(extended), "--db", db, "--set", "judges=[mock/judge, mock/judge2]", "--json", "--no-report") == 0
     assert _json_out(capsys)["ran"] == 13  # every cell again, for the second judge only
 
     best_of = [r for r in judgment_rows(connect(db)) if r["protocol"] == "debate" and "strong-bo2" in (r["players"] or {}).values()]
@@ -111,7 +117,7 @@ def test_study_runs_its_grid_resumes_and_extends_only_with_new_cells(tmp_path: P
 def test_study_report_rates_players_and_draws_accuracy_against_elo(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     db = f"sqlite:///{tmp_path / 'study.db'}"
     study = _study(tmp_path)
-    assert run_cli("study", "run", str(study), "--db", db) == 0
+    assert run_cli("study", "run", str(study), "--db", db, "--no-report") == 0
     out = tmp_path / "report" / "toy.html"
     assert run_cli("study", "report", str(study), "--db", db, "--out", str(out), "--resamples", "100") == 0
     markdown = out.with_suffix(".md").read_text(encoding="utf-8")
@@ -128,7 +134,7 @@ def test_failed_cell_is_recorded_and_the_others_still_run(tmp_path: Path, capsys
     db = f"sqlite:///{tmp_path / 'study.db'}"
     study = _study(tmp_path, protocols=["consultancy"], players={"ok": {"model": "mock/weak"},
                    "down": {"model": f"openai-compatible/m@{dead_url()}"}}, run={"rounds": 1, "unreachable_wait": 0, "max_retries": 0})  # fmt: skip
-    assert run_cli("study", "run", str(study), "--db", db, "--json") == 1
+    assert run_cli("study", "run", str(study), "--db", db, "--json", "--no-report") == 1
     result = _json_out(capsys)
     assert result["ran"] == 1 and len(result["failed"]) == 1
     ((failed_run, why),) = result["failed"].items()
@@ -163,7 +169,7 @@ def test_swiss_tournament_pairs_later_rounds_from_earlier_results(tmp_path: Path
     names = ("a-strong", "b-weak", "c-strong", "d-weak")  # unrated, round 1 pairs them in this order
     players = {name: {"model": f"mock/{name.split('-')[1]}"} for name in names}
     study = _study(tmp_path, protocols=["debate"], players=players, tournament={"pairing": "swiss", "swiss_rounds": 2})
-    assert run_cli("study", "run", str(study), "--db", db, "--json") == 0
+    assert run_cli("study", "run", str(study), "--db", db, "--json", "--no-report") == 0
     assert _json_out(capsys)["ran"] == 8  # two rounds of two pairings, both sides
     assert run_cli("study", "status", str(study), "--db", db, "--format", "json") == 0
     cells = _json_out_list(capsys)
@@ -247,9 +253,10 @@ def test_each_recipe_runs_end_to_end_on_the_embedded_model(tmp_path: Path, monke
         for name in ("judge1", "judge2"):
             add_user(connect(db), name, "judge", "correct horse battery")
         small += ["--set", "run.rounds=1"]
-    assert run_cli("study", "run", str(RECIPES / f"{recipe}.yaml"), "--db", db, *small) == 0
     out = tmp_path / "report.html"
-    assert run_cli("study", "report", str(RECIPES / f"{recipe}.yaml"), "--db", db, "--out", str(out), "--resamples", "50", *small) == 0
+    assert (
+        run_cli("study", "run", str(RECIPES / f"{recipe}.yaml"), "--db", db, *small, "--report", str(out), "--resamples", "50") == 0
+    )  # one command
     markdown = out.with_suffix(".md").read_text(encoding="utf-8")
     assert "What the paper reports" in markdown and " pending |" not in markdown
     expected = {
@@ -286,11 +293,11 @@ def test_a_study_can_judge_every_transcript_after_each_round(tmp_path: Path, cap
 
     db = f"sqlite:///{tmp_path / 'study.db'}"
     study = _study(tmp_path, protocols=["debate"], run={"rounds": 2}, judge_by_round=True)
-    assert run_cli("study", "run", str(study), "--db", db, "--json") == 0
+    assert run_cli("study", "run", str(study), "--db", db, "--json", "--no-report") == 0
     rows = judgment_rows(connect(db), cuts=True)
     cut = [r for r in rows if r["after_round"] == 1]
     assert len(cut) == len([r for r in rows if r["after_round"] is None]) > 0
-    assert run_cli("study", "run", str(study), "--db", db, "--json") == 0  # nothing left to judge: no duplicates
+    assert run_cli("study", "run", str(study), "--db", db, "--json", "--no-report") == 0  # nothing left to judge: no duplicates
     assert len(judgment_rows(connect(db), cuts=True)) == len(rows)
     out = tmp_path / "r.html"
     assert run_cli("study", "report", str(study), "--db", db, "--out", str(out), "--resamples", "50") == 0

@@ -288,7 +288,7 @@ def test_leaderboard_page_rates_study_players_and_plots_accuracy_against_elo(env
     from conftest import run_cli
 
     study = _study(tmp_path, protocols=["debate", "consultancy"])
-    assert run_cli("study", "run", str(study), "--db", env["url"]) == 0
+    assert run_cli("study", "run", str(study), "--db", env["url"], "--no-report") == 0
     at = goto(logged_in(env, "admin"), "Leaderboard")
     assert not at.exception and "Debater tournaments" in page_text(at)
     elo = next(d.value for d in at.dataframe if "elo" in d.value.columns)

@@ -47,10 +47,16 @@ def study_run(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="List the cells still to run with their calls, tokens and cost; run nothing.")
     ] = False,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Where the report goes once every cell has finished [default: NAME-report.html].")
+    ] = None,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the report at the end.")] = False,
+    resamples: Annotated[int, typer.Option("--resamples", min=50, max=100_000, help="Bootstrap resamples for the report.")] = 1000,
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Run every cell of the study that has not finished (finished cells are left alone; a failed cell does not stop the others)."""
+    """Run every cell of the study that has not finished (finished cells are left alone; a failed cell does not stop the
+    others), then write the study's report."""
     spec = _load(study, overrides, dataset, limit)
     if dry_run:
         _dry_run(spec, db, as_json)
@@ -58,15 +64,20 @@ def study_run(
     from oversight.study.runner import run_study
 
     result = run_study(spec, db=db, console=err_console)
+    written = None
+    if not result.failed and not no_report:
+        from oversight.study.report import build_study_report
+
+        written, _ = build_study_report(spec, report or Path(f"{spec.name}-report.html"), db=db, n_resamples=resamples)
     summary = {"study": spec.name, "ran": len(result.ran), "already_finished": len(result.skipped), "failed": result.failed,
-               "campaign": result.campaign}  # fmt: skip
+               "campaign": result.campaign, "report": str(written) if written else None}  # fmt: skip
     if as_json:
         print_text(json.dumps(summary, indent=2))
     else:
         err_console.print(
             f"study {spec.name}: {len(result.ran)} cell(s) run, {len(result.skipped)} already finished, {len(result.failed)} failed"
             + (f"; campaign {result.campaign!r} ready in the judge app" if result.campaign else "")
-            + f". Figures: oversight study report {study}",
+            + (f"; report: {written}" if written else f". Figures: oversight study report {study}"),
             highlight=False,
             soft_wrap=True,
         )

@@ -25,7 +25,7 @@ Rate = Literal["debaters", "players"]
 """What a rating is about: the model spec that argued a side, or the study player (model + search settings)."""
 
 
-def _fit(players: int, winner: np.ndarray, loser: np.ndarray, weight: np.ndarray) -> np.ndarray:
+def _fit(players: int, winner: np.ndarray, loser: np.ndarray, weight: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
     def loss(r: np.ndarray) -> tuple[float, np.ndarray]:
         diff = r[winner] - r[loser]
         # -log sigmoid(diff), computed stably
@@ -34,7 +34,8 @@ def _fit(players: int, winner: np.ndarray, loser: np.ndarray, weight: np.ndarray
         grad = np.bincount(winner, weights=s, minlength=players) - np.bincount(loser, weights=s, minlength=players) + 2e-4 * r
         return float(nll), grad
 
-    result = minimize(loss, np.zeros(players), jac=True, method="L-BFGS-B")
+    x0 = np.zeros(players) if start is None else (start - 1000.0) / ELO_SCALE
+    result = minimize(loss, x0, jac=True, method="L-BFGS-B")
     r = result.x - result.x.mean()
     return 1000.0 + ELO_SCALE * r
 
@@ -90,7 +91,7 @@ def elo_table(
     boot = np.empty((n_resamples, len(names)))
     for i in range(n_resamples):
         picked = np.concatenate([members[c] for c in rng.integers(0, n_clusters, n_clusters)])
-        boot[i] = _fit(len(names), winner[picked], loser[picked], weight[picked])
+        boot[i] = _fit(len(names), winner[picked], loser[picked], weight[picked], ratings)  # resamples start from the estimate
     low, high = np.quantile(boot, [0.025, 0.975], axis=0)
     games_per = np.bincount(winner, weights=weight, minlength=len(names)) + np.bincount(loser, weights=weight, minlength=len(names))
     table = [
