@@ -24,8 +24,6 @@ nothing is imported. Importing the same file again adds nothing (the verdicts ar
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +32,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import Engine, and_, insert, select
 
+from oversight.data.rows import LoadReport, read_csv, read_jsonl, reporting
 from oversight.db.schema import JUDGMENTS, QUESTIONS, RUNS, TRANSCRIPTS
 from oversight.errors import InputError
 
@@ -93,30 +92,12 @@ class ImportResult:
     by_condition: dict[str, int] = field(default_factory=dict)
 
 
-def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    """(line, row) pairs from a JSONL or CSV file; a line that is not an object is a problem of that line."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
-    rows: list[tuple[int, dict[str, Any]]] = []
-    if path.suffix.lower() in (".csv", ".tsv"):
-        reader = csv.DictReader(io.StringIO(text), delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
-        for row in reader:
-            rows.append((reader.line_num, {k: v for k, v in row.items() if k is not None}))
-        return rows
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            rows.append((number, {"__error__": f"json: {exc.msg}"}))
-            continue
-        rows.append((number, obj if isinstance(obj, dict) else {"__error__": "json: expected an object"}))
-    return rows
+def read_rows(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], list[str]]:
+    """(line, row) pairs from a JSONL or CSV file, and the lines that could not be read (as `path:line: problem`)."""
+    report = LoadReport(skip_bad_rows=True)
+    with reporting(report):
+        rows: list[tuple[int, dict[str, Any]]] = list(read_csv(path) if path.suffix.lower() == ".csv" else read_jsonl(path))
+    return rows, list(report.skipped)
 
 
 def _normalised(text: str) -> str:
@@ -173,19 +154,15 @@ def import_human_judgments(engine: Engine, path: Path, *, run: str | None = None
     """Check every line, then store all verdicts in one transaction (or none, with every problem by line)."""
     label = (source or path.stem)[:22]
     prompt_version = f"import:{label}"
-    rows = read_rows(path)
-    if not rows:
+    rows, problems = read_rows(path)
+    if not rows and not problems:
         raise InputError(f"{path}: no verdicts in the file")
-    problems: list[str] = []
     records: list[dict[str, Any]] = []
     seen: dict[tuple[int, str, str], int] = {}
     with engine.connect() as conn:
         if run is not None and conn.execute(select(RUNS.c.id).where(RUNS.c.name == run)).first() is None:
             raise InputError(f"--run {run!r}: no such run")
         for line, raw in rows:
-            if "__error__" in raw:
-                problems.append(f"{path}:{line}: {raw['__error__']}")
-                continue
             try:
                 verdict = ImportedVerdict.model_validate(raw)
             except ValidationError as exc:
@@ -215,6 +192,7 @@ def import_human_judgments(engine: Engine, path: Path, *, run: str | None = None
                 "raw_output": json.dumps(note, ensure_ascii=False), "prompt_version": prompt_version, "_protocol": transcript.protocol,
             })  # fmt: skip
     if problems:
+        problems.sort(key=lambda p: int(p.removeprefix(f"{path}:").split(":", 1)[0]))
         shown = "\n".join(problems[:MAX_PROBLEMS_SHOWN])
         more = f"\n… and {len(problems) - MAX_PROBLEMS_SHOWN} more" if len(problems) > MAX_PROBLEMS_SHOWN else ""
         raise InputError(f"{len(problems)} problem(s); nothing was imported:\n{shown}{more}")
