@@ -77,10 +77,26 @@ def reliability_chart(rows: list[dict[str, Any]]) -> alt.LayerChart | None:
 
 
 def judge_kind_chart(rows: list[dict[str, Any]]) -> alt.Chart | None:
-    kinds = pd.DataFrame([{"kind": r["judge_kind"], "correct": 1.0 if r["correct"] else 0.0} for r in rows if r["valid"]])
-    if kinds.empty:
+    """Human against model judges: raw and order-debiased accuracy of each kind."""
+    from oversight.metrics.leaderboard import leaderboard
+
+    board = leaderboard(rows, by=("judge_kind",), n_resamples=200)
+    frame = pd.DataFrame(
+        [
+            {"kind": r["judge_kind"], "measure": name, "accuracy": r[key]}
+            for r in board
+            for name, key in (("raw", "accuracy"), ("order-debiased", "debiased_accuracy"))
+            if r.get(key) is not None
+        ]
+    )
+    if frame.empty:
         return None
-    return alt.Chart(kinds).mark_bar().encode(x="kind:N", y="mean(correct):Q").properties(title="Human vs model judges")
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(x="kind:N", xOffset="measure:N", y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1])), color="measure:N")
+        .properties(title="Human vs model judges (raw and order-debiased accuracy)")
+    )
 
 
 def rounds_chart(table: list[dict[str, Any]]) -> alt.LayerChart | None:
