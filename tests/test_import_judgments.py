@@ -16,9 +16,10 @@ from oversight.db.queries import judgment_rows
 
 
 @pytest.fixture
-def stored(tmp_path: Path) -> dict:
-    """Four questions of the QuALITY debate excerpt under human-arguments and consultancy, judged by a mock model."""
-    db = f"sqlite:///{tmp_path / 'j.db'}"
+def stored(tmp_path: Path, db_url: str) -> dict:
+    """Four questions of the QuALITY debate excerpt under human-arguments and consultancy, judged by a mock model
+    (on SQLite and on PostgreSQL)."""
+    db = db_url
     for protocol in ("human-arguments", "consultancy"):
         code = run_cli("run", "-p", protocol, "-d", str(FIXTURES / "quality_debate.jsonl"), "--limit", "4", "--judge", "mock/j",
                        "--consultant", "mock/c", "--rounds", "1", "--db", db, "--run-name", protocol)  # fmt: skip

@@ -32,8 +32,10 @@ def _run(tmp_path: Path, db: str) -> None:
     assert code == 0
 
 
-def test_by_round_judging_reports_accuracy_per_round_and_leaves_the_leaderboard_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
-    db = f"sqlite:///{tmp_path / 'r.db'}"
+def test_by_round_judging_reports_accuracy_per_round_and_leaves_the_leaderboard_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], db_url: str
+):
+    db = db_url
     _run(tmp_path, db)
     assert run_cli("leaderboard", "--db", db, "--format", "json") == 0
     out = capsys.readouterr().out

@@ -80,11 +80,11 @@ def _json_out(capsys: pytest.CaptureFixture[str]) -> dict:
     return json.loads(out[out.index("{") :])
 
 
-def test_study_runs_its_grid_resumes_and_extends_only_with_new_cells(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+def test_study_runs_its_grid_resumes_and_extends_only_with_new_cells(tmp_path: Path, capsys: pytest.CaptureFixture[str], db_url: str):
     from oversight.db import connect
     from oversight.db.queries import judgment_rows
 
-    db = f"sqlite:///{tmp_path / 'study.db'}"
+    db = db_url
     study = _study(tmp_path)
     assert run_cli("study", "run", str(study), "--db", db, "--json", "--no-report") == 0
     first = _json_out(capsys)
