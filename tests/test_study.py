@@ -302,3 +302,23 @@ def test_a_study_can_judge_every_transcript_after_each_round(tmp_path: Path, cap
     out = tmp_path / "r.html"
     assert run_cli("study", "report", str(study), "--db", db, "--out", str(out), "--resamples", "50") == 0
     assert "## Accuracy and calibration by round" in out.with_suffix(".md").read_text(encoding="utf-8")
+
+
+def test_a_players_search_settings_apply_to_its_side_only(tmp_path: Path):
+    """best-of-2 for debater A's player only: A's turns keep two scored candidates, B's turns are single samples."""
+    from oversight.config import RunConfig
+    from oversight.db import connect
+    from oversight.db.queries import load_transcripts
+    from oversight.engine import run_sync
+
+    _study(tmp_path)  # writes questions.jsonl and scripts the mock models
+    db = f"sqlite:///{tmp_path / 'side.db'}"
+    config = RunConfig(protocol="debate", dataset=str(tmp_path / "questions.jsonl"), debater_a="mock/strong", debater_b="mock/weak",
+                       judges=["mock/judge"], rounds=1, role_search={"debater_a": {"best_of": 2}}, players={"debater_a": "s", "debater_b": "w"},
+                       db=db, run_name="sides", progress=False)  # fmt: skip
+    assert run_sync(config).status == "finished"
+    for _, transcript in load_transcripts(connect(db)):
+        a = [t for t in transcript.turns if t.side == "A"]
+        b = [t for t in transcript.turns if t.side == "B"]
+        assert all(len(t.meta["candidates"]) == 2 for t in a) and all("candidates" not in t.meta for t in b)
+        assert transcript.outcome.players == {"A": "s", "B": "w"}
