@@ -23,7 +23,7 @@ from oversight.db.queries import judgment_rows, run_summaries
 from oversight.metrics.elo import accuracy_vs_elo, elo_table
 from oversight.metrics.leaderboard import stored_leaderboard
 from oversight.metrics.rounds import round_table
-from oversight.metrics.tables import agreement_table, calibration_table, position_table
+from oversight.metrics.tables import agreement_table, calibration_table, human_agreement_table, position_table
 
 
 def svg(chart: alt.TopLevelMixin) -> str:
@@ -54,6 +54,7 @@ def build_report(engine: Engine, out: Path, *, n_resamples: int = 1000, seed: in
     calibration = calibration_table(rows, ("protocol", "judge"))
     position = position_table(rows, ("protocol", "judge"))
     agree = agreement_table(rows)
+    among_humans = human_agreement_table(rows, n_resamples=n_resamples, seed=seed)
     runs = [
         {
             k: r[k]
@@ -69,6 +70,7 @@ def build_report(engine: Engine, out: Path, *, n_resamples: int = 1000, seed: in
         *([("Accuracy and calibration by round (oversight judge --by-round)", by_round, "rounds")] if by_round else []),
         ("Position bias", position, None),
         ("Human–model agreement", agree, None),
+        ("Agreement among human judges (Fleiss' κ, Krippendorff's α; 95% CIs resample articles)", among_humans, None),
         ("Runs", runs, None),
     ]
     charts = _charts(board, trend["points"], rows, by_round)

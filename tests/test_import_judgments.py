@@ -68,6 +68,13 @@ def test_imported_verdicts_round_trip_through_the_export(stored: dict, tmp_path:
     row = next(r for r in table if r["protocol"] == "human-debate" and r["model_judge"] == "mock/j")
     assert row["humans"] == 2 and row["n"] >= 4 and row["human_accuracy_all"] == pytest.approx(4 / 6)
 
+    # and the humans among themselves: ana and ben disagree on both transcripts they share
+    assert run_cli("leaderboard", "--metric", "human-agreement", "--db", stored["db"], "--format", "json") == 0
+    out = capsys.readouterr().out
+    (among,) = json.loads(out[out.index("[") :])
+    assert among["protocol"] == "human-debate" and among["units"] == 2 and among["judges"] == 2
+    assert among["fleiss_kappa"] == pytest.approx(-1.0) and among["krippendorff_alpha"] < 0
+
 
 def test_csv_with_p_correct_and_variants(stored: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     q = stored["questions"][0]

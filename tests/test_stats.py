@@ -126,3 +126,37 @@ def test_calibration_hand_computed():
     assert out["log_loss"] == pytest.approx(-np.mean(np.log(pc)))
     assert out["ece"] == pytest.approx(3 / 4 * abs(0.9 - 2 / 3) + 1 / 4 * abs(0.2 - 0.0))
     assert calibration_summary([]) == {"n": 0, "brier": None, "log_loss": None, "ece": None}
+
+
+def test_fleiss_kappa_and_krippendorff_alpha_by_hand():
+    import numpy as np
+
+    from oversight.metrics.agreement import fleiss_kappa, krippendorff_alpha
+
+    table = np.array([[3, 0], [0, 3], [2, 1], [1, 2]])
+    # per-unit agreement 1, 1, 1/3, 1/3 (mean 2/3); category shares 1/2, 1/2 (chance 1/2): kappa = (2/3 - 1/2) / (1/2)
+    assert fleiss_kappa(table) == pytest.approx(1 / 3)
+    # coincidences: o_AA = o_BB = 4, o_AB = o_BA = 2; n = 12: alpha = 1 - (4/12) / (72/132)
+    assert krippendorff_alpha(table) == pytest.approx(1 - (4 / 12) / (72 / 132))
+    assert fleiss_kappa(np.array([[2, 0], [3, 0]])) is None and krippendorff_alpha(np.array([[2, 0], [3, 0]])) is None
+    assert fleiss_kappa(np.array([[1, 0]])) is None  # one rater per unit: nothing to agree on
+    perfect = np.array([[2, 0], [0, 2], [3, 0]])
+    assert fleiss_kappa(perfect) == pytest.approx(1.0) and krippendorff_alpha(perfect) == pytest.approx(1.0)
+
+
+def test_human_agreement_from_judgment_rows_with_intervals():
+    from oversight.metrics.agreement import human_agreement
+
+    def verdict(unit: int, judge: str, picks_a: bool, order: str = "AB") -> dict:
+        p_a = 0.8 if picks_a else 0.2
+        return {"transcript_id": unit, "judge": judge, "judge_kind": "human", "valid": True, "p_a": p_a, "p_b": 1 - p_a,
+                "order": order, "cluster": f"art{unit % 4}"}  # fmt: skip
+
+    rows = [verdict(u, j, picks_a=(u % 2 == 0)) for u in range(12) for j in ("ana", "ben", "cy")]  # everyone agrees
+    rows += [verdict(0, "ana", True, "BA"), verdict(1, "dee", True)]  # a second order counts once; a lone dissent
+    rows += [verdict(99, "ana", True)]  # a transcript one human judged is no unit
+    out = human_agreement(rows, n_resamples=200)
+    assert out["units"] == 12 and out["judges"] == 4 and out["ratings"] == 37
+    assert 0.8 < out["fleiss_kappa"] < 1.0 and 0.8 < out["krippendorff_alpha"] < 1.0
+    assert out["kappa_ci_low"] <= out["fleiss_kappa"] <= out["kappa_ci_high"]
+    assert out["alpha_ci_low"] <= out["krippendorff_alpha"] <= out["alpha_ci_high"]

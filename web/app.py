@@ -314,6 +314,7 @@ def leaderboard_page(engine: Any, user: dict[str, Any]) -> None:
     from oversight.db.w2s import w2s_rows
     from oversight.metrics.leaderboard import stored_leaderboard
     from oversight.metrics.pgr import pgr_table
+    from oversight.metrics.tables import human_agreement_table
 
     st.title("Leaderboard")
     rows = judgment_rows(engine)
@@ -329,6 +330,13 @@ def leaderboard_page(engine: Any, user: dict[str, Any]) -> None:
                 st.altair_chart(chart, width="stretch")
     if any(r.get("players") for r in rows):
         tournament_section(rows)
+    among_humans = human_agreement_table(rows, n_resamples=300)
+    if among_humans:
+        st.subheader("Agreement among human judges")
+        st.caption(
+            "Fleiss' κ and Krippendorff's α (nominal) over transcripts that two or more human judges saw; 95% CIs resample articles."
+        )
+        st.dataframe(pd.DataFrame(among_humans), hide_index=True)
     if pgr:
         st.subheader("Weak-to-strong: performance gap recovered")
         st.caption(

@@ -21,7 +21,7 @@ class ExportKind(StrEnum):
     w2s = "w2s"
 
 
-METRICS = ("accuracy", "elo", "calibration", "agreement", "position", "rounds", "pgr")
+METRICS = ("accuracy", "elo", "calibration", "agreement", "human-agreement", "position", "rounds", "pgr")
 
 
 @app.command()

@@ -5,6 +5,8 @@
 - Paired comparison of two conditions on the same questions: difference in accuracy with a
   paired bootstrap interval over articles and a permutation p-value (labels swapped within pairs).
 - Position bias: accuracy when the correct answer is shown first vs second.
+- Agreement among several human judges on shared transcripts: Fleiss' kappa and Krippendorff's
+  alpha (nominal), each with a bootstrap interval that resamples articles.
 """
 
 from __future__ import annotations
@@ -112,3 +114,76 @@ def paired_comparison(
         "ci_high": float(high),
         "p_value": p_value,
     }
+
+
+def fleiss_kappa(counts: np.ndarray) -> float | None:
+    """Fleiss' kappa from a units × categories table of how many raters chose each category; units may have different
+    numbers of raters (each unit needs at least two). None when chance agreement is total."""
+    counts = np.asarray(counts, dtype=float)
+    n = counts.sum(axis=1)
+    counts, n = counts[n >= 2], n[n >= 2]
+    if counts.size == 0:
+        return None
+    agreement_per_unit = (np.sum(counts**2, axis=1) - n) / (n * (n - 1))
+    shares = counts.sum(axis=0) / n.sum()
+    expected = float(np.sum(shares**2))
+    if expected >= 1.0:
+        return None
+    return (float(agreement_per_unit.mean()) - expected) / (1.0 - expected)
+
+
+def krippendorff_alpha(counts: np.ndarray) -> float | None:
+    """Krippendorff's alpha for nominal data from the same table (the `krippendorff` package); None when undefined."""
+    import krippendorff
+
+    counts = np.asarray(counts, dtype=float)
+    counts = counts[counts.sum(axis=1) >= 2]
+    if counts.size == 0 or np.count_nonzero(counts.sum(axis=0)) < 2:
+        return None  # every pairable value is the same: no disagreement is possible, alpha is undefined
+    value = float(krippendorff.alpha(value_counts=counts, level_of_measurement="nominal"))
+    return value if np.isfinite(value) else None
+
+
+def human_choice_table(rows: list[dict[str, Any]]) -> tuple[np.ndarray, list[str], int]:
+    """Units (transcripts judged by at least two human judges) × (chose A, chose B) counts, each unit's article, and
+    the number of judges. A judge who saw a transcript in both orders counts once, by the mean of their probabilities."""
+    per_judge: dict[tuple[Any, str], list[float]] = defaultdict(list)
+    cluster: dict[Any, str] = {}
+    for r in rows:
+        if r.get("judge_kind") == "human" and r.get("valid") and r.get("p_a") is not None and r.get("p_b") is not None:
+            per_judge[(r["transcript_id"], r["judge"])].append(float(r["p_a"]) - float(r["p_b"]))
+            cluster[r["transcript_id"]] = str(r.get("cluster"))
+    votes: dict[Any, list[int]] = defaultdict(lambda: [0, 0])
+    for (unit, _), margins in per_judge.items():
+        margin = sum(margins) / len(margins)
+        if margin != 0:  # an undecided judge gives this unit no value
+            votes[unit][0 if margin > 0 else 1] += 1
+    units = [u for u, v in votes.items() if sum(v) >= 2]
+    table = np.array([votes[u] for u in units], dtype=float).reshape(-1, 2)
+    return table, [cluster[u] for u in units], len({judge for _, judge in per_judge})
+
+
+def human_agreement(rows: list[dict[str, Any]], *, n_resamples: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """Fleiss' kappa and Krippendorff's alpha among the human judges of `rows`, with 95% intervals resampling articles."""
+    table, clusters, judges = human_choice_table(rows)
+    out: dict[str, Any] = {"units": len(table), "judges": judges, "ratings": int(table.sum())}
+    out["fleiss_kappa"], out["krippendorff_alpha"] = fleiss_kappa(table), krippendorff_alpha(table)
+    out.update(dict.fromkeys(("kappa_ci_low", "kappa_ci_high", "alpha_ci_low", "alpha_ci_high")))
+    if len(table) < 2:
+        return out
+    _, index = np.unique(np.array(clusters), return_inverse=True)
+    members = [np.flatnonzero(index == c) for c in range(int(index.max()) + 1)]
+    rng = np.random.default_rng(seed)
+    kappas, alphas = [], []
+    for _ in range(n_resamples):
+        picked = np.concatenate([members[c] for c in rng.integers(0, len(members), len(members))])
+        sample = table[picked]
+        if (k := fleiss_kappa(sample)) is not None:
+            kappas.append(k)
+        if (a := krippendorff_alpha(sample)) is not None:
+            alphas.append(a)
+    if kappas:
+        out["kappa_ci_low"], out["kappa_ci_high"] = (float(v) for v in np.quantile(kappas, [0.025, 0.975]))
+    if alphas:
+        out["alpha_ci_low"], out["alpha_ci_high"] = (float(v) for v in np.quantile(alphas, [0.025, 0.975]))
+    return out

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from oversight.metrics.agreement import agreement, position_bias
+from oversight.metrics.agreement import agreement, human_agreement, position_bias
 from oversight.metrics.calibration import calibration_summary
 from oversight.metrics.elo import elo_table
 from oversight.metrics.leaderboard import group_rows, swap_consistency
@@ -54,6 +54,16 @@ def agreement_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def human_agreement_table(rows: list[dict[str, Any]], *, n_resamples: int = 1000, seed: int = 0) -> list[dict[str, Any]]:
+    """Per protocol, how much the human judges agree among themselves on the transcripts several of them judged."""
+    out = []
+    for (protocol,), group in group_rows([r for r in rows if r.get("judge_kind") == "human"], ("protocol",)).items():
+        stats = human_agreement(group, n_resamples=n_resamples, seed=seed)
+        if stats["units"]:
+            out.append({"protocol": protocol, **stats})
+    return out
+
+
 def _accuracy(rows: list[dict[str, Any]]) -> float | None:
     valid = [r for r in rows if r.get("valid")]
     return sum(bool(r["correct"]) for r in valid) / len(valid) if valid else None
@@ -77,6 +87,8 @@ def metric_table(
         return position_table(rows, keys)
     if metric == "agreement":
         return agreement_table(rows)
+    if metric == "human-agreement":
+        return human_agreement_table(rows, n_resamples=n_resamples, seed=seed)
     if metric == "rounds":
         from oversight.metrics.rounds import round_table
 

@@ -18,7 +18,7 @@ from oversight.db.queries import judgment_rows
 from oversight.metrics.elo import tournament_figure
 from oversight.metrics.leaderboard import leaderboard
 from oversight.metrics.rounds import round_table
-from oversight.metrics.tables import agreement_table
+from oversight.metrics.tables import agreement_table, human_agreement_table
 from oversight.report import Section, svg, write_report
 from oversight.study.cells import Cell
 from oversight.study.spec import DEBATE_LIKE, StudySpec
@@ -116,6 +116,12 @@ def build_study_report(spec: StudySpec, out: Path, *, db: str | None = None, n_r
         sections.append(Section("Accuracy and calibration by round", by_round, svg(chart) if chart is not None else None, None, "rounds"))
     if any(r["judge_kind"] == "human" for r in rows):
         sections.append(Section("Human judges against model judges (same transcripts)", agreement_table(rows)))
+        sections.append(
+            Section(
+                "Agreement among human judges (Fleiss' κ, Krippendorff's α)",
+                human_agreement_table(rows, n_resamples=n_resamples, seed=seed),
+            )
+        )
     if spec.paper:
         sections.append(
             Section("What the paper reports (compare the rows above)", [{"figure": k, "value": v} for k, v in spec.paper.items()])
