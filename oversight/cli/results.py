@@ -183,3 +183,43 @@ def usage(
 
     _check_format(fmt)
     print_text(render(usage_rows(connect(db), run_filter), fmt, title="Model usage"))
+
+
+@app.command()
+def plan(
+    filter_a: Annotated[
+        list[str], typer.Option("--a", help="Condition A as KEY=VALUE (protocol, judge, judge_kind, run, ...); repeatable.")
+    ],
+    filter_b: Annotated[list[str], typer.Option("--b", help="Condition B as KEY=VALUE; repeatable.")],
+    width: Annotated[float, typer.Option("--width", min=0.001, max=2.0, help="The 95% interval width wanted on A − B (e.g. 0.1).")],
+    db: DbOption = None,
+    bootstrap: Annotated[int, typer.Option("--bootstrap", min=200, max=100000, help="Bootstrap resamples.")] = 2000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """From a pilot's judgments: the interval on accuracy A − B now (articles resampled within each condition) and the
+    articles and judgments each condition needs for a 95% interval of --width."""
+    from oversight.db import connect
+    from oversight.db.queries import judgment_rows
+    from oversight.metrics.conditions import label, matching, parse_condition
+    from oversight.metrics.planning import plan_study
+
+    a, b = parse_condition(filter_a, "--a"), parse_condition(filter_b, "--b")
+    rows = judgment_rows(connect(db))
+    try:
+        result = plan_study(matching(rows, a), matching(rows, b), width, n_resamples=bootstrap, seed=seed)
+    except ValueError as exc:
+        raise OversightError(f"{label(a)} vs {label(b)}: {exc}") from None
+    if as_json:
+        print_text(json.dumps({"a": label(a), "b": label(b), **result}, indent=2))
+        return
+    render([{"condition": label(c), "accuracy": result[f"accuracy_{s}"], "articles": result[f"articles_{s}"],
+             "judgments": result[f"judgments_{s}"], "articles needed": result[f"articles_needed_{s}"],
+             "judgments needed": result[f"judgments_needed_{s}"], "more judgments": result[f"more_judgments_{s}"]}
+            for c, s in ((a, "a"), (b, "b"))], "table", title="Pilot and plan")  # fmt: skip
+    err_console.print(
+        f"A − B = {result['diff']:+.3f}, 95% CI {result['ci_low']:+.3f} to {result['ci_high']:+.3f} (width {result['width']:.3f}); "
+        f"a width of {width:.3f} needs the judgments above (articles scale as (width now / width wanted)²)",
+        highlight=False,
+        soft_wrap=True,
+    )

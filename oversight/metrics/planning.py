@@ -1,0 +1,82 @@
+"""Planning a human study from its pilot: how many judgments give the difference between two conditions a 95%
+interval of the width wanted, and which condition the next item should go to.
+
+Judgments of one article are not independent, so the interval resamples articles within each
+condition (the conditions may use different articles, as counterbalanced designs do). A clustered
+interval narrows as one over the square root of the number of articles, so the articles needed
+are the pilot's times (pilot width / target width)², and the judgments needed follow from the
+pilot's judgments per article.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+
+
+def _cluster_totals(rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+    hits: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for r in rows:
+        if r.get("valid"):
+            h = hits[str(r.get("cluster"))]
+            h[0] += 1.0 if r["correct"] else 0.0
+            h[1] += 1.0
+    sums = np.array([v[0] for v in hits.values()])
+    counts = np.array([v[1] for v in hits.values()])
+    return sums, counts
+
+
+def _resampled_means(sums: np.ndarray, counts: np.ndarray, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
+    draws = rng.integers(0, len(sums), size=(n_resamples, len(sums)))
+    return sums[draws].sum(axis=1) / counts[draws].sum(axis=1)
+
+
+def difference_interval(
+    rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]], *, n_resamples: int = 2000, seed: int = 0
+) -> dict[str, Any]:
+    """Accuracy of A minus B with a 95% interval resampling each condition's articles independently."""
+    (sa, ca), (sb, cb) = _cluster_totals(rows_a), _cluster_totals(rows_b)
+    if len(sa) < 2 or len(sb) < 2:
+        raise ValueError("each condition needs valid judgments on at least two articles")
+    rng = np.random.default_rng(seed)
+    diffs = _resampled_means(sa, ca, n_resamples, rng) - _resampled_means(sb, cb, n_resamples, rng)
+    low, high = np.quantile(diffs, [0.025, 0.975])
+    return {
+        "accuracy_a": float(sa.sum() / ca.sum()), "accuracy_b": float(sb.sum() / cb.sum()),
+        "diff": float(sa.sum() / ca.sum() - sb.sum() / cb.sum()), "ci_low": float(low), "ci_high": float(high),
+        "width": float(high - low), "articles_a": len(sa), "articles_b": len(sb),
+        "judgments_a": int(ca.sum()), "judgments_b": int(cb.sum()),
+    }  # fmt: skip
+
+
+def plan_study(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]], target_width: float, **options: Any) -> dict[str, Any]:
+    """The pilot's interval and what reaching `target_width` takes, per condition (articles and judgments, in all and
+    beyond the pilot's)."""
+    pilot = difference_interval(rows_a, rows_b, **options)
+    factor = max(1.0, (pilot["width"] / target_width) ** 2)
+    out = {**pilot, "target_width": target_width}
+    for side in ("a", "b"):
+        per_article = pilot[f"judgments_{side}"] / pilot[f"articles_{side}"]
+        articles = math.ceil(pilot[f"articles_{side}"] * factor)
+        out[f"articles_needed_{side}"] = articles
+        out[f"judgments_needed_{side}"] = math.ceil(articles * per_article)
+        out[f"more_judgments_{side}"] = max(0, out[f"judgments_needed_{side}"] - pilot[f"judgments_{side}"])
+    return out
+
+
+def widest_condition(conditions: dict[str, list[dict[str, Any]]], *, n_resamples: int = 1000, seed: int = 0) -> str:
+    """The condition whose accuracy interval is widest (a condition with fewer than two judged articles comes first):
+    where the next judgment narrows the comparison most."""
+    rng = np.random.default_rng(seed)
+    widths: dict[str, float] = {}
+    for name, rows in conditions.items():
+        sums, counts = _cluster_totals(rows)
+        if len(sums) < 2:
+            widths[name] = math.inf
+            continue
+        low, high = np.quantile(_resampled_means(sums, counts, n_resamples, rng), [0.025, 0.975])
+        widths[name] = float(high - low)
+    return max(sorted(widths), key=lambda name: widths[name])
