@@ -297,3 +297,21 @@ def test_leaderboard_page_rates_study_players_and_plots_accuracy_against_elo(env
     board = next(d.value for d in at.dataframe if "debiased_accuracy" in d.value.columns)
     assert {"accuracy", "debiased_accuracy", "debiased_ci_low"} <= set(board.columns)
     assert any("accuracy per 100 Elo" in c.value for c in at.caption)
+
+
+def test_expert_campaign_shows_each_verified_quote_where_it_sits_in_the_story(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    url = f"sqlite:///{tmp_path / 'quotes.db'}"
+    monkeypatch.setenv("OVERSIGHT_DB", url)
+    data = build(tmp_path, url, n_questions=1, show_context=True)
+    at = logged_in({**data, "url": url}, "judge0")
+    assert not at.exception
+    panel = next(e for e in at.expander if e.label.startswith("Quotes in the story"))
+    assert panel.label == "Quotes in the story (2)"  # both debaters quoted the story verbatim
+    shown = [html.unescape(m.value) for m in panel.markdown]
+    assert any("<mark>the lamp burned for eleven nights</mark>" in s and "The keeper said" in s for s in shown)
+    assert {s.split(",")[0].split(">")[-1] for s in shown} == {"Debater A", "Debater B"}
+
+
+def test_quotes_panel_is_absent_when_the_judge_may_not_read_the_story(env: dict):
+    at = logged_in(env, "judge0")
+    assert not at.exception and not any(e.label.startswith("Quotes in the story") for e in at.expander)

@@ -127,6 +127,8 @@ def judge_page(engine: Any, user: dict[str, Any]) -> None:
     if view.context is not None:
         with st.expander("Story", expanded=False):
             st.markdown(inert(view.context), unsafe_allow_html=True)
+        if view.quotes:
+            quotes_panel(view.quotes)
     current = None
     for speech in view.speeches:
         if speech.round != current:
@@ -162,6 +164,19 @@ def judge_page(engine: Any, user: dict[str, Any]) -> None:
         else:
             st.session_state["saved"] = True
         st.rerun()
+
+
+def quotes_panel(quotes: list[verdicts.QuoteInStory]) -> None:
+    """Every verified quote of the transcript in story order, with the story around it, so a judge who may read the
+    story sees at once where each piece of evidence comes from and what surrounds it."""
+    with st.expander(f"Quotes in the story ({len(quotes)})", expanded=True):
+        for q in quotes:
+            where = f"{q.speaker}, round {q.round} · {q.position:.0%} into the story"
+            st.markdown(
+                f"<small>{inert(where, breaks=False)}</small><br>…{inert(q.before, breaks=False)}"
+                f"<mark>{inert(q.text, breaks=False)}</mark>{inert(q.after, breaks=False)}…",
+                unsafe_allow_html=True,
+            )
 
 
 def interactive_panel(engine: Any, user: dict[str, Any], view: verdicts.JudgeView, exchanges: list[dict[str, str]]) -> None:

@@ -29,7 +29,7 @@ from oversight.human.campaigns import (
     is_assigned,
 )  # fmt: skip
 from oversight.protocols import protocol_for_transcript
-from oversight.protocols.base import options_in_order, speeches_for_judge
+from oversight.protocols.base import options_in_order, speaker_label, speeches_for_judge
 from oversight.transcript import Order
 
 P_MIN, P_MAX = 0.05, 0.95  # Khan et al. bound judges' probabilities to 5-95%
@@ -80,6 +80,22 @@ class Speech(BaseModel):
     text: str
 
 
+class QuoteInStory(BaseModel):
+    """A verified quote beside the place in the story it came from, for judges who may read the story."""
+
+    speaker: str
+    round: int
+    text: str
+    position: float
+    """How far into the story the quote starts (0 to 1)."""
+    before: str
+    after: str
+
+
+QUOTE_SURROUNDINGS = 120
+"""Characters of story shown before and after a quote in the quotes panel."""
+
+
 class JudgeView(BaseModel):
     """Everything a judge may see for one item; nothing else is ever rendered to them."""
 
@@ -91,6 +107,24 @@ class JudgeView(BaseModel):
     context: str | None = None
     interactive: bool = False
     turn_penalty: float = 0.0
+    quotes: list[QuoteInStory] = Field(default_factory=list)
+    """Every verified quote with its place in the story, in story order (only where the story is shown)."""
+
+
+def quotes_in_story(transcript: Any, order: str) -> list[QuoteInStory]:
+    """The transcript's verified quotes, each with the story around it, ordered by where they occur in the story."""
+    context = transcript.question.context or ""
+    out = []
+    for turn in transcript.turns:
+        label = speaker_label(turn, order)  # type: ignore[arg-type]
+        for quote in turn.quotes:
+            if not quote.verified or quote.start is None or quote.end is None or not context:
+                continue
+            before = context[max(0, quote.start - QUOTE_SURROUNDINGS) : quote.start]
+            after = context[quote.end : quote.end + QUOTE_SURROUNDINGS]
+            out.append(QuoteInStory(speaker=label, round=turn.round, text=context[quote.start : quote.end],
+                                    position=quote.start / max(1, len(context)), before=before, after=after))  # fmt: skip
+    return sorted(out, key=lambda q: (q.position, q.round, q.speaker))
 
 
 def judge_view(engine: Engine, item_id: int, user_id: int) -> JudgeView:
@@ -109,6 +143,7 @@ def judge_view(engine: Engine, item_id: int, user_id: int) -> JudgeView:
         context=transcript.question.context if (campaign.show_context or protocol.judge_sees_context) else None,
         interactive=campaign.interactive,
         turn_penalty=campaign.turn_penalty,
+        quotes=quotes_in_story(transcript, order) if (campaign.show_context or protocol.judge_sees_context) else [],
     )
 
 
