@@ -92,7 +92,12 @@ def test_submission_rules(sqlite_url: str, tmp_path: Path):
     outsider_id = accounts.add_user(engine, "outsider", "judge", PASSWORD)
     with pytest.raises(InputError, match="not assigned to you"):
         verdicts.submit(engine, {"id": outsider_id, "name": "outsider", "role": "judge"}, form(item))
-    assert campaigns.progress(engine, env["campaign"])[0] == {"judge": "judge0", "done": 1, "items": 3, "mean_time_s": 12.5}
+    p_gold = 0.7 if first_is_gold else 0.3
+    assert campaigns.progress(engine, env["campaign"])[0] == {
+        "judge": "judge0", "done": 1, "items": 3, "mean_time_s": 12.5, "accuracy": 1.0 if first_is_gold else 0.0,
+        "mean_p_correct": pytest.approx(p_gold), "brier": pytest.approx((1 - p_gold) ** 2),
+    }  # fmt: skip
+    assert campaigns.progress(engine, env["campaign"])[1]["accuracy"] is None  # judge1 has judged nothing yet
 
 
 def test_a_judge_never_sees_a_question_twice_across_campaigns(sqlite_url: str, tmp_path: Path):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, and_, func, insert, select
+from sqlalchemy import Engine, and_, case, func, insert, select
 
 from oversight.db.schema import Campaign, CampaignItem, CampaignJudge, HumanJudgment, Judgment, QuestionRow, Run, Transcript, User
 from oversight.errors import InputError
@@ -112,19 +112,29 @@ def conn_options(engine: Engine, transcript: Any) -> dict[str, str]:
 
 
 def progress(engine: Engine, campaign_id: int) -> list[dict[str, Any]]:
-    """Items done per judge, for the admin page."""
+    """Per judge, for the admin page: items done, mean time, and how good the verdicts are — accuracy, mean probability
+    on the correct answer and Brier score (lower is better)."""
+    correct = case((JUDGMENTS.c.id.is_(None), None), (JUDGMENTS.c.correct, 1.0), else_=0.0)  # items not judged count for nothing
+    brier = (1.0 - JUDGMENTS.c.p_correct) * (1.0 - JUDGMENTS.c.p_correct)
     with engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(ITEMS).where(ITEMS.c.campaign_id == campaign_id)).scalar_one()
         rows = conn.execute(
-            select(USERS.c.name, func.count(HUMAN.c.id).label("done"), func.avg(HUMAN.c.time_on_task_s).label("mean_time_s"))
+            select(USERS.c.name, func.count(HUMAN.c.id).label("done"), func.avg(HUMAN.c.time_on_task_s).label("mean_time_s"),
+                   func.avg(correct).label("accuracy"), func.avg(JUDGMENTS.c.p_correct).label("mean_p_correct"),
+                   func.avg(brier).label("brier"))
             .select_from(CJUDGES.join(USERS, USERS.c.id == CJUDGES.c.user_id))
             .outerjoin(ITEMS, ITEMS.c.campaign_id == CJUDGES.c.campaign_id)
             .outerjoin(HUMAN, and_(HUMAN.c.item_id == ITEMS.c.id, HUMAN.c.user_id == USERS.c.id))
+            .outerjoin(JUDGMENTS, JUDGMENTS.c.id == HUMAN.c.judgment_id)
             .where(CJUDGES.c.campaign_id == campaign_id)
             .group_by(USERS.c.name)
             .order_by(USERS.c.name)
-        ).all()
-    return [{"judge": r.name, "done": r.done, "items": total, "mean_time_s": r.mean_time_s} for r in rows]
+        ).all()  # fmt: skip
+    return [
+        {"judge": r.name, "done": r.done, "items": total, "mean_time_s": r.mean_time_s,
+         "accuracy": r.accuracy if r.done else None, "mean_p_correct": r.mean_p_correct, "brier": r.brier}
+        for r in rows
+    ]  # fmt: skip
 
 
 def export_rows(engine: Engine, campaign_id: int) -> list[dict[str, Any]]:
