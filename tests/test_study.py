@@ -191,9 +191,13 @@ def test_swiss_tournament_pairs_later_rounds_from_earlier_results(tmp_path: Path
             "run: debater: not a run option",
         ),
         ("name: x\nw2s: {dataset: q.jsonl, ladder: [bow, minilm], options: {seeds: 0}}\n", "w2s.options.seeds"),
+        ("name: x\nprotocols: [naive]\ndatasets: [missing.jsonl]\njudges: [local/smollm2-135m]\n", "datasets.0: "),
+        ("name: x\nprotocols: [nope]\ndatasets: [q.jsonl]\njudges: [local/smollm2-135m]\n", "protocols: "),
+        ("name: x\nprotocols: [naive]\ndatasets: [q.jsonl]\njudges: [local/smollm2-135m]\nseeds: abc\n", "seeds: "),
     ],
 )
 def test_bad_study_files_stop_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str):
+    (tmp_path / "q.jsonl").write_text('{"id": 1, "question": "Q?", "options": ["a", "b"], "answer": 0}\n', encoding="utf-8")
     path = tmp_path / "bad.yaml"
     path.write_text(text, encoding="utf-8")
     assert run_cli("study", "run", str(path), "--dry-run") == 2

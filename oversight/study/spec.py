@@ -308,10 +308,14 @@ def load_study(path: str | Path, overrides: list[str] | None = None, datasets: l
         msg = "unknown key" if err["type"] == "extra_forbidden" else str(err["msg"]).removeprefix("Value error, ")
         raise InputError(f"{path}: {field}: {msg}") from None
     base = path.resolve().parent
-    for entry in spec.datasets:
+    for i, entry in enumerate(spec.datasets):
         entry.path = resolve_path(entry.path, base)
+        if not Path(entry.path).is_file():
+            raise InputError(f"{path}: datasets.{i}: {entry.path}: no such file")
     if spec.w2s is not None:
         spec.w2s.dataset = resolve_path(spec.w2s.dataset, base)
+        if not Path(spec.w2s.dataset).is_file():
+            raise InputError(f"{path}: w2s.dataset: {spec.w2s.dataset}: no such file")
     return spec
 
 
