@@ -69,7 +69,9 @@ def ladder_chart(table: list[dict[str, Any]], ladder: list[str]) -> alt.TopLevel
 def slope_note(slopes: dict[str, Any]) -> str:
     parts = []
     for protocol, trend in slopes.items():
-        if trend["slope_per_100"] is None:
+        if trend["slope_per_100"] is None and len(trend["points"]) >= 2:
+            parts.append(f"{protocol}: every player has the same rating, so no slope can be fitted")
+        elif trend["slope_per_100"] is None:
             parts.append(f"{protocol}: needs at least two rated players with judged transcripts")
         elif trend["ci_low"] is None:
             parts.append(f"{protocol}: {trend['slope_per_100']:+.3f} accuracy per 100 Elo")
