@@ -326,3 +326,28 @@ def test_a_players_search_settings_apply_to_its_side_only(tmp_path: Path):
         b = [t for t in transcript.turns if t.side == "B"]
         assert all(len(t.meta["candidates"]) == 2 for t in a) and all("candidates" not in t.meta for t in b)
         assert transcript.outcome.players == {"A": "s", "B": "w"}
+
+
+def test_a_studys_ensemble_judges_the_first_judges_cells(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    from oversight.db import connect
+    from oversight.db.queries import judgment_rows
+
+    db = f"sqlite:///{tmp_path / 'study.db'}"
+    mock.script("member-a", "A 80%")
+    mock.script("member-b", "B 60%")
+    ensemble = {"name": "pair", "members": ["mock/member-a", "mock/member-b"], "combine": "mean"}
+    study = _study(tmp_path, protocols=["naive"], ensembles=[ensemble])
+    assert run_cli("study", "run", str(study), "--db", db, "--json", "--no-report") == 0
+    rows = judgment_rows(connect(db))
+    by_judge = {j: [r for r in rows if r["judge"] == j] for j in ("mock/judge", "mock/member-a", "mock/member-b", "ensemble:pair")}
+    assert all(len(v) == 12 for v in by_judge.values())  # six questions, both orders, for the judge, each member and the ensemble
+    for row in by_judge["ensemble:pair"]:  # the mean of its members' probabilities on the same transcript and order
+        members = [r["p_a"] for j in ("mock/member-a", "mock/member-b") for r in by_judge[j]
+                   if (r["transcript_id"], r["order"]) == (row["transcript_id"], row["order"])]  # fmt: skip
+        assert len(members) == 2 and row["p_a"] == pytest.approx(sum(members) / 2)
+    assert run_cli("study", "run", str(study), "--db", db, "--json", "--no-report") == 0
+    assert len(judgment_rows(connect(db))) == len(rows)  # nothing judged twice
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(study.read_text(encoding="utf-8").replace("name: pair", "name: 'two words'"), encoding="utf-8")
+    assert run_cli("study", "run", str(bad), "--dry-run") == 2
+    assert "ensembles.0.name" in capsys.readouterr().err

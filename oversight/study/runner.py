@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select
 
 from oversight.db import connect
 from oversight.db.schema import RUNS
+from oversight.ensemble import EnsembleSpec
 from oversight.errors import OversightError, redact
 from oversight.study.cells import Cell, fixed_cells, has_swiss, swiss_cells
 from oversight.study.spec import StudySpec
@@ -59,13 +60,22 @@ def _run_cell(cell: Cell, engine: Engine, db: str | None, console: Console) -> N
 
 def _judge_by_round(cell: Cell, engine: Engine, console: Console) -> None:
     """The cell's judge on its transcripts cut after each earlier round (resumable: done cuts are skipped)."""
+    assert cell.judge is not None
+    _rejudge(cell, engine, console, [cell.judge], by_round=True)
+
+
+def _judge_with(cell: Cell, engine: Engine, console: Console, ensemble: EnsembleSpec) -> None:
+    """An ensemble's members, then the ensemble, on the cell's transcripts (resumable)."""
+    _rejudge(cell, engine, console, ensemble.members, ensemble=ensemble)
+
+
+def _rejudge(cell: Cell, engine: Engine, console: Console, judges: list[str], **options: Any) -> None:
     from oversight.rejudge import rejudge
 
-    assert cell.judge is not None
-    summary = asyncio.run(rejudge(engine, cell.run_name, [cell.judge], judge_prompt=cell.judge_prompt or "v1",
-                                  prompts=cell.config.get("prompts"), by_round=True, progress=False, console=console))  # fmt: skip
+    summary = asyncio.run(rejudge(engine, cell.run_name, judges, judge_prompt=cell.judge_prompt or "v1",
+                                  prompts=cell.config.get("prompts"), progress=False, console=console, **options))  # fmt: skip
     if summary.status != "finished":
-        raise OversightError(f"judging by round ended {summary.status}: {'; '.join(summary.errors[:1])}")
+        raise OversightError(f"judging ({', '.join(judges)}) ended {summary.status}: {'; '.join(summary.errors[:1])}")
 
 
 def played_pairs(cells: list[Cell]) -> set[frozenset[str]]:
@@ -111,7 +121,8 @@ def run_study(spec: StudySpec, *, db: str | None = None, console: Console | None
             label = f"[{i}/{len(cells)}{f', Swiss round {stage}' if stage else ''}] {cell.key}"
             finished = states[cell.run_name] == "finished"
             by_round = spec.judge_by_round and cell.kind == "run" and int(cell.config.get("rounds", 3)) > 1
-            if finished and not by_round:
+            ensembles = spec.ensembles if cell.kind == "run" and cell.judge == spec.judges[0] else []
+            if finished and not by_round and not ensembles:
                 result.skipped.append(cell.run_name)
                 continue
             if not finished:
@@ -121,6 +132,8 @@ def run_study(spec: StudySpec, *, db: str | None = None, console: Console | None
                     _run_cell(cell, engine, db, console)
                 if by_round:
                     _judge_by_round(cell, engine, console)
+                for ensemble in ensembles:
+                    _judge_with(cell, engine, console, ensemble)
                 (result.skipped if finished else result.ran).append(cell.run_name)
             except KeyboardInterrupt:
                 raise

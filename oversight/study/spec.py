@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from oversight.config import RunConfig, W2SConfig, load_yaml
+from oversight.ensemble import EnsembleSpec
 from oversight.errors import InputError
 from oversight.metrics.elo import DEBATE_PROTOCOLS
 from oversight.models import parse_spec
@@ -136,6 +137,8 @@ class StudySpec(BaseModel):
     seeds: list[int] = Field(default_factory=lambda: [0])
     judge_prompts: list[str] = Field(default_factory=lambda: ["v1"])
     tournament: Tournament = Field(default_factory=Tournament)
+    ensembles: list[EnsembleSpec] = Field(default_factory=list)
+    """Judge ensembles (name, members, samples, combine) that also judge every cell of the first judge's."""
     judge_by_round: bool = False
     """Also judge every transcript as it stood after each earlier round (accuracy and calibration by round)."""
     rating_judge: str | None = None
