@@ -351,3 +351,26 @@ def test_a_studys_ensemble_judges_the_first_judges_cells(tmp_path: Path, capsys:
     bad.write_text(study.read_text(encoding="utf-8").replace("name: pair", "name: 'two words'"), encoding="utf-8")
     assert run_cli("study", "run", str(bad), "--dry-run") == 2
     assert "ensembles.0.name" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["data", "generate", "sudoku", "-o", "x.jsonl"], "unknown kind 'sudoku'"),
+        (["data", "generate", "prontoqa", "-o", "x.jsonl", "--hops", "0"], "--hops"),
+        (["study", "run", "STUDY", "--limit", "0", "--dry-run"], "--limit: give a number of questions"),
+        (["study", "run", "STUDY", "--set", "rounds", "--dry-run"], "expected KEY=VALUE"),
+        (["study", "run", "missing.yaml", "--dry-run"], "missing.yaml: cannot read"),
+        (["plan", "--a", "bogus=1", "--b", "protocol=naive", "--width", "0.1"], "--a 'bogus=1': use KEY=VALUE"),  # exit 1, as compare
+    ],
+)
+def test_bad_options_of_the_new_commands_stop_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+):
+    study = str(_study(tmp_path))
+    code = run_cli(*[study if a == "STUDY" else a for a in args])
+    err = capsys.readouterr().err
+    assert code == (1 if args[0] == "plan" else 2) and message in err and "Traceback" not in err, err
+    assert not (tmp_path / "x.jsonl").exists()  # nothing half-written
+    if "--hops" not in args:  # (a value out of an option's range gets Typer's usage box instead)
+        assert len(err.strip().splitlines()) == 1

@@ -22,7 +22,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-data_app = typer.Typer(help="Inspect dataset files.", no_args_is_help=True)
+data_app = typer.Typer(help="Inspect dataset files; generate logic questions.", no_args_is_help=True)
 db_app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks with documented targets.", no_args_is_help=True)
 users_app = typer.Typer(help="Judge-app accounts.", no_args_is_help=True)

@@ -10,7 +10,7 @@ import typer
 
 from oversight.cli import DbOption, FormatOption, _check_format, app, err_console
 from oversight.cli.output import print_text, render
-from oversight.errors import OversightError
+from oversight.errors import InputError
 
 study_app = typer.Typer(help="Studies: grids of runs, debater tournaments and the papers' figures (see recipes/).", no_args_is_help=True)
 app.add_typer(study_app, name="study")
@@ -32,7 +32,7 @@ def _load(path: Path, overrides: list[str] | None, datasets: list[str] | None, l
     spec = load_study(path, overrides, datasets)
     if limit is not None:
         if limit < 1:
-            raise OversightError("--limit: give a number of questions, 1 or more")
+            raise InputError("--limit: give a number of questions, 1 or more")
         for entry in spec.datasets:
             entry.limit = limit
     return spec
