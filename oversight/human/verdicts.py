@@ -134,16 +134,17 @@ def judge_view(engine: Engine, item_id: int, user_id: int) -> JudgeView:
     protocol = protocol_for_transcript(transcript.protocol)
     simultaneous = transcript.outcome.turn_order != "sequential"
     speeches = [Speech(round=r, speaker=s, text=t) for r, s, t in speeches_for_judge(transcript, order, simultaneous=simultaneous)]
+    shows_story = campaign.show_context or protocol.judge_sees_context
     return JudgeView(
         item_id=item_id,
         campaign=campaign.name,
         question=transcript.question.question,
         answers=options_in_order(transcript, order),
         speeches=speeches,
-        context=transcript.question.context if (campaign.show_context or protocol.judge_sees_context) else None,
+        context=transcript.question.context if shows_story else None,
         interactive=campaign.interactive,
         turn_penalty=campaign.turn_penalty,
-        quotes=quotes_in_story(transcript, order) if (campaign.show_context or protocol.judge_sees_context) else [],
+        quotes=quotes_in_story(transcript, order) if shows_story else [],
     )
 
 

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from oversight.metrics.bootstrap import cluster_resamples
+
 
 def cohen_kappa(a: np.ndarray, b: np.ndarray) -> float | None:
     """Kappa for two binary raters; None when chance agreement is total (kappa undefined)."""
@@ -171,12 +173,8 @@ def human_agreement(rows: list[dict[str, Any]], *, n_resamples: int = 1000, seed
     out.update(dict.fromkeys(("kappa_ci_low", "kappa_ci_high", "alpha_ci_low", "alpha_ci_high")))
     if len(table) < 2:
         return out
-    _, index = np.unique(np.array(clusters), return_inverse=True)
-    members = [np.flatnonzero(index == c) for c in range(int(index.max()) + 1)]
-    rng = np.random.default_rng(seed)
     kappas, alphas = [], []
-    for _ in range(n_resamples):
-        picked = np.concatenate([members[c] for c in rng.integers(0, len(members), len(members))])
+    for picked in cluster_resamples(clusters, n_resamples, seed):
         sample = table[picked]
         if (k := fleiss_kappa(sample)) is not None:
             kappas.append(k)

@@ -6,6 +6,8 @@ intervals too narrow; resampling articles keeps that dependence (Khan et al. 202
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import numpy.typing as npt
 
@@ -41,10 +43,24 @@ def bootstrap_from_cluster_sums(
     if n_clusters == 1:
         mean = float(sums[0] / counts[0])
         return (mean, mean)
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, n_clusters, size=(n_resamples, n_clusters))
-    # each resample's mean = total of drawn cluster sums / total of drawn cluster sizes
-    means = sums[draws].sum(axis=1) / counts[draws].sum(axis=1)
+    means = resampled_means(sums, counts, n_resamples, np.random.default_rng(seed))
     alpha = (1.0 - confidence) / 2.0
     low, high = np.quantile(means, [alpha, 1.0 - alpha])
     return (float(low), float(high))
+
+
+def resampled_means(sums: np.ndarray, counts: np.ndarray, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """The mean of each bootstrap resample of whole clusters: total of the drawn clusters' sums over total of their sizes."""
+    draws = rng.integers(0, len(sums), size=(n_resamples, len(sums)))
+    return sums[draws].sum(axis=1) / counts[draws].sum(axis=1)
+
+
+def cluster_resamples(clusters: npt.ArrayLike, n_resamples: int, seed: int = 0) -> Iterator[np.ndarray]:
+    """Row indices of each bootstrap resample that draws whole clusters with replacement (for statistics that need
+    the rows themselves, such as a refitted rating or an agreement coefficient)."""
+    _, index = np.unique(np.asarray(clusters), return_inverse=True)
+    n_clusters = int(index.max()) + 1 if len(index) else 0
+    members = [np.flatnonzero(index == c) for c in range(n_clusters)]
+    rng = np.random.default_rng(seed)
+    for _ in range(n_resamples):
+        yield np.concatenate([members[c] for c in rng.integers(0, n_clusters, n_clusters)])

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 from scipy.optimize import minimize
 
-from oversight.metrics.bootstrap import clustered_bootstrap_ci
+from oversight.metrics.bootstrap import cluster_resamples, clustered_bootstrap_ci
 
 ELO_SCALE = 400.0 / math.log(10.0)
 Rate = Literal["debaters", "players"]
@@ -83,14 +83,9 @@ def elo_table(
     winner = np.array([index[g[0]] for g in games])
     loser = np.array([index[g[1]] for g in games])
     weight = np.array([g[2] for g in games])
-    _, cluster = np.unique(np.array([str(g[3]) for g in games]), return_inverse=True)
     ratings = _fit(len(names), winner, loser, weight)
-    n_clusters = int(cluster.max()) + 1
-    members = [np.flatnonzero(cluster == c) for c in range(n_clusters)]
-    rng = np.random.default_rng(seed)
     boot = np.empty((n_resamples, len(names)))
-    for i in range(n_resamples):
-        picked = np.concatenate([members[c] for c in rng.integers(0, n_clusters, n_clusters)])
+    for i, picked in enumerate(cluster_resamples([str(g[3]) for g in games], n_resamples, seed)):
         boot[i] = _fit(len(names), winner[picked], loser[picked], weight[picked], ratings)  # resamples start from the estimate
     low, high = np.quantile(boot, [0.025, 0.975], axis=0)
     games_per = np.bincount(winner, weights=weight, minlength=len(names)) + np.bincount(loser, weights=weight, minlength=len(names))

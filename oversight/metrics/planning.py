@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from oversight.metrics.bootstrap import resampled_means
+
 
 def _cluster_totals(rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
     hits: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
@@ -29,11 +31,6 @@ def _cluster_totals(rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]
     return sums, counts
 
 
-def _resampled_means(sums: np.ndarray, counts: np.ndarray, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
-    draws = rng.integers(0, len(sums), size=(n_resamples, len(sums)))
-    return sums[draws].sum(axis=1) / counts[draws].sum(axis=1)
-
-
 def difference_interval(
     rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]], *, n_resamples: int = 2000, seed: int = 0
 ) -> dict[str, Any]:
@@ -42,7 +39,7 @@ def difference_interval(
     if len(sa) < 2 or len(sb) < 2:
         raise ValueError("each condition needs valid judgments on at least two articles")
     rng = np.random.default_rng(seed)
-    diffs = _resampled_means(sa, ca, n_resamples, rng) - _resampled_means(sb, cb, n_resamples, rng)
+    diffs = resampled_means(sa, ca, n_resamples, rng) - resampled_means(sb, cb, n_resamples, rng)
     low, high = np.quantile(diffs, [0.025, 0.975])
     return {
         "accuracy_a": float(sa.sum() / ca.sum()), "accuracy_b": float(sb.sum() / cb.sum()),
@@ -77,6 +74,6 @@ def widest_condition(conditions: dict[str, list[dict[str, Any]]], *, n_resamples
         if len(sums) < 2:
             widths[name] = math.inf
             continue
-        low, high = np.quantile(_resampled_means(sums, counts, n_resamples, rng), [0.025, 0.975])
+        low, high = np.quantile(resampled_means(sums, counts, n_resamples, rng), [0.025, 0.975])
         widths[name] = float(high - low)
     return max(sorted(widths), key=lambda name: widths[name])
