@@ -6,7 +6,8 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from oversight.data.question import Question
 from oversight.db.cache import insert_ignoring_duplicates
@@ -20,7 +21,7 @@ from oversight.db.schema import (
     TRANSCRIPTS,
     TURNS,
 )
-from oversight.transcript import ItemResult
+from oversight.transcript import ItemResult, Outcome, Turn
 from oversight.transcript import Judgment as JudgmentModel
 
 
@@ -94,29 +95,47 @@ def write_items(engine: Engine, run_id: int, items: list[ItemResult]) -> None:
         )
         turns, quotes, judgments, calls = [], [], [], []
         for tid, item in zip(ids, items, strict=True):
-            for idx, turn in enumerate(item.transcript.turns):
-                turns.append(
-                    {
-                        "transcript_id": tid,
-                        "idx": idx,
-                        "round": turn.round,
-                        "role": turn.role,
-                        "side": turn.side,
-                        "model": turn.model,
-                        "text": turn.text,
-                        "saw_context": turn.saw_context,
-                        "meta": turn.meta,
-                    }
-                )
-                quotes.extend(
-                    {"transcript_id": tid, "turn_idx": idx, "text": q.text, "verified": q.verified, "start": q.start, "end": q.end}
-                    for q in turn.quotes
-                )
+            turn_rows, quote_rows = _turn_rows(tid, 0, item.transcript.turns)
+            turns += turn_rows
+            quotes += quote_rows
             judgments.extend(_judgment_row(tid, j) for j in item.judgments)
             calls.extend(_call_row(run_id, tid, c) for c in item.calls)
         for table, rows in ((TURNS, turns), (QUOTES, quotes), (JUDGMENTS, judgments), (CALLS, calls)):
             if rows:
                 conn.execute(insert(table), storable(rows))
+
+
+def _turn_rows(tid: int, start: int, turns: list[Turn]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    turn_rows, quote_rows = [], []
+    for idx, turn in enumerate(turns, start):
+        turn_rows.append({"transcript_id": tid, "idx": idx, "round": turn.round, "role": turn.role, "side": turn.side,
+                          "model": turn.model, "text": turn.text, "saw_context": turn.saw_context, "meta": turn.meta})  # fmt: skip
+        quote_rows.extend(
+            {"transcript_id": tid, "turn_idx": idx, "text": q.text, "verified": q.verified, "start": q.start, "end": q.end}
+            for q in turn.quotes
+        )
+    return turn_rows, quote_rows
+
+
+def append_turns(engine: Engine, transcript_id: int, start: int, turns: list[Turn], outcome: Outcome) -> bool:
+    """Add turns `start`, `start + 1`, … to a stored transcript (a live session's new round) with its updated outcome,
+    in one transaction; False, changing nothing, when another writer stored turns at those positions first."""
+    turn_rows, quote_rows = _turn_rows(transcript_id, start, turns)
+    if not turn_rows:
+        return True
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(TURNS), storable(turn_rows))
+            if quote_rows:
+                conn.execute(insert(QUOTES), storable(quote_rows))
+            conn.execute(
+                update(TRANSCRIPTS)
+                .where(TRANSCRIPTS.c.id == transcript_id)
+                .values(outcome=outcome.stored(), models=outcome.models[:400], variant=outcome.variant[:64])
+            )
+    except IntegrityError:
+        return False
+    return True
 
 
 def _judgment_row(tid: int, j: JudgmentModel) -> dict[str, Any]:

@@ -58,7 +58,8 @@ def leaderboard_aggregates(engine: Engine, by: tuple[str, ...], run: str | list[
     base = JUDGMENTS.join(TRANSCRIPTS).join(RUNS).join(QUESTIONS, QUESTIONS.c.uid == TRANSCRIPTS.c.question_uid)
     groups = _group_columns(by)
     runs = literal(True) if run is None else RUNS.c.name == run if isinstance(run, str) else RUNS.c.name.in_(run)
-    where = and_(runs, JUDGMENTS.c.after_round.is_(None))  # verdicts on cut transcripts are reported by round, not here
+    # verdicts on cut transcripts are reported by round, not here; judges an admin excluded are left out
+    where = and_(runs, JUDGMENTS.c.after_round.is_(None), JUDGMENTS.c.excluded.is_not(True))
     valid_int = case((JUDGMENTS.c.valid, 1), else_=0)
     per_cluster = (
         select(

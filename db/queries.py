@@ -10,6 +10,7 @@ from oversight.data.question import Question
 from oversight.db.schema import (
     CALLS,
     CONTEXTS,
+    HUMAN,
     JUDGMENTS,
     QUESTIONS,
     QUOTES,
@@ -49,16 +50,24 @@ JUDGMENT_COLUMNS = (
     TRANSCRIPTS.c.consultant_correct,
     TRANSCRIPTS.c.chose_correct,
     TRANSCRIPTS.c.outcome,
+    HUMAN.c.stopped_after_round,
 )
 
 
 def judgment_rows(engine: Engine, run: str | list[str] | None = None, *, cuts: bool = False) -> list[dict[str, Any]]:
     """One dict per judgment, joined with its run, transcript and question: the input of every metric
     (of one run, of a list of runs such as a study's cells, or of all). Verdicts on transcripts cut after
-    an earlier round are left out unless `cuts` asks for them (accuracy by round, exports)."""
+    an earlier round are left out unless `cuts` asks for them (accuracy by round, exports), and so are the verdicts of
+    human judges an admin excluded from a campaign (e.g. for missing catch trials)."""
     query = (
         select(*JUDGMENT_COLUMNS)
-        .select_from(JUDGMENTS.join(TRANSCRIPTS).join(RUNS).join(QUESTIONS, QUESTIONS.c.uid == TRANSCRIPTS.c.question_uid))
+        .select_from(
+            JUDGMENTS.join(TRANSCRIPTS)
+            .join(RUNS)
+            .join(QUESTIONS, QUESTIONS.c.uid == TRANSCRIPTS.c.question_uid)
+            .outerjoin(HUMAN, HUMAN.c.judgment_id == JUDGMENTS.c.id)
+        )
+        .where(JUDGMENTS.c.excluded.is_not(True))
         .order_by(JUDGMENTS.c.id)
     )
     if not cuts:

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -134,6 +135,9 @@ class Judgment(Base):
     after_round: Mapped[int | None] = mapped_column(
         Integer, comment="judged on the transcript cut after this round (accuracy by round); NULL: the whole transcript"
     )
+    excluded: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=sa_false(), comment="kept out of the leaderboard (a human judge an admin excluded)"
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -211,6 +215,9 @@ class Campaign(Base):
     turn_penalty: Mapped[float] = mapped_column(Float, default=0.0, comment="score charged per extra interactive turn")
     feedback: Mapped[bool] = mapped_column(Boolean, default=False, comment="show the correct answer and score after submitting")
     allow_repeat: Mapped[bool] = mapped_column(Boolean, default=False, comment="a judge may see a question judged in another campaign")
+    design: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON, comment="conditions, rounds, windows, time limit, qualification and catch trials (oversight.human.design)"
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -218,6 +225,9 @@ class CampaignJudge(Base):
     __tablename__ = "campaign_judges"
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(16), default="main", server_default="main", comment="qualification | main | failed")
+    sequence: Mapped[int | None] = mapped_column(Integer, comment="the judge's row of the campaign's Latin square of conditions")
+    excluded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false(), comment="kept out of the leaderboard")
 
 
 class CampaignItem(Base):
@@ -226,6 +236,8 @@ class CampaignItem(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
     transcript_id: Mapped[int] = mapped_column(ForeignKey("transcripts.id", ondelete="CASCADE"))
+    condition: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    stage: Mapped[str] = mapped_column(String(16), default="main", server_default="main", comment="main | qualification | catch")
 
 
 class HumanJudgment(Base):
@@ -236,12 +248,46 @@ class HumanJudgment(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("campaign_items.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    judgment_id: Mapped[int] = mapped_column(ForeignKey("judgments.id", ondelete="CASCADE"), unique=True)
+    judgment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("judgments.id", ondelete="CASCADE"), unique=True, comment="NULL for qualification and catch items, kept out of results"
+    )
     order: Mapped[str] = mapped_column(String(2), comment="the answer order this judge was shown")
     explanation: Mapped[str] = mapped_column(Text)
     time_on_task_s: Mapped[float] = mapped_column(Float)
     extra_turns: Mapped[int] = mapped_column(Integer, default=0)
     exchanges: Mapped[list[Any]] = mapped_column(JSON, default=list, comment="interactive questions and answers")
+    p_correct: Mapped[float | None] = mapped_column(Float, comment="probability on the correct answer; NULL when timed out")
+    correct: Mapped[bool | None] = mapped_column(Boolean)
+    stopped_after_round: Mapped[int | None] = mapped_column(Integer, comment="judge-paced campaigns: the round the judge stopped after")
+    round_cost: Mapped[float] = mapped_column(Float, default=0.0, server_default="0", comment="charged for rounds read beyond the minimum")
+    timed_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ItemSession(Base):
+    """A judge's open item: when it was first shown (the time limit runs from here) and how many rounds they have read."""
+
+    __tablename__ = "item_sessions"
+    item_id: Mapped[int] = mapped_column(ForeignKey("campaign_items.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revealed_round: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class RoundBelief(Base):
+    """A judge's probability after one round of a judge-paced item, one per judge, item and round."""
+
+    __tablename__ = "round_beliefs"
+    __table_args__ = (UniqueConstraint("item_id", "user_id", "round", name="uq_round_belief"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("campaign_items.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    round: Mapped[int] = mapped_column(Integer)
+    p_first: Mapped[float] = mapped_column(Float, comment="on the first answer as this judge saw them")
+    p_correct: Mapped[float] = mapped_column(Float)
+    judgment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("judgments.id", ondelete="CASCADE"), comment="the same belief as a judgment after this round"
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -309,3 +355,4 @@ class BatchJobRow(Base):
 CONTEXTS, QUESTIONS, RUNS = Context.__table__, QuestionRow.__table__, Run.__table__
 TRANSCRIPTS, TURNS, QUOTES = Transcript.__table__, Turn.__table__, Quote.__table__
 JUDGMENTS, CALLS = Judgment.__table__, ModelCall.__table__
+HUMAN = HumanJudgment.__table__

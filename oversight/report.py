@@ -22,7 +22,7 @@ from oversight.db.connect import safe_url
 from oversight.db.queries import judgment_rows, run_summaries
 from oversight.metrics.elo import accuracy_vs_elo, elo_table
 from oversight.metrics.leaderboard import stored_leaderboard
-from oversight.metrics.rounds import round_table
+from oversight.metrics.rounds import round_table, stopping_table
 from oversight.metrics.tables import agreement_table, calibration_table, human_agreement_table, position_table
 
 
@@ -51,6 +51,7 @@ def build_report(engine: Engine, out: Path, *, n_resamples: int = 1000, seed: in
     elo_by_side = elo_table(rows, by_side=True, n_resamples=n_resamples, seed=seed)
     trend = accuracy_vs_elo(rows, elo, n_resamples=n_resamples, seed=seed)
     by_round = round_table(judgment_rows(engine, cuts=True), n_resamples=n_resamples, seed=seed)
+    stopping = stopping_table(rows)
     calibration = calibration_table(rows, ("protocol", "judge"))
     position = position_table(rows, ("protocol", "judge"))
     agree = agreement_table(rows)
@@ -67,7 +68,12 @@ def build_report(engine: Engine, out: Path, *, n_resamples: int = 1000, seed: in
         ("Debater Elo (Bradley–Terry, 95% bootstrap CI, tied ranks)", elo, "elo"),
         ("Debater Elo by assigned side", elo_by_side, None),
         ("Calibration", calibration, "reliability"),
-        *([("Accuracy and calibration by round (oversight judge --by-round)", by_round, "rounds")] if by_round else []),
+        *(
+            [("Accuracy and calibration by round (judge --by-round; human beliefs after each round)", by_round, "rounds")]
+            if by_round
+            else []
+        ),
+        *([("Judge-paced campaigns: the round judges stopped after", stopping, None)] if stopping else []),
         ("Position bias", position, None),
         ("Human–model agreement", agree, None),
         ("Agreement among human judges (Fleiss' κ, Krippendorff's α; 95% CIs resample articles)", among_humans, None),

@@ -46,17 +46,24 @@ class Dialogue:
     async def run(self) -> Transcript:
         interactive = self.participants.interactive_judge
         for round_no in range(1, self.settings.rounds + 1):
-            if self.simultaneous:
-                # everyone sees the same history: nobody sees another's turn of this round
-                history = self._history()
-                turns = await asyncio.gather(*(self._turn(s, round_no, history) for s in self.speakers))
-                self.transcript.turns.extend(turns)
-            else:
-                for speaker in self.speakers:
-                    self.transcript.turns.append(await self._turn(speaker, round_no, self._history()))
+            await self.run_round(round_no)
             if interactive is not None and round_no < self.settings.rounds:
                 self.transcript.turns.append(await self._judge_question(interactive, round_no))
         return self.transcript
+
+    async def run_round(self, round_no: int) -> list[Turn]:
+        """Every speaker's turn of one round, appended to the transcript (and returned): a whole run calls this for
+        each round; a judge-paced live session calls it when the judge asks for the next round."""
+        before = len(self.transcript.turns)
+        if self.simultaneous:
+            # everyone sees the same history: nobody sees another's turn of this round
+            history = self._history()
+            turns = await asyncio.gather(*(self._turn(s, round_no, history) for s in self.speakers))
+            self.transcript.turns.extend(turns)
+        else:
+            for speaker in self.speakers:
+                self.transcript.turns.append(await self._turn(speaker, round_no, self._history()))
+        return self.transcript.turns[before:]
 
     def _history(self) -> list[Speech]:
         """The transcript as participants read it: canonical names, quotes as written."""

@@ -147,6 +147,11 @@ class Protocol(ABC):
     def judge_view(self, transcript: Transcript, order: Order, judge_prompt: str = DEFAULT_JUDGE_PROMPT) -> list[Message]:
         """Exactly what a judge is shown when the answers appear in `order`."""
 
+    async def next_round(self, transcript: Transcript, participants: Participants) -> list[Turn]:
+        """One more round of a transcript already under way, appended to it and returned: a judge-paced live session
+        asks for rounds one at a time while the judge reads. Protocols whose turns cannot be split so refuse."""
+        raise ValueError(f"protocol {self.name!r} cannot be generated round by round (live sessions take debate and consultancy)")
+
     def longest_first_prompt(self, question: Question, pair: tuple[int, int]) -> list[Message]:
         """The longest prompt of the first call, used to check the context window before a run."""
         return self.judge_view(self.new_transcript(question, pair), "AB")
@@ -154,6 +159,11 @@ class Protocol(ABC):
     def reserved_tokens(self) -> int:
         """Tokens later turns add on top of `longest_first_prompt` (0 for single-call protocols)."""
         return 0
+
+
+def last_round(transcript: Transcript) -> int:
+    """The highest round any turn of the transcript belongs to (0 before the first)."""
+    return max((t.round for t in transcript.turns), default=0)
 
 
 def options_in_order(transcript: Transcript, order: Order) -> tuple[str, str]:

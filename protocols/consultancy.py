@@ -12,9 +12,9 @@ from oversight.data.question import Question
 from oversight.models import Message
 from oversight.prompts import DEFAULT_JUDGE_PROMPT, SEARCH_TEMPLATES, SPEAKER_TEMPLATES
 from oversight.protocols._dialogue import Dialogue, Speaker, first_turn_prompt, reserved_tokens
-from oversight.protocols.base import Participants, Protocol, view_with_speeches
+from oversight.protocols.base import Participants, Protocol, last_round, view_with_speeches
 from oversight.protocols.open_roles import choose_side
-from oversight.transcript import OpenRoleOutcome, Order, Side, Transcript
+from oversight.transcript import OpenRoleOutcome, Order, Side, Transcript, Turn
 
 ASSIGNMENTS = ("correct", "incorrect")
 
@@ -42,6 +42,13 @@ class Consultancy(Protocol):
         transcript.outcome.consultant_side = side
         transcript.outcome.consultant_correct = side == transcript.correct
         return await Dialogue(self, transcript, [Speaker(side, consultant, "consultant")], participants, "consultancy").run()
+
+    async def next_round(self, transcript: Transcript, participants: Participants) -> list[Turn]:
+        side = transcript.outcome.consultant_side
+        if self.open_roles or side is None or participants.consultant is None:
+            return await super().next_round(transcript, participants)
+        speakers = [Speaker(side, participants.consultant, "consultant")]
+        return await Dialogue(self, transcript, speakers, participants, "consultancy").run_round(last_round(transcript) + 1)
 
     def judge_view(self, transcript: Transcript, order: Order, judge_prompt: str = DEFAULT_JUDGE_PROMPT) -> list[Message]:
         return view_with_speeches(self.prompts, transcript, order, "consultancy", judge_prompt)

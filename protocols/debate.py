@@ -12,9 +12,9 @@ from oversight.data.question import Question
 from oversight.models import Message
 from oversight.prompts import DEFAULT_JUDGE_PROMPT, SEARCH_TEMPLATES, SPEAKER_TEMPLATES
 from oversight.protocols._dialogue import Dialogue, Speaker, first_turn_prompt, reserved_tokens
-from oversight.protocols.base import Participants, Protocol, view_with_speeches
+from oversight.protocols.base import Participants, Protocol, last_round, view_with_speeches
 from oversight.protocols.open_roles import choose_side
-from oversight.transcript import OpenRoleOutcome, Order, Transcript
+from oversight.transcript import OpenRoleOutcome, Order, Transcript, Turn
 
 
 class Debate(Protocol):
@@ -37,6 +37,13 @@ class Debate(Protocol):
                 models = {"A": b, "B": a}
         speakers = [Speaker("A", models["A"], "debater_a"), Speaker("B", models["B"], "debater_b")]
         return await Dialogue(self, transcript, speakers, participants, "debate").run()
+
+    async def next_round(self, transcript: Transcript, participants: Participants) -> list[Turn]:
+        if self.open_roles or participants.debater_a is None or participants.debater_b is None:
+            return await super().next_round(transcript, participants)
+        speakers = [Speaker("A", participants.debater_a, "debater_a"), Speaker("B", participants.debater_b, "debater_b")]
+        transcript.outcome.turn_order = self.settings.turns
+        return await Dialogue(self, transcript, speakers, participants, "debate").run_round(last_round(transcript) + 1)
 
     def judge_view(self, transcript: Transcript, order: Order, judge_prompt: str = DEFAULT_JUDGE_PROMPT) -> list[Message]:
         simultaneous = transcript.outcome.turn_order != "sequential"

@@ -90,7 +90,7 @@ def test_a_database_of_the_first_schema_release_upgrades_without_losing_a_row(tm
             ))  # fmt: skip
     engine.dispose()
     upgraded = connect(url)  # what any command does on opening an old database
-    assert current_revision(upgraded) == "0009"
+    assert current_revision(upgraded) == "0010"
     with upgraded.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Transcript)).scalar_one() == 2
         assert conn.execute(select(func.count()).select_from(Judgment)).scalar_one() == 4

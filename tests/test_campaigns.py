@@ -95,7 +95,8 @@ def test_submission_rules(sqlite_url: str, tmp_path: Path):
     p_gold = 0.7 if first_is_gold else 0.3
     assert campaigns.progress(engine, env["campaign"])[0] == {
         "judge": "judge0", "done": 1, "items": 3, "mean_time_s": 12.5, "accuracy": 1.0 if first_is_gold else 0.0,
-        "mean_p_correct": pytest.approx(p_gold), "brier": pytest.approx((1 - p_gold) ** 2),
+        "mean_p_correct": pytest.approx(p_gold), "brier": pytest.approx((1 - p_gold) ** 2), "timed_out": 0, "stage": "main",
+        "qualification": "", "catch": "", "flagged": False, "excluded": False,
     }  # fmt: skip
     assert campaigns.progress(engine, env["campaign"])[1]["accuracy"] is None  # judge1 has judged nothing yet
 

@@ -147,7 +147,7 @@ def test_console_script_is_installed():
 
 def test_db_upgrade(capsys, tmp_path: Path):
     code, _, err = cli(capsys, "db", "upgrade", "--db", f"sqlite:///{tmp_path / 'x.db'}")
-    assert code == 0 and "revision 0009" in err
+    assert code == 0 and "revision 0010" in err
 
 
 def test_users_and_campaigns_from_the_cli(capsys, tmp_path: Path):

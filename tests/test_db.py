@@ -57,5 +57,5 @@ def test_upgrade_is_idempotent(tmp_path: Path):
     connect(url).dispose()
     engine = connect(url)
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0009"
+        assert MigrationContext.configure(conn).get_current_revision() == "0010"
     engine.dispose()

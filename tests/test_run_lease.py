@@ -81,7 +81,7 @@ def test_processes_opening_a_new_database_at_once_take_turns_migrating(tmp_path:
     procs = [oversight("db", "upgrade", "--db", url) for _ in range(4)]
     results = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0, 0], [e for _, e in results]
-    assert all("revision 0009" in e for _, e in results)
+    assert all("revision 0010" in e for _, e in results)
 
 
 def test_a_failing_writer_stops_the_run_and_its_model_calls(tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch):

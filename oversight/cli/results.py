@@ -21,7 +21,7 @@ class ExportKind(StrEnum):
     w2s = "w2s"
 
 
-METRICS = ("accuracy", "elo", "calibration", "agreement", "human-agreement", "position", "rounds", "pgr")
+METRICS = ("accuracy", "elo", "calibration", "agreement", "human-agreement", "position", "rounds", "stopping", "pgr")
 
 
 @app.command()
@@ -33,7 +33,7 @@ def leaderboard(
         str,
         typer.Option(
             "--metric",
-            help="accuracy | elo | calibration | agreement | position | rounds (after `judge --by-round`) | pgr (weak-to-strong).",
+            help="accuracy | elo | calibration | agreement | position | rounds (after `judge --by-round` or a judge-paced campaign) | stopping (judge-paced campaigns) | pgr (weak-to-strong).",
         ),
     ] = "accuracy",
     by: Annotated[

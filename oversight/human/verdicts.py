@@ -8,65 +8,87 @@ model names and other judges' votes never enter a `JudgeView`, so the web layer 
 
 from __future__ import annotations
 
+import asyncio
 import math
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
-from sqlalchemy import Engine, and_, func, insert, select
+from sqlalchemy import Engine, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from oversight.data.question import stable_draw
 from oversight.db.queries import load_transcripts
+from oversight.db.schema import TURNS, RoundBelief
 from oversight.errors import InputError
+from oversight.human.assignment import SESSIONS, choose, is_open, judge_state, reserve, stage_of, taken
 from oversight.human.campaigns import (
+    CJUDGES,
     HUMAN,
     ITEMS,
     JUDGMENTS,
+    QUESTIONS,
     TRANSCRIPTS,
     assigned_item,
     campaign_row,
     conn_options,
+    design_of,
     is_assigned,
 )  # fmt: skip
+from oversight.human.design import CampaignDesign
 from oversight.protocols import protocol_for_transcript
-from oversight.protocols.base import options_in_order, speaker_label, speeches_for_judge
+from oversight.protocols.base import last_round, options_in_order, speaker_label, speeches_for_judge
 from oversight.transcript import Order
 
+BELIEFS = RoundBelief.__table__
 P_MIN, P_MAX = 0.05, 0.95  # Khan et al. bound judges' probabilities to 5-95%
 EXPLANATION_MIN, EXPLANATION_MAX = 10, 2000
 
 
 def next_item(engine: Engine, campaign_id: int, user_id: int) -> int | None:
-    """The next item for this judge: not judged by them, not full, and (unless the campaign allows it)
-    not a question they judged anywhere before. Each judge walks the items in their own shuffled order."""
-    with engine.connect() as conn:
+    """The item this judge works on now: the one they have open, else the next the campaign's design gives them,
+    reserved for them (the row lock keeps two judges from both filling an item's last place)."""
+    with engine.begin() as conn:
         campaign = campaign_row(conn, campaign_id)
-        if not is_assigned(conn, campaign_id, user_id):
+        design = design_of(campaign)
+        if not is_assigned(conn, campaign_id, user_id) or design.window_message() is not None:
             return None
-        counts = select(HUMAN.c.item_id, func.count().label("n")).group_by(HUMAN.c.item_id).subquery()
-        rows = conn.execute(
-            select(ITEMS.c.id, TRANSCRIPTS.c.question_uid, func.coalesce(counts.c.n, 0).label("n"))
-            .join(TRANSCRIPTS, TRANSCRIPTS.c.id == ITEMS.c.transcript_id)
-            .outerjoin(counts, counts.c.item_id == ITEMS.c.id)
-            .where(ITEMS.c.campaign_id == campaign_id)
-        ).all()
-        seen_items = set(conn.execute(select(HUMAN.c.item_id).where(HUMAN.c.user_id == user_id)).scalars())
-        seen_questions = set(
-            conn.execute(
-                select(TRANSCRIPTS.c.question_uid)
-                .join(ITEMS, ITEMS.c.transcript_id == TRANSCRIPTS.c.id)
-                .join(HUMAN, HUMAN.c.item_id == ITEMS.c.id)
-                .where(HUMAN.c.user_id == user_id)
-            ).scalars()
-        )
-    open_items = [
-        r.id
-        for r in rows
-        if r.id not in seen_items and r.n < campaign.judges_per_item and (campaign.allow_repeat or r.question_uid not in seen_questions)
-    ]
-    if not open_items:
+        widest = widest_condition_now(conn, campaign, design)
+        for _ in range(5):
+            state = judge_state(conn, campaign, design, user_id)
+            item_id = choose(state, campaign, design, widest)
+            if item_id is None:
+                return None
+            if state.open_session == item_id:
+                return item_id
+            conn.execute(select(ITEMS.c.id).where(ITEMS.c.id == item_id).with_for_update()).first()
+            # only other judges change an item's fill, so with the item locked its fill is all there is to check again
+            if stage_of(state, item_id) != "main" or taken(conn, item_id, user_id, design) < campaign.judges_per_item:
+                reserve(conn, item_id, user_id)
+                return item_id
+    return None
+
+
+def widest_condition_now(conn: Any, campaign: Any, design: CampaignDesign) -> str | None:
+    """With `allocation: widest`, the condition whose accuracy interval over the campaign's verdicts is widest."""
+    if design.allocation != "widest" or len(design.conditions) < 2:
         return None
-    return min(open_items, key=lambda i: stable_draw(f"item:{user_id}:{i}"))
+    from oversight.human.assignment import article_key
+    from oversight.metrics.planning import widest_condition
+
+    rows = conn.execute(
+        select(ITEMS.c.condition, HUMAN.c.correct, HUMAN.c.timed_out, article_key().label("cluster"))
+        .join(ITEMS, ITEMS.c.id == HUMAN.c.item_id)
+        .join(TRANSCRIPTS, TRANSCRIPTS.c.id == ITEMS.c.transcript_id)
+        .join(QUESTIONS, QUESTIONS.c.uid == TRANSCRIPTS.c.question_uid)
+        .where(and_(ITEMS.c.campaign_id == campaign.id, ITEMS.c.stage == "main"))
+    ).all()
+    by_condition: dict[str, list[dict[str, Any]]] = {c: [] for c in design.conditions}
+    for r in rows:
+        by_condition.setdefault(r.condition, []).append(
+            {"valid": not r.timed_out and r.correct is not None, "correct": r.correct, "cluster": r.cluster}
+        )
+    return widest_condition(by_condition, n_resamples=300)
 
 
 def order_for(user_id: int, item_id: int) -> Order:
@@ -109,6 +131,19 @@ class JudgeView(BaseModel):
     turn_penalty: float = 0.0
     quotes: list[QuoteInStory] = Field(default_factory=list)
     """Every verified quote with its place in the story, in story order (only where the story is shown)."""
+    stage: str = "main"
+    """main, qualification (a gold item: the answer is shown after the verdict) or catch (shown like a main item)."""
+    paced: bool = False
+    round_shown: int = 0
+    """Judge-paced items: the last round shown so far; the judge's belief is asked for this round."""
+    can_continue: bool = False
+    can_stop: bool = True
+    min_rounds: int = 1
+    max_rounds: int | None = None
+    round_cost: float = 0.0
+    beliefs: list[float] = Field(default_factory=list)
+    """This judge's probability on the first answer after each earlier round."""
+    time_left_s: float | None = None
 
 
 def quotes_in_story(transcript: Any, order: str) -> list[QuoteInStory]:
@@ -129,12 +164,25 @@ def quotes_in_story(transcript: Any, order: str) -> list[QuoteInStory]:
 
 def judge_view(engine: Engine, item_id: int, user_id: int) -> JudgeView:
     item, campaign = assigned_item(engine, item_id, user_id)
+    design = design_of(campaign)
     [(_, transcript)] = load_transcripts(engine, ids=[item.transcript_id])
     order = order_for(user_id, item_id)
     protocol = protocol_for_transcript(transcript.protocol)
     simultaneous = transcript.outcome.turn_order != "sequential"
+    session, beliefs = session_of(engine, item_id, user_id)
     speeches = [Speech(round=r, speaker=s, text=t) for r, s, t in speeches_for_judge(transcript, order, simultaneous=simultaneous)]
+    paced = design.paced and item.stage == "main"
+    shown, available = 0, last_round(transcript)
+    if paced:
+        shown = session.revealed_round if session is not None else 0
+        speeches = [s for s in speeches if s.round <= shown]
+        if not design.live:
+            available = min(available, design.max_rounds or available)
     shows_story = campaign.show_context or protocol.judge_sees_context
+    time_left = None
+    if design.item_time_limit_s and session is not None:
+        time_left = design.item_time_limit_s - (datetime.now(UTC) - aware(session.started_at)).total_seconds()
+    limit = design.max_rounds if design.live else available
     return JudgeView(
         item_id=item_id,
         campaign=campaign.name,
@@ -145,22 +193,45 @@ def judge_view(engine: Engine, item_id: int, user_id: int) -> JudgeView:
         interactive=campaign.interactive,
         turn_penalty=campaign.turn_penalty,
         quotes=quotes_in_story(transcript, order) if shows_story else [],
+        stage=item.stage,
+        paced=paced,
+        round_shown=shown,
+        can_continue=paced and shown < (limit or 0),
+        can_stop=not paced or shown >= min(design.min_rounds, max(1, available if not design.live else design.min_rounds)),
+        min_rounds=design.min_rounds,
+        max_rounds=limit if paced else None,
+        round_cost=design.round_cost if paced else 0.0,
+        beliefs=[b.p_first for b in beliefs],
+        time_left_s=time_left,
     )
 
 
-class Submission(BaseModel):
-    """A judge's form, validated on the server whatever the browser sent."""
+def session_of(engine: Engine, item_id: int, user_id: int) -> tuple[Any, list[Any]]:
+    """The judge's session on the item (None before it was handed out) and their per-round beliefs so far."""
+    with engine.connect() as conn:
+        session = conn.execute(select(SESSIONS).where(and_(SESSIONS.c.item_id == item_id, SESSIONS.c.user_id == user_id))).first()
+        beliefs = conn.execute(
+            select(BELIEFS).where(and_(BELIEFS.c.item_id == item_id, BELIEFS.c.user_id == user_id)).order_by(BELIEFS.c.round)
+        ).all()
+    return session, list(beliefs)
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they were written in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+class Belief(BaseModel):
+    """A judge's probability on the first answer shown, validated on the server whatever the browser sent."""
 
     item_id: int
     p_first: float = Field(description="probability that the first answer shown is correct")
-    explanation: str
-    time_on_task_s: float = Field(ge=0.0, le=86400.0)
-    exchanges: list[dict[str, str]] = Field(default_factory=list)
     unsure: bool = False
     """50/50 is stored only when the judge said so: an untouched slider is not a verdict."""
+    round: int | None = Field(default=None, ge=1, description="judge-paced items: the round this belief follows")
 
     @model_validator(mode="after")
-    def _said_unsure(self) -> Submission:
+    def _said_unsure(self) -> Belief:
         if abs(self.p_first - 0.5) < 1e-9 and not self.unsure:
             raise ValueError("50% is recorded only when you tick Unsure; move the slider towards the answer you favour")
         return self
@@ -171,6 +242,14 @@ class Submission(BaseModel):
         if not math.isfinite(v) or not P_MIN <= v <= P_MAX:
             raise ValueError(f"must be between {P_MIN:.0%} and {P_MAX:.0%}")
         return v
+
+
+class Submission(Belief):
+    """A judge's verdict on an item."""
+
+    explanation: str
+    time_on_task_s: float = Field(ge=0.0, le=86400.0)
+    exchanges: list[dict[str, str]] = Field(default_factory=list)
 
     @field_validator("explanation")
     @classmethod
@@ -186,97 +265,257 @@ class Feedback(BaseModel):
     p_correct: float
     brier: float
     log_score: float
+    rounds_read: int | None = None
+    round_cost: float = 0.0
+    qualification: str | None = None
+    """After the last gold item: whether the judge qualified for the main campaign."""
 
 
-def submit(engine: Engine, user: dict[str, Any], form: dict[str, Any]) -> Feedback | None:
-    """Store a verdict once; refuse items outside the judge's assignment and second submissions."""
+TIME_GRACE_S = 10.0
+"""A verdict this many seconds past the item's time limit is still on time (the page and the network take a moment)."""
+
+
+def _validated(model: type[BaseModel], form: dict[str, Any]) -> Any:
     try:
-        sub = Submission.model_validate(form)
+        return model.model_validate(form)
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"]) or "p_first"
         raise InputError(f"{field}: {str(err['msg']).removeprefix('Value error, ')}") from None
+
+
+class _Open(BaseModel):
+    """An item locked for writing, with everything the rules were checked against."""
+
+    model_config = {"arbitrary_types_allowed": True}
+    item: Any
+    campaign: Any
+    design: CampaignDesign
+    session: Any
+    transcript: Any
+    rounds: int
+    """Rounds the transcript has now."""
+
+
+def _open_for_writing(conn: Any, user_id: int, item_id: int) -> _Open:
+    """Lock the item and check, inside the writing transaction, that this judge may still write to it."""
+    item = conn.execute(select(ITEMS).where(ITEMS.c.id == item_id).with_for_update()).first()
+    if item is None:
+        raise InputError("no such item")
+    campaign = campaign_row(conn, item.campaign_id)
+    if not is_assigned(conn, campaign.id, user_id):
+        raise InputError("this item is not assigned to you")
+    design = design_of(campaign)
+    if (closed := design.window_message()) is not None:
+        raise InputError(closed)
+    state = judge_state(conn, campaign, design, user_id, only_item=item_id)
+    row = next(i for i in state.items if i.id == item_id)
+    if not is_open(row, state, campaign, design, count_reserved=False):
+        raise InputError("this item is not open for you (already judged, full, or a question you have seen)")
+    session = conn.execute(select(SESSIONS).where(and_(SESSIONS.c.item_id == item_id, SESSIONS.c.user_id == user_id))).first()
+    transcript = conn.execute(select(TRANSCRIPTS).where(TRANSCRIPTS.c.id == item.transcript_id)).first()
+    rounds = conn.execute(select(func.max(TURNS.c.round)).where(TURNS.c.transcript_id == item.transcript_id)).scalar_one() or 0
+    return _Open(item=item, campaign=campaign, design=design, session=session, transcript=transcript, rounds=rounds)
+
+
+def round_limits(design: CampaignDesign, rounds: int) -> tuple[int, int]:
+    """The rounds a judge must read before stopping and may read at most: a live item may be generated up to
+    `max_rounds`; a stored transcript has the rounds it has."""
+    most = design.max_rounds if design.live and design.max_rounds else min(rounds, design.max_rounds or rounds)
+    return min(design.min_rounds, max(most, 1)), most
+
+
+def _p_correct(o: _Open, user_id: int, p_first: float) -> tuple[str, float, float]:
+    order = order_for(user_id, o.item.id)
+    p_a = p_first if order == "AB" else 1.0 - p_first
+    return order, p_a, p_a if o.transcript.correct == "A" else 1.0 - p_a
+
+
+def _judgment(conn: Any, o: _Open, user: dict[str, Any], order: str, p_a: float | None, p_correct: float | None,
+              raw: str, after_round: int | None = None) -> int:  # fmt: skip
+    version = f"human:c{o.campaign.id}" + (f"@r{after_round}" if after_round is not None else "")
+    try:
+        return conn.execute(
+            insert(JUDGMENTS)
+            .values(transcript_id=o.transcript.id, judge=user["name"], judge_kind="human", order=order, p_a=p_a,
+                    p_b=None if p_a is None else 1.0 - p_a, p_correct=p_correct, correct=None if p_correct is None else p_correct > 0.5,
+                    valid=p_correct is not None, method="human", raw_output=raw, prompt_version=version, after_round=after_round)
+            .returning(JUDGMENTS.c.id)
+        ).scalar_one()  # fmt: skip
+    except IntegrityError:
+        raise InputError("you have already judged this item") from None
+
+
+def _belief(conn: Any, o: _Open, user: dict[str, Any], round_no: int, p_first: float) -> None:
+    """Store the judge's belief after `round_no` (once), and the same belief as a judgment after that round."""
+    have = conn.execute(
+        select(BELIEFS.c.id).where(and_(BELIEFS.c.item_id == o.item.id, BELIEFS.c.user_id == user["id"], BELIEFS.c.round == round_no))
+    ).first()
+    if have is not None:
+        return
+    order, p_a, p_correct = _p_correct(o, user["id"], p_first)
+    jid = _judgment(conn, o, user, order, p_a, p_correct, "", after_round=round_no) if o.item.stage == "main" else None
+    conn.execute(insert(BELIEFS).values(item_id=o.item.id, user_id=user["id"], round=round_no, p_first=p_first, p_correct=p_correct,
+                                        judgment_id=jid))  # fmt: skip
+
+
+def _timed_out(o: _Open) -> bool:
+    limit = o.design.item_time_limit_s
+    if not limit or o.session is None:
+        return False
+    return (datetime.now(UTC) - aware(o.session.started_at)).total_seconds() > limit + TIME_GRACE_S
+
+
+def advance(engine: Engine, user: dict[str, Any], form: dict[str, Any]) -> int:
+    """Judge-paced items: store the judge's belief after the round they read and show the next round (generated now
+    in live campaigns); the round shown next. Asking twice for the same round changes nothing."""
+    from oversight.human.live import ensure_round
+
+    belief: Belief = _validated(Belief, form)
+    if belief.round is None:
+        raise InputError("round: say which round this belief follows")
     with engine.begin() as conn:
-        # the row lock (PostgreSQL) serialises verdicts on one item; SQLite serialises all writers anyway
-        item = conn.execute(select(ITEMS).where(ITEMS.c.id == sub.item_id).with_for_update()).first()
-        if item is None:
-            raise InputError("no such item")
-        campaign = campaign_row(conn, item.campaign_id)
-        if not is_assigned(conn, campaign.id, user["id"]):
-            raise InputError("this item is not assigned to you")
-        if sub.item_id != next_item_locked(conn, campaign, user["id"], sub.item_id):
-            raise InputError("this item is not open for you (already judged, full, or a question you have seen)")
-        transcript = conn.execute(select(TRANSCRIPTS).where(TRANSCRIPTS.c.id == item.transcript_id)).first()
-        order = order_for(user["id"], sub.item_id)
-        p_a = sub.p_first if order == "AB" else 1.0 - sub.p_first
-        p_correct = p_a if transcript.correct == "A" else 1.0 - p_a
-        penalty = campaign.turn_penalty * max(0, len(sub.exchanges))
-        try:
-            jid = conn.execute(
-                insert(JUDGMENTS)
-                .values(
-                    transcript_id=transcript.id,
-                    judge=user["name"],
-                    judge_kind="human",
-                    order=order,
-                    p_a=p_a,
-                    p_b=1.0 - p_a,
-                    p_correct=p_correct,
-                    correct=p_correct > 0.5,
-                    valid=True,
-                    method="human",
-                    raw_output=sub.explanation,
-                    prompt_version=f"human:c{campaign.id}",
-                )
-                .returning(JUDGMENTS.c.id)
-            ).scalar_one()
-            conn.execute(
-                insert(HUMAN).values(
-                    item_id=sub.item_id,
-                    user_id=user["id"],
-                    judgment_id=jid,
-                    order=order,
-                    explanation=sub.explanation,
-                    time_on_task_s=sub.time_on_task_s,
-                    extra_turns=len(sub.exchanges),
-                    exchanges=sub.exchanges,
-                )
-            )
-        except IntegrityError:
-            raise InputError("you have already judged this item") from None
-        filled = conn.execute(select(func.count()).select_from(HUMAN).where(HUMAN.c.item_id == sub.item_id)).scalar_one()
-        if filled > campaign.judges_per_item:
-            raise InputError("this item was just completed by other judges; take the next one")
-    if not campaign.feedback:
-        return None
-    options = conn_options(engine, transcript)
-    return Feedback(
-        correct_answer=options[transcript.correct],
-        p_correct=p_correct,
-        brier=(1.0 - p_correct) ** 2 + penalty,
-        log_score=math.log(p_correct) - penalty,
-    )
+        o = _open_for_writing(conn, user["id"], belief.item_id)
+        if not (o.design.paced and o.item.stage == "main") or o.session is None:
+            raise InputError("this item is not judged round by round")
+        if belief.round != o.session.revealed_round:
+            raise InputError(f"round {belief.round} is not the round you are on (round {o.session.revealed_round})")
+        if _timed_out(o):
+            raise InputError("time is up for this item: give your verdict now")
+        _, most = round_limits(o.design, o.rounds)
+        if belief.round >= most:
+            raise InputError("that was the last round: give your verdict")
+        _belief(conn, o, user, belief.round, belief.p_first)
+    if o.design.live:
+        asyncio.run(ensure_round(engine, o.transcript.id, belief.round + 1))
+    return reveal(engine, belief.item_id, user["id"], belief.round + 1)
 
 
-def next_item_locked(conn: Any, campaign: Any, user_id: int, item_id: int) -> int | None:
-    """`item_id` when it is still open for this judge inside the submitting transaction, else None."""
-    judged = conn.execute(select(func.count()).select_from(HUMAN).where(HUMAN.c.item_id == item_id)).scalar_one()
-    mine = conn.execute(select(HUMAN.c.id).where(and_(HUMAN.c.item_id == item_id, HUMAN.c.user_id == user_id))).first()
-    if mine is not None or judged >= campaign.judges_per_item:
-        return None
-    if not campaign.allow_repeat:
-        uid = conn.execute(
-            select(TRANSCRIPTS.c.question_uid).join(ITEMS, ITEMS.c.transcript_id == TRANSCRIPTS.c.id).where(ITEMS.c.id == item_id)
+def reveal(engine: Engine, item_id: int, user_id: int, round_no: int) -> int:
+    """Show the judge rounds up to `round_no` (from the one before); the round shown now."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(SESSIONS)
+            .where(and_(SESSIONS.c.item_id == item_id, SESSIONS.c.user_id == user_id, SESSIONS.c.revealed_round == round_no - 1))
+            .values(revealed_round=round_no)
+        )
+        return conn.execute(
+            select(SESSIONS.c.revealed_round).where(and_(SESSIONS.c.item_id == item_id, SESSIONS.c.user_id == user_id))
         ).scalar_one()
-        seen = conn.execute(
-            select(HUMAN.c.id)
-            .join(ITEMS, ITEMS.c.id == HUMAN.c.item_id)
-            .join(TRANSCRIPTS, TRANSCRIPTS.c.id == ITEMS.c.transcript_id)
-            .where(and_(HUMAN.c.user_id == user_id, TRANSCRIPTS.c.question_uid == uid))
-        ).first()
-        if seen is not None:
-            return None
-    return item_id
+
+
+def first_round(engine: Engine, item_id: int, user_id: int) -> None:
+    """A judge-paced item just handed out: show round 1 (generated first in live campaigns)."""
+    from oversight.human.live import ensure_round
+
+    item, campaign = assigned_item(engine, item_id, user_id)
+    design = design_of(campaign)
+    session, _ = session_of(engine, item_id, user_id)
+    if not (design.paced and item.stage == "main") or session is None or session.revealed_round > 0:
+        return
+    if design.live:
+        asyncio.run(ensure_round(engine, item.transcript_id, 1))
+    reveal(engine, item_id, user_id, 1)
+
+
+def submit(engine: Engine, user: dict[str, Any], form: dict[str, Any]) -> Feedback | None:
+    """Store a verdict once; refuse items outside the judge's assignment and second submissions. A verdict after the
+    item's time limit is recorded as timed out (an invalid judgment) and the judge is told so."""
+    sub: Submission = _validated(Submission, form)
+    return _store(engine, user, sub)
+
+
+def time_out(engine: Engine, user: dict[str, Any], item_id: int) -> None:
+    """The judge's time on an item ran out: record it as timed out, so the next item can come."""
+    with engine.begin() as conn:
+        o = _open_for_writing(conn, user["id"], item_id)
+        if not _timed_out(o):
+            raise InputError("there is time left on this item")
+        _record(
+            conn, o, user, None, "", 0.0 if o.session is None else (datetime.now(UTC) - aware(o.session.started_at)).total_seconds(), []
+        )
+
+
+def _store(engine: Engine, user: dict[str, Any], sub: Submission) -> Feedback | None:
+    with engine.begin() as conn:
+        o = _open_for_writing(conn, user["id"], sub.item_id)
+        if _timed_out(o):
+            _record(conn, o, user, None, sub.explanation, sub.time_on_task_s, sub.exchanges)
+            late = True
+        else:
+            late = False
+            stopped = None
+            if o.design.paced and o.item.stage == "main":
+                shown = o.session.revealed_round if o.session is not None else 0
+                needed, _ = round_limits(o.design, o.rounds)
+                if sub.round is not None and sub.round != shown:
+                    raise InputError(f"round {sub.round} is not the round you are on (round {shown})")
+                if shown < needed:
+                    raise InputError(f"read at least {needed} round(s) before you give your verdict")
+                _belief(conn, o, user, shown, sub.p_first)
+                stopped = shown
+            p_correct, qualification = _record(conn, o, user, sub.p_first, sub.explanation, sub.time_on_task_s, sub.exchanges, stopped)
+    if late:
+        raise InputError("time was up for this item: it was recorded as timed out")
+    if not (o.campaign.feedback or o.item.stage == "qualification"):
+        return None
+    options = conn_options(engine, o.transcript)
+    cost = o.campaign.turn_penalty * len(sub.exchanges) + _round_cost(o.design, stopped)
+    return Feedback(
+        correct_answer=options[o.transcript.correct], p_correct=p_correct, brier=(1.0 - p_correct) ** 2 + cost,
+        log_score=math.log(p_correct) - cost, rounds_read=stopped, round_cost=_round_cost(o.design, stopped), qualification=qualification,
+    )  # fmt: skip
+
+
+def _round_cost(design: CampaignDesign, stopped: int | None) -> float:
+    return 0.0 if stopped is None else design.round_cost * max(0, stopped - design.min_rounds)
+
+
+def _record(conn: Any, o: _Open, user: dict[str, Any], p_first: float | None, explanation: str, time_s: float,
+            exchanges: list[dict[str, str]], stopped: int | None = None) -> tuple[float, str | None]:  # fmt: skip
+    """Write the verdict (None: timed out) and, after a gold item, the judge's stage; (p on the correct answer, stage news)."""
+    order = order_for(user["id"], o.item.id)
+    p_a = p_correct = None
+    if p_first is not None:
+        order, p_a, p_correct = _p_correct(o, user["id"], p_first)
+    jid = None
+    if o.item.stage == "main":
+        jid = _judgment(conn, o, user, order, p_a, p_correct, explanation if p_first is not None else "timed out")
+    try:
+        conn.execute(
+            insert(HUMAN).values(
+                item_id=o.item.id, user_id=user["id"], judgment_id=jid, order=order, explanation=explanation, time_on_task_s=time_s,
+                extra_turns=len(exchanges), exchanges=exchanges, p_correct=p_correct, correct=None if p_correct is None else p_correct > 0.5,
+                stopped_after_round=stopped, round_cost=_round_cost(o.design, stopped), timed_out=p_first is None,
+            )
+        )  # fmt: skip
+    except IntegrityError:
+        raise InputError("you have already judged this item") from None
+    if o.item.stage == "main":
+        filled = conn.execute(select(func.count()).select_from(HUMAN).where(HUMAN.c.item_id == o.item.id)).scalar_one()
+        if filled > o.campaign.judges_per_item:
+            raise InputError("this item was just completed by other judges; take the next one")
+    news = _qualify(conn, o, user["id"]) if o.item.stage == "qualification" else None
+    return (p_correct if p_correct is not None else 0.0), news
+
+
+def _qualify(conn: Any, o: _Open, user_id: int) -> str | None:
+    """After a gold item: once the judge has answered the stage's items, promote them (accuracy at the threshold or
+    above) or end their campaign."""
+    results = conn.execute(
+        select(HUMAN.c.correct).join(ITEMS, ITEMS.c.id == HUMAN.c.item_id)
+        .where(and_(HUMAN.c.user_id == user_id, ITEMS.c.campaign_id == o.campaign.id, ITEMS.c.stage == "qualification"))
+    ).scalars().all()  # fmt: skip
+    total = conn.execute(
+        select(func.count()).select_from(ITEMS).where(and_(ITEMS.c.campaign_id == o.campaign.id, ITEMS.c.stage == "qualification"))
+    ).scalar_one()
+    if len(results) < min(o.design.qualification_items, total):
+        return None
+    accuracy = sum(bool(r) for r in results) / len(results)
+    stage = "main" if accuracy >= o.design.pass_threshold else "failed"
+    conn.execute(update(CJUDGES).where(and_(CJUDGES.c.campaign_id == o.campaign.id, CJUDGES.c.user_id == user_id)).values(stage=stage))
+    verdict = "qualified for the main campaign" if stage == "main" else "did not reach the pass mark"
+    return f"{accuracy:.0%} right on the qualification items (pass mark {o.design.pass_threshold:.0%}): you {verdict}."
 
 
 async def ask(engine: Engine, item_id: int, user_id: int, target: str, question: str, exchanges: list[dict[str, str]]) -> str:

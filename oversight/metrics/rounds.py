@@ -1,7 +1,8 @@
 """Judge accuracy and calibration by round: how much each round of argument helps the judge.
 
 Verdicts on a transcript cut after round k (`oversight judge --by-round`) sit beside the verdicts
-on the whole transcript (its last round); each round's accuracy has a 95% interval resampling
+on the whole transcript (its last round), and so do human judges' beliefs after each round of a judge-paced
+campaign; each round's accuracy has a 95% interval resampling
 articles, its order-debiased accuracy scores each transcript once from the probability averaged
 over both answer orders, and Brier score and ECE say how calibrated the judge is at that point.
 """
@@ -28,6 +29,8 @@ def round_table(rows: list[dict[str, Any]], *, n_resamples: int = 1000, seed: in
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
     cut_transcripts = {(r["transcript_id"], r["judge"]) for r in rows if r.get("after_round") is not None}
     for r in rows:
+        if r.get("judge_kind") == "human" and r.get("after_round") is None and r.get("stopped_after_round") is not None:
+            continue  # a judge-paced verdict: the same belief is stored after the round the judge stopped at
         if (r["transcript_id"], r["judge"]) in cut_transcripts and round_of(r) is not None:
             groups[(r["protocol"], r["judge"], r.get("judge_kind", "model"), round_of(r))].append(r)
     out = []
@@ -48,5 +51,27 @@ def round_table(rows: list[dict[str, Any]], *, n_resamples: int = 1000, seed: in
             "accuracy": float(np.mean(hits)) if hits else None, "ci_low": low, "ci_high": high,
             "debiased_accuracy": float(np.mean(debiased)) if debiased else None,
             "brier": calibration["brier"], "ece": calibration["ece"], "invalid": len(group) - len(valid),
+        })  # fmt: skip
+    return out
+
+
+def stopping_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Judge-paced campaigns: how many verdicts stopped after each round, per protocol and judge kind, with the
+    accuracy and mean probability on the correct answer of the verdicts that stopped there (judges who stop early
+    may be the confident ones, so accuracy by stopping round is not accuracy by round)."""
+    groups: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        if r.get("after_round") is None and r.get("stopped_after_round") is not None:
+            groups[(r["protocol"], int(r["stopped_after_round"]))].append(r)
+    totals: dict[str, int] = defaultdict(int)
+    for (protocol, _), group in groups.items():
+        totals[protocol] += len(group)
+    out = []
+    for (protocol, stop), group in sorted(groups.items()):
+        valid = [r for r in group if r.get("valid")]
+        out.append({
+            "protocol": protocol, "stopped_after_round": stop, "n": len(group), "share": len(group) / totals[protocol],
+            "accuracy": float(np.mean([1.0 if r["correct"] else 0.0 for r in valid])) if valid else None,
+            "mean_p_correct": float(np.mean([float(r["p_correct"]) for r in valid])) if valid else None,
         })  # fmt: skip
     return out

@@ -93,4 +93,8 @@ def metric_table(
         from oversight.metrics.rounds import round_table
 
         return round_table(rows, n_resamples=n_resamples, seed=seed)
+    if metric == "stopping":
+        from oversight.metrics.rounds import stopping_table
+
+        return stopping_table(rows)
     raise ValueError(f"unknown metric {metric!r}")
