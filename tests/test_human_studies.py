@@ -10,81 +10,17 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
+from study_fixtures import GOLD, answer, article_of, judges, make_runs
 
-from conftest import write_jsonl
 from fake_openai import FakeOpenAIServer, Reply, chat_completion
-from oversight.config import RunConfig
 from oversight.db import connect
 from oversight.db.queries import judgment_rows
 from oversight.db.schema import ItemSession, Turn
-from oversight.engine import run_sync
 from oversight.errors import InputError
-from oversight.human import accounts, campaigns, verdicts
+from oversight.human import campaigns, verdicts
 from oversight.human.design import CampaignDesign, condition_order, latin_square
 from oversight.metrics.leaderboard import stored_leaderboard
 from oversight.metrics.rounds import round_table, stopping_table
-from web_fixtures import PASSWORD, scripted
-
-GOLD, WRONG = "Eleven nights", "Two nights"
-
-
-def debater(side: str) -> str:
-    return f"Debater {side}: <quote>the lamp burned for eleven nights</quote>"
-
-
-def make_runs(tmp_path: Path, db: str, *, articles: int = 6, per_article: int = 1, rounds: int = 2, protocols=("debate", "naive")) -> None:
-    """Runs over `articles` different stories (one run per protocol, named after it) and a few easy catch/gold questions."""
-    rows = [
-        {"id": f"a{a}q{q}", "question": f"How long did lamp {a} burn? ({q})", "options": [GOLD, WRONG], "answer": 0,
-         "context": f"Story {a}: the lamp burned for eleven nights of steady light.", "article_id": f"art{a}"}
-        for a in range(articles) for q in range(per_article)
-    ]  # fmt: skip
-    easy = [
-        {"id": f"easy{i}", "question": f"What is {i} plus one? (easy)", "options": [str(i + 1), str(i + 50)], "answer": 0,
-         "context": f"{i} plus one is {i + 1}.", "article_id": f"easy{i}"}
-        for i in range(3)
-    ]  # fmt: skip
-    data, easy_data = write_jsonl(tmp_path / "study.jsonl", rows), write_jsonl(tmp_path / "easy.jsonl", easy)
-    with FakeOpenAIServer(default=scripted(debater)) as server:
-        spec = f"openai-compatible/m@{server.base_url}"
-        for protocol in protocols:
-            cfg = RunConfig(protocol=protocol, dataset=str(data), debater=spec, consultant=spec, judges=[spec], db=db, run_name=protocol,
-                            rounds=rounds, progress=False)  # fmt: skip
-            assert run_sync(cfg).status == "finished"
-        assert (
-            run_sync(RunConfig(protocol="naive", dataset=str(easy_data), judges=[spec], db=db, run_name="easy", progress=False)).status
-            == "finished"
-        )
-
-
-def judges(engine, n: int) -> list[dict]:
-    out = []
-    for i in range(n):
-        uid = accounts.add_user(engine, f"j{i}", "judge", PASSWORD)
-        out.append({"id": uid, "name": f"j{i}", "role": "judge"})
-    return out
-
-
-def answer(engine, user: dict, item: int, *, right: bool = True, **extra) -> verdicts.Feedback | None:
-    """Submit a verdict that favours the gold answer (or the wrong one) whichever order this judge sees."""
-    view = verdicts.judge_view(engine, item, user["id"])
-    gold_first = view.answers[0] in (GOLD,) or (view.answers[0].isdigit() and int(view.answers[0]) < 50)
-    p = 0.8 if gold_first == right else 0.2
-    form = {"item_id": item, "p_first": p, "explanation": "The verified quote settles it.", "time_on_task_s": 3.0, **extra}
-    return verdicts.submit(engine, user, form)
-
-
-def article_of(engine, item: int) -> tuple[str, str]:
-    from oversight.db.schema import CampaignItem, QuestionRow, Transcript
-
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(CampaignItem.condition, QuestionRow.article_id)
-            .join(Transcript, Transcript.id == CampaignItem.transcript_id)
-            .join(QuestionRow, QuestionRow.uid == Transcript.question_uid)
-            .where(CampaignItem.id == item)
-        ).one()
-    return row.condition, row.article_id
 
 
 def test_williams_latin_square_balances_positions_and_carryover():
@@ -191,7 +127,7 @@ def test_qualification_promotes_or_stops_judges(sqlite_url: str, tmp_path: Path)
                                   design={"qualification_items": 2, "pass_threshold": 1.0})  # fmt: skip
     cid = campaigns.create_campaign(engine, spec)
     for person, right in ((good, True), (bad, False)):
-        for i in range(2):
+        for _ in range(2):
             item = verdicts.next_item(engine, cid, person["id"])
             assert verdicts.judge_view(engine, item, person["id"]).stage == "qualification"
             feedback = answer(engine, person, item, right=right)

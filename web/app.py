@@ -110,18 +110,45 @@ def judge_page(engine: Any, user: dict[str, Any]) -> None:
     chosen = st.selectbox("Campaign", list(names), key="campaign")
     campaign_id = names[chosen]
     if "feedback" in st.session_state:
-        fb = st.session_state.pop("feedback")
-        st.success(
-            f"Saved. Correct answer: {fb['correct_answer']} — your probability on it {fb['p_correct']:.0%}, Brier {fb['brier']:.3f}, log score {fb['log_score']:.3f}."
-        )
+        show_feedback(st.session_state.pop("feedback"))
     elif st.session_state.pop("saved", False):
         st.success("Saved.")
+    design, stage = campaigns.judge_standing(engine, campaign_id, user["id"])
+    if design.judge_sees_stats:
+        own_stats(engine, campaign_id, user)
+    if (closed := design.window_message()) is not None:
+        st.info(closed)
+        return
+    if stage == "failed":
+        st.info("Thank you for taking the qualification items. You did not reach the pass mark, so there is nothing more to judge here.")
+        return
     item_id = verdicts.next_item(engine, campaign_id, user["id"])
     if item_id is None:
         st.info("Nothing left to judge in this campaign. Thank you!")
         return
+    try:
+        with st.spinner("Preparing the first round…"):
+            verdicts.first_round(engine, item_id, user["id"])
+    except OversightError as exc:
+        st.error(inert(f"The first round could not be prepared: {exc}", breaks=False))
+        return
     view = verdicts.judge_view(engine, item_id, user["id"])
     started = st.session_state.setdefault(f"started:{item_id}", time.time())
+    if view.stage == "qualification":
+        st.caption("Qualification item: the correct answer is shown after your verdict.")
+    if view.time_left_s is not None:
+        if view.time_left_s <= 0:
+            st.warning("Time is up for this item.")
+            if st.button("Next item", key=f"timeout:{item_id}", shortcut="Ctrl+Enter"):
+                try:
+                    verdicts.time_out(engine, user, item_id)
+                except OversightError as exc:
+                    st.error(inert(str(exc), breaks=False))
+                    return
+                st.rerun()
+            return
+        minutes, seconds = divmod(int(view.time_left_s), 60)
+        st.caption(f"Time left on this item: {minutes}:{seconds:02d}")
     st.markdown(f"### {inert(view.question)}", unsafe_allow_html=True)
     st.markdown(f"**A:** {inert(view.answers[0])}<br>**B:** {inert(view.answers[1])}", unsafe_allow_html=True)
     if view.context is not None:
@@ -139,31 +166,95 @@ def judge_page(engine: Any, user: dict[str, Any]) -> None:
     exchanges: list[dict[str, str]] = st.session_state.setdefault(f"exchanges:{item_id}", [])
     if view.interactive:
         interactive_panel(engine, user, view, exchanges)
+    if view.paced:
+        paced_panel(engine, user, view, started, exchanges)
+        return
     with st.form(f"verdict:{item_id}"):
         p_first = st.slider("Probability that A is correct (%)", min_value=5, max_value=95, value=50, step=1, key=f"p:{item_id}")
-        st.caption("B gets the rest: 100% minus A's probability. Move the slider to the answer you favour, or tick Unsure.")
+        st.caption(
+            "B gets the rest: 100% minus A's probability. Move the slider to the answer you favour (arrow keys once it has focus), "
+            "or tick Unsure. Ctrl+Enter submits."
+        )
         unsure = st.checkbox("Unsure: 50/50", key=f"unsure:{item_id}")
         explanation = st.text_area("Why? (required)", key=f"why:{item_id}", max_chars=verdicts.EXPLANATION_MAX)
-        submitted = st.form_submit_button("Submit")
+        submitted = st.form_submit_button("Submit", shortcut="Ctrl+Enter")
     if submitted:
-        form = {
-            "item_id": item_id,
-            "p_first": 0.5 if unsure else p_first / 100.0,
-            "unsure": unsure,
-            "explanation": explanation,
-            "time_on_task_s": time.time() - started,
-            "exchanges": exchanges,
-        }
+        form = {"item_id": item_id, "p_first": 0.5 if unsure else p_first / 100.0, "unsure": unsure, "explanation": explanation,
+                "time_on_task_s": time.time() - started, "exchanges": exchanges}  # fmt: skip
+        send_verdict(engine, user, form)
+
+
+def send_verdict(engine: Any, user: dict[str, Any], form: dict[str, Any]) -> None:
+    try:
+        feedback = verdicts.submit(engine, user, form)
+    except OversightError as exc:
+        st.error(inert(str(exc), breaks=False))
+        return
+    if feedback is not None:
+        st.session_state["feedback"] = feedback.model_dump()
+    else:
+        st.session_state["saved"] = True
+    st.rerun()
+
+
+def show_feedback(fb: dict[str, Any]) -> None:
+    rounds = f" You read {fb['rounds_read']} round(s), costing {fb['round_cost']:.2f}." if fb.get("rounds_read") else ""
+    st.success(
+        f"Saved. Correct answer: {inert(fb['correct_answer'], breaks=False)} — your probability on it {fb['p_correct']:.0%}, "
+        f"Brier {fb['brier']:.3f}, log score {fb['log_score']:.3f}.{rounds}"
+    )
+    if fb.get("qualification"):
+        st.info(inert(fb["qualification"], breaks=False))
+
+
+def own_stats(engine: Any, campaign_id: int, user: dict[str, Any]) -> None:
+    """A judge's own record, where the campaign shows it: how many, how accurate, how calibrated, catch trials."""
+    mine = next((p for p in campaigns.progress(engine, campaign_id) if p["judge"] == user["name"]), None)
+    if mine is None or not mine["done"]:
+        return
+    parts = [f"{mine['done']} judged"]
+    if mine["accuracy"] is not None:
+        parts += [f"accuracy {mine['accuracy']:.0%}", f"Brier {mine['brier']:.3f}"]
+    if mine["catch"]:
+        parts.append(f"attention checks {mine['catch']}")
+    st.caption("Your record: " + ", ".join(parts))
+
+
+def paced_panel(engine: Any, user: dict[str, Any], view: verdicts.JudgeView, started: float, exchanges: list[dict[str, str]]) -> None:
+    """Judge-paced items: after each round a belief, then read on or stop (Michael et al. 2023)."""
+    k = view.round_shown
+    st.markdown(f"#### Your belief after round {k}")
+    if view.beliefs:
+        st.caption("Earlier rounds: " + ", ".join(f"round {i}: {p:.0%} on A" for i, p in enumerate(view.beliefs, 1)))
+    if view.round_cost:
+        st.caption(f"Each round you read beyond round {view.min_rounds} costs {view.round_cost:.2f} points of your score.")
+    if not view.can_stop:
+        st.caption(f"Read at least {view.min_rounds} rounds before you give your verdict.")
+    with st.form(f"round:{view.item_id}:{k}"):
+        default = int(round(view.beliefs[-1] * 100)) if view.beliefs else 50
+        p_first = st.slider(
+            "Probability that A is correct (%)", min_value=5, max_value=95, value=default, step=1, key=f"p:{view.item_id}:{k}"
+        )
+        unsure = st.checkbox("Unsure: 50/50", key=f"unsure:{view.item_id}:{k}")
+        explanation = st.text_area("Why? (required to stop)", key=f"why:{view.item_id}:{k}", max_chars=verdicts.EXPLANATION_MAX)
+        st.caption("Arrow keys move the slider once it has focus. Alt+N: next round · Ctrl+Enter: stop and submit.")
+        go_on = st.form_submit_button(
+            f"Continue to round {k + 1}" if view.can_continue else "No more rounds", disabled=not view.can_continue, shortcut="Alt+N"
+        )
+        stop = st.form_submit_button("Stop and submit verdict", disabled=not view.can_stop, shortcut="Ctrl+Enter")
+    p = 0.5 if unsure else p_first / 100.0
+    if go_on:
         try:
-            feedback = verdicts.submit(engine, user, form)
+            with st.spinner(f"Round {k + 1}…"):
+                verdicts.advance(engine, user, {"item_id": view.item_id, "p_first": p, "unsure": unsure, "round": k})
         except OversightError as exc:
             st.error(inert(str(exc), breaks=False))
             return
-        if feedback is not None:
-            st.session_state["feedback"] = feedback.model_dump()
-        else:
-            st.session_state["saved"] = True
         st.rerun()
+    if stop:
+        form = {"item_id": view.item_id, "p_first": p, "unsure": unsure, "explanation": explanation, "round": k,
+                "time_on_task_s": time.time() - started, "exchanges": exchanges}  # fmt: skip
+        send_verdict(engine, user, form)
 
 
 def quotes_panel(quotes: list[verdicts.QuoteInStory]) -> None:
@@ -254,21 +345,67 @@ def campaigns_page(engine: Any, user: dict[str, Any]) -> None:
         penalty = st.number_input("Penalty per question", min_value=0.0, max_value=1.0, value=0.0, step=0.01, key="c_penalty")
         feedback = st.checkbox("Show the correct answer and score after each verdict", key="c_feedback")
         repeat = st.checkbox("Allow questions a judge has judged in another campaign", key="c_repeat")
+        st.markdown("**Study design** (optional)")
+        conditions = st.text_input(
+            "Conditions: NAME=RUN[/PROTOCOL], comma-separated (replaces Runs; counterbalanced over judges)", key="c_conditions"
+        )
+        one_per_article = st.checkbox("A judge never sees an article twice (by default: never under two conditions)", key="c_one_article")
+        widest = st.checkbox("Give the next item to the condition whose interval is widest", key="c_widest")
+        paced = st.checkbox("Judge-paced: reveal round by round, a belief after each round", key="c_paced")
+        live = st.checkbox("Live: generate each round when the judge asks for it", key="c_live")
+        live_model = st.text_input("Model that speaks in live sessions (empty: the run's models)", key="c_live_model")
+        min_rounds = st.number_input("Minimum rounds", min_value=1, max_value=50, value=1, key="c_min_rounds")
+        max_rounds = st.number_input("Maximum rounds (0: as many as there are)", min_value=0, max_value=50, value=0, key="c_max_rounds")
+        round_cost = st.number_input(
+            "Cost per round beyond the minimum", min_value=0.0, max_value=1.0, value=0.0, step=0.01, key="c_round_cost"
+        )
+        opens = st.text_input("Opens at (UTC, YYYY-MM-DD HH:MM; empty: now)", key="c_opens")
+        closes = st.text_input("Closes at (UTC; empty: never)", key="c_closes")
+        limit = st.number_input("Time limit per item in seconds (0: none)", min_value=0, max_value=86400, value=0, key="c_limit")
+        qual_runs = st.multiselect("Qualification: gold items from runs", runs, key="c_qual_runs")
+        qual_items = st.number_input("Qualification items per judge", min_value=0, max_value=100, value=0, key="c_qual_items")
+        threshold = st.number_input("Pass mark (accuracy)", min_value=0.0, max_value=1.0, value=0.6, step=0.05, key="c_threshold")
+        catch_runs = st.multiselect("Catch trials from runs", runs, key="c_catch_runs")
+        catch_every = st.number_input(
+            "One catch trial after every N items (0: none)", min_value=0, max_value=100, value=0, key="c_catch_every"
+        )
+        judge_stats = st.checkbox("Judges see their own record", key="c_judge_stats")
         if st.form_submit_button("Create campaign"):
             try:
+                arms = [parse_condition(c) for c in conditions.split(",") if c.strip()]
+                design = {
+                    "one_per_article": one_per_article, "allocation": "widest" if widest else "balanced", "paced": paced, "live": live,
+                    "live_model": live_model.strip() or None, "min_rounds": int(min_rounds), "max_rounds": int(max_rounds) or None,
+                    "round_cost": float(round_cost), "starts_at": opens.strip() or None, "ends_at": closes.strip() or None,
+                    "item_time_limit_s": float(limit) or None, "qualification_items": int(qual_items), "pass_threshold": float(threshold),
+                    "catch_every": int(catch_every), "judge_sees_stats": judge_stats,
+                }  # fmt: skip
                 spec = campaigns.CampaignSpec(
-                    name=name.strip(), runs=chosen_runs, protocols=[p.strip() for p in protocols.split(",") if p.strip()],
+                    name=name.strip(), runs=[] if arms else chosen_runs, protocols=[p.strip() for p in protocols.split(",") if p.strip()],
                     questions=[q.strip() for q in question_ids.split(",") if q.strip()],
                     judges=chosen_judges, judges_per_item=int(per_item), show_context=show_context, interactive=interactive,
                     interactive_model=model.strip() or None, turn_penalty=float(penalty), feedback=feedback, allow_repeat=repeat,
+                    conditions=arms, qualification_runs=qual_runs, catch_runs=catch_runs, design=design,
                 )  # fmt: skip
                 campaigns.create_campaign(engine, spec)
                 st.success(f"Created {inert(spec.name, breaks=False)}.")
             except (OversightError, ValueError) as exc:
-                st.error(inert(str(exc).splitlines()[0], breaks=False))
+                st.error(inert(one_line(exc), breaks=False))
     for c in campaigns.all_campaigns(engine):
         st.markdown(f"### {inert(c['name'])}", unsafe_allow_html=True)
-        st.dataframe(campaigns.progress(engine, c["id"]), hide_index=True)
+        stats = campaigns.progress(engine, c["id"])
+        st.dataframe(stats, hide_index=True)
+        flagged = [p["judge"] for p in stats if p["flagged"] and not p["excluded"]]
+        if flagged:
+            st.warning(inert(f"Missed a catch trial: {', '.join(flagged)}", breaks=False))
+        with st.form(f"exclude:{c['id']}"):
+            who = st.selectbox("Judge", [p["judge"] for p in stats], key=f"ex_who:{c['id']}")
+            left, right = st.columns(2)
+            exclude = left.form_submit_button("Exclude from results")
+            include = right.form_submit_button("Include again")
+        if exclude or include:
+            changed = campaigns.set_excluded(engine, c["id"], who, excluded=exclude)
+            st.success(f"{'Excluded' if exclude else 'Included'} {inert(who, breaks=False)} ({changed} verdicts).")
         rows = campaigns.export_rows(engine, c["id"])
         st.download_button(
             "Download verdicts (JSONL)",
@@ -276,6 +413,26 @@ def campaigns_page(engine: Any, user: dict[str, Any]) -> None:
             file_name=f"{c['name']}.jsonl",
             key=f"dl:{c['id']}",
         )
+
+
+def parse_condition(text: str) -> dict[str, Any]:
+    """NAME=RUN[/PROTOCOL] from the campaign form."""
+    name, _, target = text.strip().partition("=")
+    run, _, protocol = target.strip().partition("/")
+    if not name.strip() or not run.strip():
+        raise ValueError(f"condition {text.strip()!r}: write NAME=RUN or NAME=RUN/PROTOCOL")
+    return {"name": name.strip(), "runs": [run.strip()], "protocols": [protocol.strip()] if protocol.strip() else []}
+
+
+def one_line(exc: Exception) -> str:
+    """A validation error's message without pydantic's framing."""
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        return f"{where + ': ' if where else ''}{str(err['msg']).removeprefix('Value error, ')}"
+    return str(exc).splitlines()[0]
 
 
 def transcripts_page(engine: Any, user: dict[str, Any]) -> None:

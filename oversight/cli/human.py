@@ -57,8 +57,8 @@ def users_disable(name: Annotated[str, typer.Argument(help="User name.")], db: D
 @campaigns_app.command("create")
 def campaigns_create(
     name: Annotated[str, typer.Argument(help="Campaign name.")],
-    runs: Annotated[list[str], typer.Option("--run", help="Run whose transcripts are judged; repeat for several.")],
     judges: Annotated[list[str], typer.Option("--judge", help="User who judges; repeat for several.")],
+    runs: Annotated[list[str] | None, typer.Option("--run", help="Run whose transcripts are judged; repeat for several.")] = None,
     protocols: Annotated[list[str] | None, typer.Option("--protocol", help="Only transcripts of this protocol; repeatable.")] = None,
     questions: Annotated[list[str] | None, typer.Option("--question", help="Only this question id; repeatable.")] = None,
     per_item: Annotated[int, typer.Option("--per-item", min=1, max=100, help="Judges per item.")] = 1,
@@ -70,19 +70,85 @@ def campaigns_create(
     penalty: Annotated[float, typer.Option("--penalty", min=0.0, max=1.0, help="Score charged per question asked.")] = 0.0,
     feedback: Annotated[bool, typer.Option("--feedback", help="Show the correct answer and score after each verdict.")] = False,
     allow_repeat: Annotated[bool, typer.Option("--allow-repeat", help="Allow questions a judge saw in another campaign.")] = False,
+    conditions: Annotated[
+        list[str] | None,
+        typer.Option("--condition", help="A study arm NAME=RUN[/PROTOCOL] (repeatable; instead of --run), counterbalanced over judges."),
+    ] = None,
+    one_per_article: Annotated[bool, typer.Option("--one-per-article", help="A judge never sees an article twice.")] = False,
+    allocate: Annotated[str, typer.Option("--allocate", help="balanced (Latin square) | widest (the widest interval first).")] = "balanced",
+    items_per_judge: Annotated[int | None, typer.Option("--items-per-judge", min=1, help="Main items each judge does at most.")] = None,
+    paced: Annotated[bool, typer.Option("--paced", help="Reveal transcripts round by round; a belief after each round.")] = False,
+    live: Annotated[bool, typer.Option("--live", help="Generate each round when the judge asks for it (implies --paced).")] = False,
+    live_model: Annotated[str | None, typer.Option("--live-model", help="Model that speaks in live sessions (default: the run's).")] = None,
+    min_rounds: Annotated[int, typer.Option("--min-rounds", min=1, max=50, help="Rounds a judge must read before stopping.")] = 1,
+    max_rounds: Annotated[int | None, typer.Option("--max-rounds", min=1, max=50, help="Rounds a judge may read at most.")] = None,
+    round_cost: Annotated[float, typer.Option("--round-cost", min=0.0, max=1.0, help="Score charged per round beyond the minimum.")] = 0.0,
+    opens: Annotated[str | None, typer.Option("--opens", help="When judging opens (UTC, e.g. 2026-12-01T09:00).")] = None,
+    closes: Annotated[str | None, typer.Option("--closes", help="When judging closes (UTC).")] = None,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", min=1, help="Seconds per item; later verdicts are timed out.")] = None,
+    qualify: Annotated[list[str] | None, typer.Option("--qualify", help="Run whose transcripts are the gold items (repeatable).")] = None,
+    qualify_items: Annotated[int, typer.Option("--qualify-items", min=0, help="Gold items each judge answers first.")] = 0,
+    pass_mark: Annotated[float, typer.Option("--pass-mark", min=0.0, max=1.0, help="Gold-item accuracy that qualifies.")] = 0.6,
+    catch: Annotated[list[str] | None, typer.Option("--catch", help="Run whose transcripts are catch trials (repeatable).")] = None,
+    catch_every: Annotated[int, typer.Option("--catch-every", min=0, help="One catch trial after every N main items.")] = 0,
+    show_stats: Annotated[bool, typer.Option("--show-stats", help="Judges see their own record.")] = False,
     db: DbOption = None,
 ) -> None:
-    """Create a human-judging campaign over stored runs."""
+    """Create a human-judging campaign over stored runs: one set of transcripts, or several counterbalanced conditions,
+    optionally judge-paced or live, with a window, a time limit, a qualification stage and catch trials."""
+    from pydantic import ValidationError
+
     from oversight.db import connect
+    from oversight.errors import InputError
     from oversight.human.campaigns import CampaignSpec, create_campaign
 
     parse_spec(interactive_model)
-    spec = CampaignSpec(
-        name=name, runs=runs, judges=judges, protocols=protocols or [], questions=questions or [], judges_per_item=per_item, show_context=show_context,
-        interactive=interactive, interactive_model=interactive_model, turn_penalty=penalty, feedback=feedback, allow_repeat=allow_repeat,
-    )  # fmt: skip
+    if live_model:
+        parse_spec(live_model)
+    arms = []
+    for text in conditions or []:
+        arm, _, target = text.partition("=")
+        run, _, protocol = target.partition("/")
+        if not arm.strip() or not run.strip():
+            raise InputError(f"--condition {text!r}: write NAME=RUN or NAME=RUN/PROTOCOL")
+        arms.append({"name": arm.strip(), "runs": [run.strip()], "protocols": [protocol.strip()] if protocol.strip() else []})
+    design = {
+        "one_per_article": one_per_article, "allocation": allocate, "items_per_judge": items_per_judge, "paced": paced, "live": live,
+        "live_model": live_model, "min_rounds": min_rounds, "max_rounds": max_rounds, "round_cost": round_cost, "starts_at": opens,
+        "ends_at": closes, "item_time_limit_s": time_limit, "qualification_items": qualify_items, "pass_threshold": pass_mark,
+        "catch_every": catch_every, "judge_sees_stats": show_stats,
+    }  # fmt: skip
+    try:
+        spec = CampaignSpec(
+            name=name, runs=runs or [], judges=judges, protocols=protocols or [], questions=questions or [], judges_per_item=per_item,
+            show_context=show_context, interactive=interactive, interactive_model=interactive_model, turn_penalty=penalty, feedback=feedback,
+            allow_repeat=allow_repeat, conditions=arms, qualification_runs=qualify or [], catch_runs=catch or [], design=design,
+        )  # fmt: skip
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"] if p != "design")
+        raise InputError(f"{where + ': ' if where else ''}{str(err['msg']).removeprefix('Value error, ')}") from None
     cid = create_campaign(connect(db), spec)
     err_console.print(f"created campaign {name} (id {cid})")
+
+
+@campaigns_app.command("exclude")
+def campaigns_exclude(
+    name: Annotated[str, typer.Argument(help="Campaign name.")],
+    judge: Annotated[str, typer.Argument(help="Judge whose verdicts in this campaign leave the results.")],
+    include: Annotated[bool, typer.Option("--include", help="Bring the judge's verdicts back instead.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Keep a judge's verdicts in a campaign out of the leaderboard and reports (e.g. after missed catch trials)."""
+    from oversight.db import connect
+    from oversight.human.campaigns import all_campaigns, set_excluded
+
+    engine = connect(db)
+    found = [c for c in all_campaigns(engine) if c["name"] == name]
+    if not found:
+        raise OversightError(f"no campaign named {name!r}")
+    changed = set_excluded(engine, found[0]["id"], judge, excluded=not include)
+    err_console.print(f"{'included' if include else 'excluded'} {judge} in {name} ({changed} verdicts)")
 
 
 @campaigns_app.command("list")

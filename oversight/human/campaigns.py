@@ -129,6 +129,16 @@ def create_campaign(engine: Engine, spec: CampaignSpec) -> int:
         return cid
 
 
+def judge_standing(engine: Engine, campaign_id: int, user_id: int) -> tuple[CampaignDesign, str | None]:
+    """The campaign's design and this judge's stage in it (None when not assigned)."""
+    with engine.connect() as conn:
+        campaign = campaign_row(conn, campaign_id)
+        stage = conn.execute(
+            select(CJUDGES.c.stage).where(and_(CJUDGES.c.campaign_id == campaign_id, CJUDGES.c.user_id == user_id))
+        ).scalar()
+    return design_of(campaign), stage
+
+
 def design_of(campaign: Any) -> CampaignDesign:
     """The campaign's design as stored (campaigns made before designs existed have the defaults)."""
     return CampaignDesign.model_validate(getattr(campaign, "design", None) or {})
