@@ -57,6 +57,13 @@ def judge_app(tmp_path: Path, **build_kw: Any) -> Iterator[tuple[str, dict, int]
     item = verdicts.next_item(env["engine"], env["campaign"], env["users"]["judge0"]["id"])
     verdicts.submit(env["engine"], {"id": other["id"], "name": "judge1", "role": "judge"},
                      {"item_id": item, "p_first": 0.9, "explanation": OTHER_VOTE, "time_on_task_s": 3})  # fmt: skip
+    with serving(url) as base:
+        yield base, env, item
+
+
+@contextlib.contextmanager
+def serving(url: str) -> Iterator[str]:
+    """`oversight web` on a free port, once it answers its health check."""
     port = free_port()
     server = subprocess.Popen(
         [shutil.which("oversight") or "oversight", "web", "--db", url, "--port", str(port)],
@@ -78,7 +85,7 @@ def judge_app(tmp_path: Path, **build_kw: Any) -> Iterator[tuple[str, dict, int]
         # `ps` shows to every user, does not carry the database URL
         cmdline = Path(f"/proc/{server.pid}/cmdline").read_bytes()
         assert b"streamlit" in cmdline and url.encode() not in cmdline and b"--db" not in cmdline
-        yield base, env, item
+        yield base
     finally:
         server.terminate()
         server.wait(10)
@@ -98,6 +105,79 @@ def log_in(page: Any, base: str, name: str) -> None:
     page.get_by_role("textbox", name="Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_text("Probability that A is correct (%)")).to_be_visible(timeout=30000)
+
+
+def record_frames(page: Any, frames: list[bytes]) -> None:
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda data: frames.append(data if isinstance(data, bytes) else data.encode())))
+
+
+def move_slider(page: Any, steps: int, expected: str) -> None:
+    """Sliders take keys, not fill(): focus, then arrow keys, as a keyboard user does."""
+    from playwright.sync_api import expect
+
+    slider = page.get_by_role("slider")
+    slider.focus()
+    for _ in range(abs(steps)):
+        page.keyboard.press("ArrowRight" if steps > 0 else "ArrowLeft")
+    expect(slider).to_have_value(expected)
+
+
+def test_live_judge_paced_session_in_a_real_browser(tmp_path: Path):
+    """A live debate generated round by round while the judge reads: log in, read round 1, give a belief, continue,
+    read round 2 (generated on request), stop with a verdict, see the feedback with the rounds' cost. Nothing hidden is
+    sent before the verdict: not the story, not the speaking model, not the correct answer."""
+    from playwright.sync_api import expect, sync_playwright
+    from study_fixtures import judges, make_runs
+
+    from fake_openai import FakeOpenAIServer, Reply, chat_completion
+    from oversight.db import connect
+    from oversight.human import campaigns
+
+    url = f"sqlite:///{tmp_path / 'live.db'}"
+    make_runs(tmp_path, url, articles=1, rounds=1, protocols=("debate",))
+    engine = connect(url)
+    judges(engine, 1)
+
+    def speak(request: dict) -> Reply:
+        prompt = request["messages"][-1]["content"]
+        return Reply(body=chat_completion(f"Turn {len(prompt)} for my side: <quote>the lamp burned for eleven nights</quote>"))
+
+    frames: list[bytes] = []
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with FakeOpenAIServer(default=speak) as models:
+        spec = campaigns.CampaignSpec(
+            name="live", runs=["debate"], judges=["j0"], feedback=True,
+            design={"live": True, "max_rounds": 3, "round_cost": 0.05, "live_model": f"openai-compatible/live-secret-model@{models.base_url}"},
+        )  # fmt: skip
+        campaigns.create_campaign(engine, spec)
+        with serving(url) as base, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 1100})
+            record_frames(page, frames)
+            log_in(page, base, "j0")
+            expect(page.get_by_role("heading", name="Round 1", exact=True)).to_be_visible()
+            expect(page.get_by_role("heading", name="Your belief after round 1")).to_be_visible()
+            assert page.get_by_role("heading", name="Round 2", exact=True).count() == 0 and len(models.requests) == 2
+            move_slider(page, 20, "70")
+            page.screenshot(path=str(SCREENSHOTS / "live-round-1.png"), full_page=True)
+            expect(page.get_by_role("button", name="Continue to round 2")).to_be_enabled()
+            page.keyboard.press("Alt+N")  # keyboard-friendly: the shortcut shown on the page
+            expect(page.get_by_role("heading", name="Round 2", exact=True)).to_be_visible(timeout=30000)
+            expect(page.get_by_text("Earlier rounds: round 1: 70% on A")).to_be_visible()
+            assert len(models.requests) == 4  # round 2 was generated when the judge asked for it
+            move_slider(page, 5, "75")
+            page.get_by_label("Why? (required to stop)").fill("Both rounds quote the eleven nights line.")
+            page.screenshot(path=str(SCREENSHOTS / "live-round-2.png"), full_page=True)
+            before_verdict = b"".join(frames) + page.content().encode()
+            page.get_by_role("button", name="Stop and submit verdict").click()
+            expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text("You read 2 round(s), costing 0.05", timeout=30000)
+            page.screenshot(path=str(SCREENSHOTS / "live-feedback.png"), full_page=True)
+            browser.close()
+    assert frames, "no websocket traffic was recorded"
+    for secret in ("Story 0", "live-secret-model", "Correct answer", "correct_side", "p_correct"):
+        assert secret.encode() not in before_verdict and inert(secret).encode() not in before_verdict, secret
+    (row,) = campaigns.export_rows(engine, 1)
+    assert row["stopped_after_round"] == 2 and len(row["p_correct_by_round"]) == 2 and row["round_cost"] == pytest.approx(0.05)
 
 
 def test_judge_in_a_real_browser_sees_nothing_hidden(served):

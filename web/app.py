@@ -238,10 +238,11 @@ def paced_panel(engine: Any, user: dict[str, Any], view: verdicts.JudgeView, sta
         unsure = st.checkbox("Unsure: 50/50", key=f"unsure:{view.item_id}:{k}")
         explanation = st.text_area("Why? (required to stop)", key=f"why:{view.item_id}:{k}", max_chars=verdicts.EXPLANATION_MAX)
         st.caption("Arrow keys move the slider once it has focus. Alt+N: next round · Ctrl+Enter: stop and submit.")
+        # Stop comes first: Ctrl+Enter in the text box submits the form through its first button
+        stop = st.form_submit_button("Stop and submit verdict", disabled=not view.can_stop, shortcut="Ctrl+Enter")
         go_on = st.form_submit_button(
             f"Continue to round {k + 1}" if view.can_continue else "No more rounds", disabled=not view.can_continue, shortcut="Alt+N"
         )
-        stop = st.form_submit_button("Stop and submit verdict", disabled=not view.can_stop, shortcut="Ctrl+Enter")
     p = 0.5 if unsure else p_first / 100.0
     if go_on:
         try:
