@@ -38,7 +38,7 @@ def make_runs(tmp_path: Path, db: str, *, articles: int = 6, per_article: int = 
         spec = f"openai-compatible/m@{server.base_url}"
         for protocol in protocols:
             cfg = RunConfig(protocol=protocol, dataset=str(data), debater=spec, consultant=spec, judges=[spec], db=db, run_name=protocol,
-                            rounds=rounds, progress=False)  # fmt: skip
+                            rounds=rounds, debater_max_tokens=32, progress=False)  # fmt: skip
             assert run_sync(cfg).status == "finished"
         assert (
             run_sync(RunConfig(protocol="naive", dataset=str(easy_data), judges=[spec], db=db, run_name="easy", progress=False)).status

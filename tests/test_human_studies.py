@@ -326,3 +326,43 @@ def test_thirty_judges_in_a_live_campaign_on_postgres(postgres_url: str, tmp_pat
     assert len(turns) == len(set(turns))
     live_turns = Counter(t.transcript_id for t in turns if t.transcript_id in {_transcript_of(engine, i) for i in accepted})
     assert set(live_turns.values()) == {4}  # two debaters × two rounds, generated once however many judges read them
+
+
+def test_widest_allocation_sends_the_next_item_where_the_interval_is_widest(sqlite_url: str, tmp_path: Path):
+    make_runs(tmp_path, sqlite_url, articles=6)
+    engine = connect(sqlite_url)
+    people = judges(engine, 3)
+    spec = campaigns.CampaignSpec(
+        name="adaptive", judges=[p["name"] for p in people], judges_per_item=3,
+        conditions=[{"name": "debate", "runs": ["debate"]}, {"name": "naive", "runs": ["naive"]}], design={"allocation": "widest"},
+    )  # fmt: skip
+    cid = campaigns.create_campaign(engine, spec)
+    # the first verdicts go to debate (a tie between two empty conditions); once debate has an interval, naive,
+    # with none, is the widest, so the newcomer (whose Latin-square row starts with debate) gets naive
+    for person in people[:2]:
+        for _ in range(3):
+            item = verdicts.next_item(engine, cid, person["id"])
+            if article_of(engine, item)[0] != "debate":
+                break
+            answer(engine, person, item)
+    newcomer = people[2]
+    assert article_of(engine, verdicts.next_item(engine, cid, newcomer["id"]))[0] == "naive"
+
+
+def test_live_session_on_the_embedded_model(sqlite_url: str, tmp_path: Path):
+    """The live rounds really come from the embedded model (few tokens, one question)."""
+    make_runs(tmp_path, sqlite_url, articles=1, rounds=1, protocols=("consultancy",))
+    engine = connect(sqlite_url)
+    (person,) = judges(engine, 1)
+    spec = campaigns.CampaignSpec(
+        name="embedded", runs=["consultancy"], judges=["j0"], protocols=["consultancy"],
+        design={"live": True, "max_rounds": 2, "live_model": "local/smollm2-135m"},
+    )  # fmt: skip
+    cid = campaigns.create_campaign(engine, spec)
+    item = verdicts.next_item(engine, cid, person["id"])
+    verdicts.first_round(engine, item, person["id"])
+    view = verdicts.judge_view(engine, item, person["id"])
+    assert [s.speaker for s in view.speeches] == ["Consultant"] and view.speeches[0].text.strip()
+    with engine.connect() as conn:
+        models = conn.execute(select(Turn.model).where(Turn.transcript_id == _transcript_of(engine, item))).scalars().all()
+    assert models == ["local/smollm2-135m"]

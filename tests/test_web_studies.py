@@ -158,3 +158,22 @@ def test_admin_creates_a_counterbalanced_campaign_and_excludes_a_judge(study: di
     button(at, "Exclude from results").click().run()
     assert not at.exception and "Excluded j1 (1 verdicts)" in page_text(at)
     assert [r for r in judgment_rows(study["engine"]) if r["judge"] == "j1"] == []
+
+
+def test_leaderboard_page_shows_human_beliefs_by_round_and_stopping_rounds(study: dict):
+    from oversight.human import accounts
+
+    cid = create(study, "paced", runs=["debate"], judges=["j0"], design={"paced": True})
+    j0 = study["people"][0]
+    item = verdicts.next_item(study["engine"], cid, j0["id"])
+    verdicts.first_round(study["engine"], item, j0["id"])
+    verdicts.advance(study["engine"], j0, {"item_id": item, "p_first": 0.7, "round": 1})
+    answer(study["engine"], j0, item, round=2)
+    boss = next(u for u in accounts.list_users(study["engine"]) if u["name"] == "boss")
+    at = goto(as_user({"id": boss["id"], "name": "boss", "role": "admin"}), "Leaderboard")
+    assert not at.exception
+    headings = [s.value for s in at.subheader]
+    assert "Accuracy and calibration by round" in headings and "Judge-paced campaigns: the round judges stopped after" in headings
+    tables = [df.value for df in at.dataframe]
+    assert any("stopped_after_round" in t.columns and list(t["stopped_after_round"]) == [2] for t in tables)
+    assert any("round" in t.columns and set(t[t["judge"] == "j0"]["round"]) == {1, 2} for t in tables if "judge" in t.columns)

@@ -503,6 +503,7 @@ def leaderboard_page(engine: Any, user: dict[str, Any]) -> None:
                 st.altair_chart(chart, width="stretch")
     if any(r.get("players") for r in rows):
         tournament_section(rows)
+    rounds_section(engine)
     among_humans = human_agreement_table(rows, n_resamples=300)
     if among_humans:
         st.subheader("Agreement among human judges")
@@ -516,6 +517,29 @@ def leaderboard_page(engine: Any, user: dict[str, Any]) -> None:
             "PGR = (student − weak) / (ceiling − weak); mean and 95% interval over seeds. Seeds whose gap is under 2 points are withheld."
         )
         st.dataframe(pd.DataFrame(pgr), hide_index=True)
+
+
+def rounds_section(engine: Any) -> None:
+    """Accuracy and calibration by round (model re-judging and human beliefs in judge-paced campaigns), and where
+    judge-paced verdicts stopped."""
+    import pandas as pd
+
+    from oversight.charts import rounds_chart
+    from oversight.db.queries import judgment_rows
+    from oversight.metrics.rounds import round_table, stopping_table
+
+    by_round = round_table(judgment_rows(engine, cuts=True), n_resamples=300)
+    if by_round:
+        st.subheader("Accuracy and calibration by round")
+        st.caption("Model judges on transcripts cut after each round; human judges' beliefs after each round of a judge-paced campaign.")
+        st.dataframe(pd.DataFrame(by_round), hide_index=True)
+        chart = rounds_chart(by_round)
+        if chart is not None:
+            st.altair_chart(chart, width="stretch")
+    stops = stopping_table(judgment_rows(engine))
+    if stops:
+        st.subheader("Judge-paced campaigns: the round judges stopped after")
+        st.dataframe(pd.DataFrame(stops), hide_index=True)
 
 
 def tournament_section(rows: list[dict[str, Any]]) -> None:

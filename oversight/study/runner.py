@@ -163,9 +163,13 @@ def ensure_campaign(engine: Engine, spec: StudySpec, cells: list[Cell]) -> str:
         if conn.execute(select(CAMPAIGNS.c.id).where(CAMPAIGNS.c.name == name)).first():
             return name
     wanted = spec.campaign.protocols
-    runs = [c.run_name for c in cells if c.kind == "run" and (not wanted or c.protocol in wanted)]
-    create_campaign(engine, CampaignSpec(name=name, runs=runs, protocols=wanted, judges=spec.campaign.judges,
-                                         judges_per_item=spec.campaign.judges_per_item, feedback=spec.campaign.feedback))  # fmt: skip
+    runs = [c for c in cells if c.kind == "run" and (not wanted or c.protocol in wanted)]
+    protocols = sorted({c.protocol for c in runs})
+    # each protocol is a condition of the study, so judges meet them counterbalanced and never one article under two
+    conditions = [{"name": p, "runs": sorted({c.run_name for c in runs if c.protocol == p}), "protocols": [p]} for p in protocols]
+    create_campaign(engine, CampaignSpec(name=name, conditions=conditions, judges=spec.campaign.judges,
+                                         judges_per_item=spec.campaign.judges_per_item, feedback=spec.campaign.feedback,
+                                         design=spec.campaign.design))  # fmt: skip
     return name
 
 

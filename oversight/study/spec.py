@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from oversight.config import RunConfig, W2SConfig, load_yaml
 from oversight.ensemble import EnsembleSpec
 from oversight.errors import InputError
+from oversight.human.design import CampaignDesign
 from oversight.metrics.elo import DEBATE_PROTOCOLS
 from oversight.models import parse_spec
 
@@ -123,6 +124,9 @@ class HumanCampaign(BaseModel):
     protocols: list[str] = Field(default_factory=list)
     judges_per_item: int = Field(default=1, ge=1, le=100)
     feedback: bool = True
+    design: CampaignDesign = Field(default_factory=CampaignDesign)
+    """How the campaign runs: pacing, rounds and their cost, windows, time limit, qualification, catch trials
+    (`oversight.human.design`); each of the study's protocols is one condition, counterbalanced over judges."""
 
 
 class StudySpec(BaseModel):
