@@ -85,7 +85,21 @@ def judgment_rows(engine: Engine, run: str | list[str] | None = None, *, cuts: b
         row["debaters"] = outcome.get("debaters") or None
         row["players"] = outcome.get("players") or None
         row["rounds"] = max((r.get("round", 0) for r in outcome.get("rounds") or []), default=None)
+        row["side_stats"] = side_stats(outcome.get("rounds") or [])
     return rows
+
+
+def side_stats(records: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Words, quotes and verified quotes each side's turns add up to (style covariates for debater ratings)."""
+    out: dict[str, dict[str, int]] = {}
+    for rec in records:
+        side = rec.get("side")
+        if side in ("A", "B") and not str(rec.get("role", "")).startswith("judge"):
+            s = out.setdefault(side, {"words": 0, "quotes": 0, "verified": 0})
+            s["words"] += int(rec.get("words") or 0)
+            s["quotes"] += int(rec.get("quotes") or 0)
+            s["verified"] += int(rec.get("verified_quotes") or 0)
+    return out
 
 
 def transcript_rows(engine: Engine, run: str | None = None) -> list[dict[str, Any]]:

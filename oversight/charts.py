@@ -110,3 +110,28 @@ def rounds_chart(table: list[dict[str, Any]]) -> alt.LayerChart | None:
     line = alt.Chart(frame).mark_line(point=True).encode(x=x, y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1])), color=colour)
     bars = alt.Chart(frame).mark_rule().encode(x=x, y="ci_low:Q", y2="ci_high:Q", color=colour)
     return (bars + line).properties(title="Judge accuracy by round (95% CI, articles resampled)", width=420)
+
+
+def capability_chart(table: list[dict[str, Any]]) -> alt.LayerChart | None:
+    """Judge accuracy under each protocol against the judge's own naive accuracy, humans and models on one axis
+    (Kenton et al. 2024): 95% intervals on both axes, the diagonal where a protocol adds nothing."""
+    frame = pd.DataFrame(table)
+    if frame.empty:
+        return None
+    base = alt.Chart(frame)
+    colour = alt.Color("protocol:N", title="protocol")
+    shape = alt.Shape("judge_kind:N", title="judge")
+    x = alt.X("naive_accuracy:Q", scale=alt.Scale(domain=[0, 1]), title="judge's naive accuracy (its capability)")
+    y = alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1]), title="judge accuracy under the protocol")
+    diagonal = alt.Chart(pd.DataFrame({"x": [0, 1], "y": [0, 1]})).mark_line(strokeDash=[4, 4], color="grey").encode(x="x:Q", y="y:Q")
+    points = base.mark_point(filled=True, size=90).encode(
+        x=x, y=y, color=colour, shape=shape, tooltip=["judge", "protocol", "n", "naive_n"]
+    )
+    across = base.mark_rule(opacity=0.5).encode(x="naive_ci_low:Q", x2="naive_ci_high:Q", y="accuracy:Q", color=colour)
+    up = base.mark_rule(opacity=0.5).encode(x="naive_accuracy:Q", y="ci_low:Q", y2="ci_high:Q", color=colour)
+    trend = base.transform_regression("naive_accuracy", "accuracy", groupby=["protocol"]).mark_line(opacity=0.6).encode(color=colour)
+    return alt.layer(diagonal, across, up, points, trend).properties(
+        title="One capability axis: accuracy under each protocol vs the judge's naive accuracy (95% CIs, articles resampled)",
+        width=420,
+        height=420,
+    )

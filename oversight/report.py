@@ -16,13 +16,15 @@ import altair as alt
 import pandas as pd
 from sqlalchemy import Engine
 
-from oversight.charts import accuracy_chart, elo_chart, reliability_chart, rounds_chart
+from oversight.charts import accuracy_chart, capability_chart, elo_chart, reliability_chart, rounds_chart
 from oversight.cli.output import render
 from oversight.db.connect import safe_url
 from oversight.db.queries import judgment_rows, run_summaries
+from oversight.metrics.capability import capability_table
 from oversight.metrics.elo import accuracy_vs_elo, elo_table
 from oversight.metrics.leaderboard import stored_leaderboard
 from oversight.metrics.rounds import round_table, stopping_table
+from oversight.metrics.style import style_elo
 from oversight.metrics.tables import agreement_table, calibration_table, human_agreement_table, position_table
 
 
@@ -33,9 +35,14 @@ def svg(chart: alt.TopLevelMixin) -> str:
 
 
 def _charts(
-    board: list[dict[str, Any]], elo_points: list[dict[str, Any]], rows: list[dict[str, Any]], by_round: list[dict[str, Any]]
+    board: list[dict[str, Any]],
+    elo_points: list[dict[str, Any]],
+    rows: list[dict[str, Any]],
+    by_round: list[dict[str, Any]],
+    capability: list[dict[str, Any]],
 ) -> dict[str, str]:
     built = {
+        "capability": capability_chart(capability),
         "accuracy": accuracy_chart(board),
         "elo": elo_chart(elo_points),
         "reliability": reliability_chart(rows),
@@ -52,6 +59,8 @@ def build_report(engine: Engine, out: Path, *, n_resamples: int = 1000, seed: in
     trend = accuracy_vs_elo(rows, elo, n_resamples=n_resamples, seed=seed)
     by_round = round_table(judgment_rows(engine, cuts=True), n_resamples=n_resamples, seed=seed)
     stopping = stopping_table(rows)
+    capability = capability_table(rows, n_resamples=n_resamples, seed=seed)
+    styled = style_elo(rows, n_resamples=n_resamples, seed=seed)
     calibration = calibration_table(rows, ("protocol", "judge"))
     position = position_table(rows, ("protocol", "judge"))
     agree = agreement_table(rows)
@@ -67,6 +76,14 @@ def build_report(engine: Engine, out: Path, *, n_resamples: int = 1000, seed: in
         ("Judge accuracy", board, "accuracy"),
         ("Debater Elo (Bradley–Terry, 95% bootstrap CI, tied ranks)", elo, "elo"),
         ("Debater Elo by assigned side", elo_by_side, None),
+        *(
+            [
+                ("Debater Elo, raw and style-controlled (length, quotes, verified quotes, position)", styled["ratings"], None),
+                ("Style covariates: Elo points per standard deviation of each difference", styled["coefficients"], None),
+            ]
+            if styled["ratings"]
+            else []
+        ),
         ("Calibration", calibration, "reliability"),
         *(
             [("Accuracy and calibration by round (judge --by-round; human beliefs after each round)", by_round, "rounds")]
@@ -74,12 +91,23 @@ def build_report(engine: Engine, out: Path, *, n_resamples: int = 1000, seed: in
             else []
         ),
         *([("Judge-paced campaigns: the round judges stopped after", stopping, None)] if stopping else []),
+        *(
+            [
+                (
+                    "One capability axis: accuracy under each protocol vs the judge's naive accuracy, humans and models",
+                    capability,
+                    "capability",
+                )
+            ]
+            if capability
+            else []
+        ),
         ("Position bias", position, None),
         ("Human–model agreement", agree, None),
         ("Agreement among human judges (Fleiss' κ, Krippendorff's α; 95% CIs resample articles)", among_humans, None),
         ("Runs", runs, None),
     ]
-    charts = _charts(board, trend["points"], rows, by_round)
+    charts = _charts(board, trend["points"], rows, by_round, capability)
     slope = (
         f"Accuracy vs Elo: {trend['slope_per_100']:+.3f} per 100 Elo (95% CI {trend['ci_low']:+.3f} to {trend['ci_high']:+.3f}, models resampled)."
         if trend["slope_per_100"] is not None and trend["ci_low"] is not None

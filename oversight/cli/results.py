@@ -21,7 +21,19 @@ class ExportKind(StrEnum):
     w2s = "w2s"
 
 
-METRICS = ("accuracy", "elo", "calibration", "agreement", "human-agreement", "position", "rounds", "stopping", "pgr")
+METRICS = (
+    "accuracy",
+    "elo",
+    "calibration",
+    "agreement",
+    "human-agreement",
+    "position",
+    "style-elo",
+    "rounds",
+    "stopping",
+    "capability",
+    "pgr",
+)
 
 
 @app.command()
@@ -33,7 +45,7 @@ def leaderboard(
         str,
         typer.Option(
             "--metric",
-            help="accuracy | elo | calibration | agreement | position | rounds (after `judge --by-round` or a judge-paced campaign) | stopping (judge-paced campaigns) | pgr (weak-to-strong).",
+            help="accuracy | elo | style-elo (raw and style-controlled Elo, with what length, quotes, verified quotes and position buy) | calibration | agreement | position | rounds (after `judge --by-round` or a judge-paced campaign) | stopping (judge-paced campaigns) | capability (accuracy under each protocol vs the judge's naive accuracy, humans and models) | pgr (weak-to-strong).",
         ),
     ] = "accuracy",
     by: Annotated[
@@ -70,6 +82,17 @@ def leaderboard(
         from oversight.metrics.pgr import pgr_table
 
         rows = pgr_table(w2s_rows(engine, run_filter))
+    elif metric == "style-elo":
+        from oversight.metrics.style import style_elo
+
+        styled = style_elo(judgment_rows(engine, run_filter), n_resamples=bootstrap, seed=seed)
+        if not styled["ratings"] and fmt == "table":
+            err_console.print("nothing to show yet: style-controlled Elo needs judged debates between two different debaters")
+            return
+        print_text(render(styled["ratings"], fmt, title="Debater Elo, raw and style-controlled (95% CIs resample articles)"))
+        if fmt == "table":
+            print_text(render(styled["coefficients"], fmt, title="What style buys: Elo points per standard deviation of each difference"))
+        return
     elif metric == "accuracy":
         from oversight.metrics.leaderboard import stored_leaderboard
 

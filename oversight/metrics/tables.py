@@ -93,6 +93,10 @@ def metric_table(
         from oversight.metrics.rounds import round_table
 
         return round_table(rows, n_resamples=n_resamples, seed=seed)
+    if metric == "capability":
+        from oversight.metrics.capability import capability_table
+
+        return capability_table(rows, n_resamples=n_resamples, seed=seed)
     if metric == "stopping":
         from oversight.metrics.rounds import stopping_table
 
