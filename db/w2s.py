@@ -83,6 +83,7 @@ def w2s_rows(engine: Engine, run: str | list[str] | None = None) -> list[dict[st
             runs.c.strong,
             runs.c.method,
             runs.c.loss,
+            runs.c.config,
             results.c.seed,
             results.c.metrics,
             results.c.pgr,

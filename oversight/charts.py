@@ -135,3 +135,17 @@ def capability_chart(table: list[dict[str, Any]]) -> alt.LayerChart | None:
         width=420,
         height=420,
     )
+
+
+def weak_sources_chart(table: list[dict[str, Any]]) -> alt.LayerChart | None:
+    """PGR of students supervised by each verdict source (w2s --weak-from-run), with 95% intervals over seeds."""
+    frame = pd.DataFrame([r for r in table if r.get("pgr") is not None])
+    if frame.empty:
+        return None
+    y = alt.Y("weak_labels_from:N", title="weak labels from", sort=None)
+    colour = alt.Color("comparison:N", title=None)
+    points = (
+        alt.Chart(frame).mark_point(filled=True, size=80).encode(x=alt.X("pgr:Q", title="performance gap recovered"), y=y, color=colour)
+    )
+    bars = alt.Chart(frame.dropna(subset=["pgr_ci_low"])).mark_rule().encode(x="pgr_ci_low:Q", x2="pgr_ci_high:Q", y=y, color=colour)
+    return (bars + points).properties(title="Debate verdicts as weak labels: PGR by source (95% CI over seeds)", width=420)

@@ -16,14 +16,16 @@ import altair as alt
 import pandas as pd
 from sqlalchemy import Engine
 
-from oversight.charts import accuracy_chart, capability_chart, elo_chart, reliability_chart, rounds_chart
+from oversight.charts import accuracy_chart, capability_chart, elo_chart, reliability_chart, rounds_chart, weak_sources_chart
 from oversight.cli.output import render
 from oversight.db.connect import safe_url
 from oversight.db.queries import judgment_rows, run_summaries
+from oversight.db.w2s import w2s_rows
 from oversight.metrics.capability import capability_table
 from oversight.metrics.elo import accuracy_vs_elo, elo_table
 from oversight.metrics.leaderboard import stored_leaderboard
-from oversight.metrics.rounds import round_table, stopping_table
+from oversight.metrics.pgr import pgr_table, weak_source_table
+from oversight.metrics.rounds import round_table, shared_with_humans, stopping_table
 from oversight.metrics.style import style_elo
 from oversight.metrics.tables import agreement_table, calibration_table, human_agreement_table, position_table
 
@@ -61,6 +63,10 @@ def build_report(engine: Engine, out: Path, *, n_resamples: int = 1000, seed: in
     stopping = stopping_table(rows)
     capability = capability_table(rows, n_resamples=n_resamples, seed=seed)
     styled = style_elo(rows, n_resamples=n_resamples, seed=seed)
+    shared = round_table(shared_with_humans(judgment_rows(engine, cuts=True)), n_resamples=n_resamples, seed=seed)
+    stored_w2s = w2s_rows(engine)
+    pgr = pgr_table(stored_w2s)
+    sources = weak_source_table(stored_w2s)
     calibration = calibration_table(rows, ("protocol", "judge"))
     position = position_table(rows, ("protocol", "judge"))
     agree = agreement_table(rows)
@@ -90,6 +96,7 @@ def build_report(engine: Engine, out: Path, *, n_resamples: int = 1000, seed: in
             if by_round
             else []
         ),
+        *([("Per-round value curves: humans and models on the same transcripts", shared, "value_curves")] if shared else []),
         *([("Judge-paced campaigns: the round judges stopped after", stopping, None)] if stopping else []),
         *(
             [
@@ -105,9 +112,20 @@ def build_report(engine: Engine, out: Path, *, n_resamples: int = 1000, seed: in
         ("Position bias", position, None),
         ("Human–model agreement", agree, None),
         ("Agreement among human judges (Fleiss' κ, Krippendorff's α; 95% CIs resample articles)", among_humans, None),
+        *([("Weak-to-strong: performance gap recovered (mean and 95% CI over seeds)", pgr, None)] if pgr else []),
+        *(
+            [("Debate verdicts as weak labels: PGR by source, and minus the first source's (paired by seed)", sources, "weak_sources")]
+            if sources
+            else []
+        ),
         ("Runs", runs, None),
     ]
     charts = _charts(board, trend["points"], rows, by_round, capability)
+    charts |= {
+        name: svg(chart)
+        for name, chart in (("value_curves", rounds_chart(shared)), ("weak_sources", weak_sources_chart(sources)))
+        if chart is not None
+    }
     slope = (
         f"Accuracy vs Elo: {trend['slope_per_100']:+.3f} per 100 Elo (95% CI {trend['ci_low']:+.3f} to {trend['ci_high']:+.3f}, models resampled)."
         if trend["slope_per_100"] is not None and trend["ci_low"] is not None

@@ -30,9 +30,11 @@ METRICS = (
     "position",
     "style-elo",
     "rounds",
+    "value-curves",
     "stopping",
     "capability",
     "pgr",
+    "weak-sources",
 )
 
 
@@ -45,7 +47,7 @@ def leaderboard(
         str,
         typer.Option(
             "--metric",
-            help="accuracy | elo | style-elo (raw and style-controlled Elo, with what length, quotes, verified quotes and position buy) | calibration | agreement | position | rounds (after `judge --by-round` or a judge-paced campaign) | stopping (judge-paced campaigns) | capability (accuracy under each protocol vs the judge's naive accuracy, humans and models) | pgr (weak-to-strong).",
+            help="accuracy | elo | style-elo (raw and style-controlled Elo, with what length, quotes, verified quotes and position buy) | calibration | agreement | position | rounds (after `judge --by-round` or a judge-paced campaign) | value-curves (humans and models by round on the same transcripts) | stopping (judge-paced campaigns) | capability (accuracy under each protocol vs the judge's naive accuracy, humans and models) | pgr (weak-to-strong) | weak-sources (w2s --weak-from-run: does debate raise PGR?).",
         ),
     ] = "accuracy",
     by: Annotated[
@@ -82,6 +84,11 @@ def leaderboard(
         from oversight.metrics.pgr import pgr_table
 
         rows = pgr_table(w2s_rows(engine, run_filter))
+    elif metric == "weak-sources":
+        from oversight.db.w2s import w2s_rows
+        from oversight.metrics.pgr import weak_source_table
+
+        rows = weak_source_table(w2s_rows(engine, run_filter))
     elif metric == "style-elo":
         from oversight.metrics.style import style_elo
 
@@ -102,7 +109,7 @@ def leaderboard(
 
         rows = metric_table(
             metric,
-            judgment_rows(engine, run_filter, cuts=metric == "rounds"),
+            judgment_rows(engine, run_filter, cuts=metric in ("rounds", "value-curves")),
             keys,
             by_side=by_side,
             weighted=weighted,

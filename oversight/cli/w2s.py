@@ -76,10 +76,31 @@ def w2s(
     run_name: Annotated[
         str | None, typer.Option("--run-name", help="Name under which splits, labels, predictions and metrics are stored.")
     ] = None,
+    weak_from_run: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--weak-from-run",
+            help="Weak labels from a stored protocol run: its judge's order-debiased probabilities (instead of --weak and --dataset). "
+            "Repeat to compare sources (e.g. naive and debate) on the questions every run judged.",
+        ),
+    ] = None,
+    judge: Annotated[
+        str | None, typer.Option("--judge", help="--weak-from-run: whose verdicts (default: the run's one model judge).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Weak-to-strong supervision: weak floor, student on weak labels, strong ceiling, PGR with CIs over seeds."""
     from oversight.config import W2SConfig, merge_config
+    from oversight.errors import InputError
+
+    if weak_from_run:
+        if dataset or weak or intermediate:
+            raise InputError(
+                "--weak-from-run takes the questions and the weak labels from the run: leave out --dataset, --weak and --intermediate"
+            )
+        dataset = f"run:{weak_from_run[0]}"
+    elif judge:
+        raise InputError("--judge goes with --weak-from-run")
 
     cli = {"dataset": dataset, "weak": weak, "strong": strong, "intermediate": intermediate or [], "method": method, "loss": loss,
            "format": fmt, "skip_bad_rows": skip_bad_rows, "n": n, "seeds": seeds, "cache_dir": cache_dir, "finetune": finetune, "epochs": epochs, "lr": lr,
@@ -87,9 +108,21 @@ def w2s(
            "max_connections": max_connections, "db": db, "run_name": run_name, "executor": executor, "ray_address": ray_address,
            "worker_resources": worker_resources}  # fmt: skip
     cfg = merge_config(W2SConfig, cli, config)
+    log = (lambda _: None) if as_json else (lambda m: err_console.print(f"[dim]{m}[/]"))
+    if weak_from_run:
+        from oversight.w2s.from_verdicts import run_weak_from_runs
+
+        summaries = run_weak_from_runs(cfg, list(dict.fromkeys(weak_from_run)), judge, log=log)
+        if as_json:
+            print_text(json.dumps(summaries, indent=2))
+            return
+        for summary in summaries:
+            print_text(f"weak labels: {summary['weak_labels']} ({summary['questions']} questions every source judged)")
+            _print_w2s(summary)
+        return
     from oversight.w2s.experiment import run_and_store
 
-    summary = run_and_store(cfg, log=(lambda _: None) if as_json else (lambda m: err_console.print(f"[dim]{m}[/]")))
+    summary = run_and_store(cfg, log=log)
     if as_json:
         print_text(json.dumps(summary, indent=2))
         return

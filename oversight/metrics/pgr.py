@@ -53,3 +53,39 @@ def pgr_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
              "pgr": s["pgr"]["mean"], "pgr_ci_low": s["pgr"]["ci_low"], "pgr_ci_high": s["pgr"]["ci_high"], "pgr_withheld": len(s["pgr_withheld_seeds"])}
         )  # fmt: skip
     return out
+
+
+def weak_source_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Runs made together by `w2s --weak-from-run` (same questions, splits and student): per verdict source the weak,
+    student and ceiling accuracy and PGR, and PGR minus the first source's, paired by seed with a 95% t-interval —
+    with naive first and debate second, whether debate raises PGR."""
+    from scipy import stats
+
+    groups: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    sources: dict[str, list[str]] = {}
+    for r in rows:
+        config = r.get("config") or {}
+        if config.get("comparison") and config.get("weak_from_run"):
+            groups[config["comparison"]][config["weak_from_run"]].append({"seed": r["seed"], "pgr": r["pgr"], **r["metrics"]})
+            sources[config["comparison"]] = list(config.get("sources") or [])
+    out = []
+    for comparison, by_source in groups.items():
+        order = [s for s in sources[comparison] if s in by_source] or sorted(by_source)
+        first = {res["seed"]: res["pgr"] for res in by_source[order[0]]}
+        for source in order:
+            results = by_source[source]
+            summary = summarize(results)
+            diffs = [res["pgr"] - first[res["seed"]] for res in results if res["pgr"] is not None and first.get(res["seed"]) is not None]
+            mean = float(np.mean(diffs)) if diffs and source != order[0] else None
+            half = (
+                float(stats.t.ppf(0.975, len(diffs) - 1) * np.std(diffs, ddof=1) / np.sqrt(len(diffs)))
+                if mean is not None and len(diffs) > 1 else None
+            )  # fmt: skip
+            out.append({
+                "comparison": comparison, "weak_labels_from": source, "seeds": len(results),
+                "weak_acc": summary["weak"]["accuracy"]["mean"], "student_acc": summary["student"]["accuracy"]["mean"],
+                "ceiling_acc": summary["ceiling"]["accuracy"]["mean"], "pgr": summary["pgr"]["mean"], "pgr_ci_low": summary["pgr"]["ci_low"],
+                "pgr_ci_high": summary["pgr"]["ci_high"], "pgr_minus_first": mean,
+                "diff_ci_low": None if half is None else mean - half, "diff_ci_high": None if half is None else mean + half,
+            })  # fmt: skip
+    return out

@@ -75,3 +75,13 @@ def stopping_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "mean_p_correct": float(np.mean([float(r["p_correct"]) for r in valid])) if valid else None,
         })  # fmt: skip
     return out
+
+
+def shared_with_humans(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Verdicts on the transcripts that human judges read round by round (judge-paced campaigns) and that model judges
+    also judged after each round (`judge --by-round`): per-round value curves of humans and models on the same debates."""
+    cut = [r for r in rows if r.get("after_round") is not None]
+    human = {r["transcript_id"] for r in cut if r.get("judge_kind") == "human"}
+    model = {r["transcript_id"] for r in cut if r.get("judge_kind") != "human"}
+    both = human & model
+    return [r for r in rows if r["transcript_id"] in both]

@@ -97,6 +97,10 @@ def metric_table(
         from oversight.metrics.capability import capability_table
 
         return capability_table(rows, n_resamples=n_resamples, seed=seed)
+    if metric == "value-curves":
+        from oversight.metrics.rounds import round_table, shared_with_humans
+
+        return round_table(shared_with_humans(rows), n_resamples=n_resamples, seed=seed)
     if metric == "stopping":
         from oversight.metrics.rounds import stopping_table
 

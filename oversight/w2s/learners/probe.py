@@ -76,7 +76,10 @@ def train_probe(
     if loss not in ("xent", "logconf"):
         raise ValueError(f"unknown loss {loss!r}; use xent or logconf")
     rng = np.random.default_rng(seed)
-    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+    # a feature that never varies in training (a hashed word only unseen rows have) keeps its raw scale: dividing by
+    # its zero spread would blow it up a millionfold wherever it does occur
+    std = x.std(axis=0)
+    mean, scale = x.mean(axis=0), np.where(std > 1e-6, std, 1.0)
     xs = (x - mean) / scale
     w = rng.normal(0, 0.01, x.shape[1])
     b = 0.0
