@@ -366,3 +366,31 @@ def test_live_session_on_the_embedded_model(sqlite_url: str, tmp_path: Path):
     with engine.connect() as conn:
         models = conn.execute(select(Turn.model).where(Turn.transcript_id == _transcript_of(engine, item))).scalars().all()
     assert models == ["local/smollm2-135m"]
+
+
+def test_value_curves_put_humans_and_model_judges_on_the_same_live_debates(sqlite_url: str, tmp_path: Path):
+    """Humans read a live debate round by round; a model judge then re-judges the same stored transcripts cut after
+    each round: the value curves compare the two on exactly those debates."""
+    from conftest import run_cli
+    from oversight.metrics.tables import metric_table
+    from web_fixtures import scripted
+
+    make_runs(tmp_path, sqlite_url, articles=3, rounds=1, protocols=("debate",))
+    engine = connect(sqlite_url)
+    (person,) = judges(engine, 1)
+    with FakeOpenAIServer(default=scripted(lambda side: f"Debater {side}: <quote>the lamp burned for eleven nights</quote>")) as server:
+        spec = f"openai-compatible/m@{server.base_url}"
+        cid = campaigns.create_campaign(
+            engine,
+            campaigns.CampaignSpec(name="curves", runs=["debate"], judges=["j0"], design={"live": True, "max_rounds": 2, "live_model": spec}),
+        )
+        for _ in range(2):
+            item = verdicts.next_item(engine, cid, person["id"])
+            verdicts.first_round(engine, item, person["id"])
+            verdicts.advance(engine, person, {"item_id": item, "p_first": 0.7, "round": 1})
+            answer(engine, person, item, round=2)
+        assert run_cli("judge", "--run", "live:curves/debate", "-j", spec, "--by-round", "--db", sqlite_url) == 0
+    curves = metric_table("value-curves", judgment_rows(engine, cuts=True), n_resamples=100)
+    kinds = {(r["judge_kind"], r["round"]): r["n"] for r in curves}
+    assert kinds[("human", 1)] == kinds[("human", 2)] == 2  # the two debates the judge read, after each round
+    assert kinds[("model", 1)] == kinds[("model", 2)] == 4  # the model judge on the same two debates, both answer orders
