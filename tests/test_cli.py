@@ -365,3 +365,17 @@ def test_values_postgresql_would_refuse_are_refused_up_front_on_both_backends(ca
     assert code == 2 and "long.jsonl:1: id: String should have at most 180 characters" in one_line_error(err)
     code, out, _ = cli(capsys, "runs", "--db", db_url, "--format", "json")
     assert code == 0 and json.loads(out) == []
+
+
+def test_run_takes_a_shipped_sample(sqlite_url: str, capsys):
+    from fake_openai import Reply, chat_completion
+    from oversight.db import connect
+    from oversight.db.queries import judgment_rows
+
+    with FakeOpenAIServer(default=lambda _: Reply(body=chat_completion("A", logprobs={"A": 0.7, "B": 0.3}))) as server:
+        code, _, _ = cli(capsys, "run", "--protocol", "naive", "--dataset", "sample:capitals", "--limit", "3", "--judge",
+                         f"openai-compatible/j@{server.base_url}", "--db", sqlite_url, "--run-name", "caps", "--no-progress")  # fmt: skip
+    assert code == 0
+    assert len(judgment_rows(connect(sqlite_url), "caps")) == 6
+    code, _, err = cli(capsys, "run", "--protocol", "naive", "--dataset", "sample:nothing", "--db", sqlite_url)
+    assert code == 2 and "no such shipped sample" in err

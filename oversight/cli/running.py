@@ -26,7 +26,12 @@ def run(
             help="{protocols} (default: debate), or your own class as FILE.py:CLASS.",
         ),
     ] = None,
-    dataset: Annotated[str | None, typer.Option("--dataset", "-d", envvar="OVERSIGHT_DATASET", help="Dataset file.")] = None,
+    dataset: Annotated[
+        str | None,
+        typer.Option(
+            "--dataset", "-d", envvar="OVERSIGHT_DATASET", help="Dataset file, or a shipped sample (sample:capitals, sample:quickstart)."
+        ),
+    ] = None,
     fmt: Annotated[
         str | None,
         typer.Option(
@@ -197,6 +202,12 @@ def run(
     from oversight.config import build_config
     from oversight.engine import run_sync
 
+    if dataset and dataset.startswith(("sample:", "generated:")):
+        from pathlib import Path
+
+        from oversight.study.spec import resolve_path
+
+        dataset = resolve_path(dataset, Path.cwd())  # a shipped sample or generated questions, as in study files
     cli = {
         "protocol": protocol, "dataset": dataset, "format": fmt, "hard": hard, "limit": limit, "skip_bad_rows": skip_bad_rows, "rounds": rounds,
         "turns": turns, "best_of": best_of, "refine": refine, "consultant": consultant, "critic": critic,
