@@ -177,3 +177,17 @@ def test_leaderboard_page_shows_human_beliefs_by_round_and_stopping_rounds(study
     tables = [df.value for df in at.dataframe]
     assert any("stopped_after_round" in t.columns and list(t["stopped_after_round"]) == [2] for t in tables)
     assert any("round" in t.columns and set(t[t["judge"] == "j0"]["round"]) == {1, 2} for t in tables if "judge" in t.columns)
+
+
+def test_leaderboard_page_puts_humans_and_models_on_one_capability_axis(study: dict):
+    from oversight.human import accounts
+
+    cid = create(study, "axis", conditions=[{"name": "naive", "runs": ["naive"]}, {"name": "debate", "runs": ["debate"]}], judges=["j0"])
+    j0 = study["people"][0]
+    while (item := verdicts.next_item(study["engine"], cid, j0["id"])) is not None:
+        answer(study["engine"], j0, item)
+    boss = next(u for u in accounts.list_users(study["engine"]) if u["name"] == "boss")
+    at = goto(as_user({"id": boss["id"], "name": "boss", "role": "admin"}), "Leaderboard")
+    assert not at.exception and "One capability axis: humans and models" in [s.value for s in at.subheader]
+    (table,) = [df.value for df in at.dataframe if "naive_accuracy" in df.value.columns]
+    assert {"j0", "humans (pooled)"} <= set(table["judge"]) and set(table["protocol"]) == {"debate"}

@@ -504,6 +504,7 @@ def leaderboard_page(engine: Any, user: dict[str, Any]) -> None:
     if any(r.get("players") for r in rows):
         tournament_section(rows)
     rounds_section(engine)
+    axes_section(rows)
     among_humans = human_agreement_table(rows, n_resamples=300)
     if among_humans:
         st.subheader("Agreement among human judges")
@@ -540,6 +541,31 @@ def rounds_section(engine: Any) -> None:
     if stops:
         st.subheader("Judge-paced campaigns: the round judges stopped after")
         st.dataframe(pd.DataFrame(stops), hide_index=True)
+
+
+def axes_section(rows: list[dict[str, Any]]) -> None:
+    """Style-controlled debater ratings, and every judge (humans per judge and pooled, models) on one capability axis."""
+    import pandas as pd
+
+    from oversight.charts import capability_chart
+    from oversight.metrics.capability import capability_table
+    from oversight.metrics.style import style_elo
+
+    styled = style_elo(rows, n_resamples=300)
+    if styled["ratings"]:
+        st.subheader("Debater Elo, raw and style-controlled")
+        st.caption(
+            "Length, number of quotes, share of verified quotes and screen position fitted with the strengths; 95% CIs resample articles."
+        )
+        st.dataframe(pd.DataFrame(styled["ratings"]), hide_index=True)
+        st.dataframe(pd.DataFrame(styled["coefficients"]), hide_index=True)
+    capability = capability_table(rows, n_resamples=300)
+    if capability:
+        st.subheader("One capability axis: humans and models")
+        chart = capability_chart(capability)
+        if chart is not None:
+            st.altair_chart(chart, width="content")
+        st.dataframe(pd.DataFrame(capability), hide_index=True)
 
 
 def tournament_section(rows: list[dict[str, Any]]) -> None:
