@@ -119,7 +119,8 @@ def leaderboard(
     if not rows and fmt == "table":
         err_console.print("nothing to show yet: run `oversight quickstart` or `oversight run` (elo needs debates between different models)")
         return
-    print_text(render(rows, fmt, title=f"{metric} (95% CIs resample articles)"))
+    over = "95% CIs over seeds" if metric in ("pgr", "weak-sources") else "95% CIs resample articles"
+    print_text(render(rows, fmt, title=f"{metric} ({over})"))
 
 
 @app.command()
