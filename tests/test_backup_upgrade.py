@@ -135,3 +135,54 @@ def test_what_earlier_versions_kept_in_transcript_meta_moves_to_the_typed_outcom
     assert (row.variant, row.models, row.consultant_correct, row.meta) == ("incorrect", "m1", False, {"source": "kept"})
     [(_, transcript)] = load_transcripts(upgraded, run_id=1)
     assert transcript.outcome.consultant_side == "B" and transcript.outcome.turn_order == "sequential"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_human_verdicts_stored_before_study_designs_keep_their_scores(tmp_path: Path, backend: str, request: pytest.FixtureRequest):
+    """A campaign and its verdicts written under revision 0009 upgrade to study designs: the verdicts' probabilities
+    are copied beside them, the campaign reads as a one-condition design, and its judges are in the main stage."""
+    from oversight.human import campaigns
+
+    url = f"sqlite:///{tmp_path / 'campaign.db'}" if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    engine = create_engine(url)
+    command.upgrade(_alembic_config(engine), "0009")
+    true = "1" if backend == "sqlite" else "true"
+    false = "0" if backend == "sqlite" else "false"
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO runs (id, name, protocol, dataset, dataset_path, dataset_format, config, config_hash, prompt_version, models, seed,"
+            " package_version, status, n_items, elapsed_s) VALUES (1, 'r', 'naive', 'd', 'd.jsonl', 'generic', '{}', 'h', 'v1', '{}', 0,"
+            " '0.1.0', 'finished', 1, 1.0)"
+        ))  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO questions (uid, source, external_id, question, options, answer, distractor, context_hash, article_id, meta)"
+            " VALUES ('u0', 'd', 'q0', 'How long?', '[\"Eleven nights\", \"Two nights\"]', 0, 1, NULL, 'art', '{}')"
+        ))  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO transcripts (id, run_id, question_uid, item_key, protocol, option_a, option_b, correct, prompt_version, meta)"
+            " VALUES (1, 1, 'u0', 'q0', 'naive', 0, 1, 'A', 'v1', '{}')"
+        ))  # fmt: skip
+        conn.execute(text(f"INSERT INTO users (id, name, role, password_hash, disabled) VALUES (1, 'ana', 'judge', 'x', {false})"))
+        conn.execute(text(
+            "INSERT INTO campaigns (id, name, runs, protocols, judges_per_item, show_context, interactive, turn_penalty, feedback, allow_repeat)"
+            f" VALUES (1, 'old', '[\"r\"]', '[]', 1, {false}, {false}, 0.0, {true}, {false})"
+        ))  # fmt: skip
+        conn.execute(text("INSERT INTO campaign_judges (campaign_id, user_id) VALUES (1, 1)"))
+        conn.execute(text("INSERT INTO campaign_items (id, campaign_id, transcript_id) VALUES (1, 1, 1)"))
+        conn.execute(text(
+            "INSERT INTO judgments (id, transcript_id, judge, judge_kind, \"order\", p_a, p_b, p_correct, correct, valid, method, raw_output,"
+            f" prompt_version) VALUES (1, 1, 'ana', 'human', 'AB', 0.8, 0.2, 0.8, {true}, {true}, 'human', 'because', 'human:c1')"
+        ))  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO human_judgments (item_id, user_id, judgment_id, \"order\", explanation, time_on_task_s, extra_turns, exchanges)"
+            " VALUES (1, 1, 1, 'AB', 'because', 12.0, 0, '[]')"
+        ))  # fmt: skip
+    engine.dispose()
+    upgraded = connect(url)
+    assert current_revision(upgraded) == "0010"
+    (stats,) = campaigns.progress(upgraded, 1)
+    assert (stats["done"], stats["accuracy"], stats["stage"], stats["excluded"]) == (1, 1.0, "main", False)
+    assert stats["mean_p_correct"] == pytest.approx(0.8)
+    assert campaigns.export_rows(upgraded, 1)[0]["p_correct"] == pytest.approx(0.8)
+    assert [r["judge"] for r in judgment_rows(upgraded)] == ["ana"]  # not excluded by the new column's default
+    upgraded.dispose()

@@ -382,7 +382,9 @@ def test_value_curves_put_humans_and_model_judges_on_the_same_live_debates(sqlit
         spec = f"openai-compatible/m@{server.base_url}"
         cid = campaigns.create_campaign(
             engine,
-            campaigns.CampaignSpec(name="curves", runs=["debate"], judges=["j0"], design={"live": True, "max_rounds": 2, "live_model": spec}),
+            campaigns.CampaignSpec(
+                name="curves", runs=["debate"], judges=["j0"], design={"live": True, "max_rounds": 2, "live_model": spec}
+            ),
         )
         for _ in range(2):
             item = verdicts.next_item(engine, cid, person["id"])
