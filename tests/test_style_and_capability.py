@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import random
+from pathlib import Path
 
 import pytest
 
@@ -91,3 +93,34 @@ def test_capability_axis_puts_humans_and_models_on_one_chart():
     from oversight.charts import capability_chart
 
     assert capability_chart(table) is not None and capability_chart([]) is None
+
+
+def test_style_elo_and_capability_end_to_end_on_the_embedded_judge(sqlite_url: str, tmp_path: Path, capsys):
+    """A long-winded scripted debater against the embedded model, judged by the embedded model; its naive verdicts
+    give it a place on the capability axis. Both tables come out of the CLI and the report."""
+    from conftest import run_cli, write_jsonl
+    from fake_openai import FakeOpenAIServer, Reply, chat_completion
+    from oversight.config import RunConfig
+    from oversight.db import connect
+    from oversight.engine import run_sync
+    from oversight.report import build_report
+
+    rows = [{"id": f"q{i}", "question": f"What is the capital of country {i}?", "options": ["Paris", "Lyon"], "answer": i % 2,
+             "context": "Paris is the capital.", "article_id": f"a{i}"} for i in range(4)]  # fmt: skip
+    data = write_jsonl(tmp_path / "caps.jsonl", rows)
+    long_turn = "I argue at length. " * 8 + "<quote>Paris is the capital</quote>"
+    with FakeOpenAIServer(default=lambda _: Reply(body=chat_completion(long_turn))) as server:
+        for protocol in ("naive", "debate"):
+            cfg = RunConfig(protocol=protocol, dataset=str(data), debater_a=f"openai-compatible/long@{server.base_url}",
+                            debater_b="local/smollm2-135m", judges=["local/smollm2-135m"], rounds=1, debater_max_tokens=24,
+                            orders="random", db=sqlite_url, run_name=protocol, progress=False)  # fmt: skip
+            assert run_sync(cfg).status == "finished"
+    assert run_cli("leaderboard", "--metric", "style-elo", "--db", sqlite_url, "--bootstrap", "100") == 0
+    out = capsys.readouterr().out
+    assert "elo_style_controlled" in out and "verified_share" in out and "openai-compatible/long" in out
+    assert run_cli("leaderboard", "--metric", "capability", "--db", sqlite_url, "--bootstrap", "100", "--format", "json") == 0
+    (point,) = json.loads(capsys.readouterr().out)
+    assert point["judge"] == "local/smollm2-135m" and point["protocol"] == "debate" and point["naive_n"] == 4
+    html, _ = build_report(connect(sqlite_url), tmp_path / "report.html", n_resamples=100)
+    page = html.read_text()
+    assert "raw and style-controlled" in page and "One capability axis" in page
