@@ -99,17 +99,26 @@ def judge_kind_chart(rows: list[dict[str, Any]]) -> alt.Chart | None:
     )
 
 
-def rounds_chart(table: list[dict[str, Any]]) -> alt.LayerChart | None:
-    """Judge accuracy after each round (95% CI), one line per protocol and judge."""
+def rounds_chart(table: list[dict[str, Any]]) -> alt.HConcatChart | None:
+    """Judge accuracy (95% CI) and calibration (Brier score, lower is better) after each round, one line per protocol
+    and judge: how much each round of argument is worth, for model and human judges alike."""
     frame = pd.DataFrame([r for r in table if r.get("accuracy") is not None])
     if frame.empty:
         return None
     frame["line"] = frame["protocol"] + " · " + frame["judge"]
     x = alt.X("round:O", title="judged after round")
     colour = alt.Color("line:N", title=None)
-    line = alt.Chart(frame).mark_line(point=True).encode(x=x, y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1])), color=colour)
-    bars = alt.Chart(frame).mark_rule().encode(x=x, y="ci_low:Q", y2="ci_high:Q", color=colour)
-    return (bars + line).properties(title="Judge accuracy by round (95% CI, articles resampled)", width=420)
+    y = alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1]), title="judge accuracy")
+    line = alt.Chart(frame).mark_line(point=True).encode(x=x, y=y, color=colour)
+    bars = alt.Chart(frame).mark_rule().encode(x=x, y=alt.Y("ci_low:Q", title="judge accuracy"), y2="ci_high:Q", color=colour)
+    accuracy = (bars + line).properties(title="Judge accuracy by round (95% CI, articles resampled)", width=360)
+    brier = (
+        alt.Chart(frame.dropna(subset=["brier"]))
+        .mark_line(point=True, strokeDash=[4, 2])
+        .encode(x=x, y=alt.Y("brier:Q", title="Brier score (lower is better)", scale=alt.Scale(domain=[0, 1])), color=colour)
+        .properties(title="Calibration by round", width=300)
+    )
+    return alt.hconcat(accuracy, brier)
 
 
 def capability_chart(table: list[dict[str, Any]]) -> alt.LayerChart | None:
