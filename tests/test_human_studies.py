@@ -396,3 +396,38 @@ def test_value_curves_put_humans_and_model_judges_on_the_same_live_debates(sqlit
     kinds = {(r["judge_kind"], r["round"]): r["n"] for r in curves}
     assert kinds[("human", 1)] == kinds[("human", 2)] == 2  # the two debates the judge read, after each round
     assert kinds[("model", 1)] == kinds[("model", 2)] == 4  # the model judge on the same two debates, both answer orders
+
+
+def test_campaign_designs_from_the_command_line(sqlite_url: str, tmp_path: Path, capsys):
+    from conftest import run_cli
+
+    make_runs(tmp_path, sqlite_url, articles=3)
+    engine = connect(sqlite_url)
+    person, _ = judges(engine, 2)
+    code = run_cli("campaigns", "create", "cli", "--judge", "j0", "--judge", "j1", "--condition", "debate=debate",
+                   "--condition", "naive=naive/naive", "--catch", "easy", "--catch-every", "2", "--paced", "--min-rounds", "2",
+                   "--round-cost", "0.05", "--opens", "2026-01-01T09:00", "--time-limit", "600", "--show-stats", "--db", sqlite_url)  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    (made,) = campaigns.all_campaigns(engine)
+    design = made["design"]
+    assert design["conditions"] == ["debate", "naive"] and design["paced"] and design["min_rounds"] == 2
+    assert design["item_time_limit_s"] == 600 and design["starts_at"].startswith("2026-01-01T09:00")
+    capsys.readouterr()
+    for args, message in [
+        (["--run", "naive", "--opens", "tomorrow"], "--opens:"),
+        (["--run", "naive", "--allocate", "sideways"], "--allocate:"),
+        (["--run", "naive", "--min-rounds", "3", "--max-rounds", "2"], "below min_rounds"),
+        (["--condition", "nothing"], "--condition 'nothing': write NAME=RUN"),
+        ([], "give the runs"),
+    ]:
+        assert run_cli("campaigns", "create", "bad", "--judge", "j0", *args, "--db", sqlite_url) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err, err
+    item = verdicts.next_item(engine, made["id"], person["id"])
+    verdicts.first_round(engine, item, person["id"])
+    verdicts.advance(engine, person, {"item_id": item, "p_first": 0.7, "round": 1})
+    answer(engine, person, item, round=2)
+    assert run_cli("campaigns", "exclude", "cli", "j0", "--db", sqlite_url) == 0
+    assert [r for r in judgment_rows(engine, cuts=True) if r["judge"] == "j0"] == []
+    assert run_cli("campaigns", "exclude", "cli", "j0", "--include", "--db", sqlite_url) == 0
+    assert len([r for r in judgment_rows(engine, cuts=True) if r["judge"] == "j0"]) == 3  # beliefs after rounds 1, 2 and the verdict

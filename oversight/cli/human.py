@@ -54,6 +54,15 @@ def users_disable(name: Annotated[str, typer.Argument(help="User name.")], db: D
     err_console.print(f"disabled {name}")
 
 
+DESIGN_OPTIONS = {
+    "starts_at": "--opens", "ends_at": "--closes", "item_time_limit_s": "--time-limit", "min_rounds": "--min-rounds",
+    "max_rounds": "--max-rounds", "round_cost": "--round-cost", "allocation": "--allocate", "items_per_judge": "--items-per-judge",
+    "qualification_items": "--qualify-items", "pass_threshold": "--pass-mark", "catch_every": "--catch-every",
+    "live_model": "--live-model", "name": "NAME", "judges_per_item": "--per-item",
+}  # fmt: skip
+"""Which option set each design field, so an error names what the user typed."""
+
+
 @campaigns_app.command("create")
 def campaigns_create(
     name: Annotated[str, typer.Argument(help="Campaign name.")],
@@ -127,6 +136,7 @@ def campaigns_create(
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"] if p != "design")
+        where = DESIGN_OPTIONS.get(where, where)
         raise InputError(f"{where + ': ' if where else ''}{str(err['msg']).removeprefix('Value error, ')}") from None
     cid = create_campaign(connect(db), spec)
     err_console.print(f"created campaign {name} (id {cid})")
