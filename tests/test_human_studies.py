@@ -431,3 +431,26 @@ def test_campaign_designs_from_the_command_line(sqlite_url: str, tmp_path: Path,
     assert [r for r in judgment_rows(engine, cuts=True) if r["judge"] == "j0"] == []
     assert run_cli("campaigns", "exclude", "cli", "j0", "--include", "--db", sqlite_url) == 0
     assert len([r for r in judgment_rows(engine, cuts=True) if r["judge"] == "j0"]) == 3  # beliefs after rounds 1, 2 and the verdict
+
+
+def test_a_live_model_that_cannot_be_reached_is_one_line_soon_and_stores_nothing(sqlite_url: str, tmp_path: Path):
+    import time
+
+    from conftest import dead_url
+    from oversight.errors import OversightError
+
+    make_runs(tmp_path, sqlite_url, articles=1, rounds=1, protocols=("debate",))
+    engine = connect(sqlite_url)
+    (person,) = judges(engine, 1)
+    spec = campaigns.CampaignSpec(name="down", runs=["debate"], judges=["j0"],
+                                  design={"live": True, "max_rounds": 2, "live_model": f"openai-compatible/m@{dead_url()}"})  # fmt: skip
+    cid = campaigns.create_campaign(engine, spec)
+    item = verdicts.next_item(engine, cid, person["id"])
+    started = time.monotonic()
+    with pytest.raises(OversightError, match="could not be reached") as caught:
+        verdicts.first_round(engine, item, person["id"])
+    assert time.monotonic() - started < 60 and "\n" not in str(caught.value)  # the judge is not kept waiting ten minutes
+    view = verdicts.judge_view(engine, item, person["id"])
+    assert view.round_shown == 0 and view.speeches == []  # nothing half-generated, nothing revealed
+    with engine.connect() as conn:
+        assert conn.execute(select(Turn.id).where(Turn.transcript_id == _transcript_of(engine, item))).first() is None

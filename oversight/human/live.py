@@ -18,13 +18,24 @@ from sqlalchemy import Engine, insert, select
 from oversight.db.items import append_turns
 from oversight.db.queries import load_transcripts
 from oversight.db.schema import RUNS, TRANSCRIPTS
-from oversight.errors import InputError
+from oversight.errors import InputError, ModelError, OversightError
 from oversight.human.design import CampaignDesign
 from oversight.protocols import protocol_class
 from oversight.protocols.base import Participants, Protocol, last_round
 from oversight.transcript import Outcome
 
 LIVE_PROTOCOLS = ("debate", "consultancy", "interactive-debate", "interactive-consultancy")
+
+
+def pool_for_a_waiting_judge(engine: Engine | None = None) -> Any:
+    """Models for calls a judge waits on in the browser (live rounds, interactive answers): a couple of retries and
+    15 s for an unreachable server, not the ten minutes a batch run may wait, so the page says what failed soon."""
+    from oversight.db.cache import SqlResponseCache
+    from oversight.models import ModelPool
+
+    return ModelPool(
+        cache=SqlResponseCache(engine) if engine is not None else None, max_retries=2, retry_wait_max=5.0, unreachable_wait=15.0
+    )
 
 
 def live_run_name(campaign: str, source_run: str) -> str:
@@ -86,8 +97,6 @@ def _live_run(conn: Any, campaign: str, run_id: int, run_name: str, design: Camp
 
 async def ensure_round(engine: Engine, transcript_id: int, round_no: int) -> int:
     """Generate and store the transcript's rounds up to `round_no` if they are not stored yet; the rounds stored now."""
-    from oversight.db.cache import SqlResponseCache
-    from oversight.models import ModelPool
     from oversight.work import record_outcome
 
     [(_, transcript)] = load_transcripts(engine, ids=[transcript_id])
@@ -99,7 +108,7 @@ async def ensure_round(engine: Engine, transcript_id: int, round_no: int) -> int
             select(RUNS.c.config).join(TRANSCRIPTS, TRANSCRIPTS.c.run_id == RUNS.c.id).where(TRANSCRIPTS.c.id == transcript_id)
         ).one()
     protocol = _protocol(transcript.protocol, run.config)
-    pool = ModelPool(cache=SqlResponseCache(engine))
+    pool = pool_for_a_waiting_judge(engine)
     try:
         debaters = list(run.config.get("debaters") or [])
         participants = Participants(
@@ -113,6 +122,10 @@ async def ensure_round(engine: Engine, transcript_id: int, round_no: int) -> int
                 await protocol.next_round(transcript, participants)
             except ValueError as exc:
                 raise InputError(str(exc)) from None
+            except OversightError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - whatever the server did, the judge gets one line and nothing is stored
+                raise ModelError(f"round {last_round(transcript) + 1} could not be generated: {type(exc).__name__}: {exc}") from None
     finally:
         await pool.aclose()
     record_outcome(transcript, transcript.outcome.variant, transcript.outcome.seed or 0, None)

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from oversight.data.question import stable_draw
 from oversight.db.queries import load_transcripts
 from oversight.db.schema import TURNS, RoundBelief
-from oversight.errors import InputError
+from oversight.errors import InputError, ModelError, OversightError
 from oversight.human.assignment import SESSIONS, choose, is_open, judge_state, reserve, stage_of, taken
 from oversight.human.campaigns import (
     CJUDGES,
@@ -523,7 +523,8 @@ async def ask(engine: Engine, item_id: int, user_id: int, target: str, question:
 
     The answer is checked for quotes and shown with the judge's own letters, like the transcript.
     """
-    from oversight.models import GenerateConfig, ModelPool
+    from oversight.human.live import pool_for_a_waiting_judge
+    from oversight.models import GenerateConfig
     from oversight.prompts import default_prompts
     from oversight.protocols.base import speaker_label
     from oversight.quotes import ContextIndex, check_quotes, mark_quotes
@@ -554,9 +555,13 @@ async def ask(engine: Engine, item_id: int, user_id: int, target: str, question:
         option_a=transcript.option_text("A"), option_b=transcript.option_text("B"), side=side,
         round_no=last_round + 1, rounds=last_round + 1, history=history, word_limit=80, judge_question=asked,
     )  # fmt: skip
-    pool = ModelPool()
+    pool = pool_for_a_waiting_judge()
     try:
         reply = await pool.get(campaign.interactive_model).generate(messages, GenerateConfig(max_tokens=160), role="interactive_answer")
+    except OversightError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever the server did, the judge gets one line
+        raise ModelError(f"the answer could not be generated: {type(exc).__name__}: {exc}") from None
     finally:
         await pool.aclose()
     index = ContextIndex(transcript.question.context) if transcript.question.context else None
