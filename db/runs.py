@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from oversight.db.clean import as_utc
 from oversight.db.schema import Run, Transcript
 from oversight.errors import InputError, OversightError, redact
 
@@ -34,15 +35,8 @@ def lease_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; they were written in UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
-
-
 def is_stale(heartbeat_at: datetime | None, now: datetime | None = None) -> bool:
-    beat = _aware(heartbeat_at)
+    beat = as_utc(heartbeat_at)
     return beat is None or (now or datetime.now(UTC)) - beat > timedelta(seconds=LEASE_SECONDS)
 
 
@@ -98,7 +92,7 @@ def start_run(engine: Engine, *, name: str, config_hash: str, owner: str | None 
 
 def _busy(name: str, owner: str | None, heartbeat_at: datetime | None, now: datetime) -> str:
     host, pid = (owner or "?:?").split(":")[:2]
-    beat = _aware(heartbeat_at)
+    beat = as_utc(heartbeat_at)
     ago = f"{(now - beat).total_seconds():.0f} s ago" if beat else "never"
     return (
         f"run {name!r} is being run by another process (pid {pid} on {host}, last heartbeat {ago}); "

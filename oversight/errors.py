@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any
 
 
 class OversightError(Exception):
@@ -20,6 +21,16 @@ class InputError(OversightError):
 
 class ModelError(OversightError):
     """A model endpoint failed in a way retries cannot fix (auth, bad request, retries exhausted)."""
+
+
+def validation_problem(exc: Any, *, default_field: str = "", skip: tuple[str, ...] = (), rename: dict[str, str] | None = None) -> str:
+    """A pydantic ValidationError's first problem in one line, "field: what is wrong", with the field named as the user
+    gave it (`rename`), parts of its path left out (`skip`), or `default_field` for a check on the whole model."""
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"] if p not in skip) or default_field
+    where = (rename or {}).get(where, where)
+    problem = str(err["msg"]).removeprefix("Value error, ")
+    return f"{where}: {problem}" if where else problem
 
 
 class ExtraMissingError(OversightError):

@@ -16,10 +16,12 @@ import time
 from typing import Any
 
 import streamlit as st
+from pydantic import ValidationError
 
 from oversight.db import connect
-from oversight.errors import OversightError
+from oversight.errors import OversightError, validation_problem
 from oversight.human import accounts, campaigns, logins, verdicts
+from oversight.human.design import ConditionSpec
 from oversight.quotes import QuoteCheck, mark_quotes
 from oversight.web.render import inert, speech_html
 
@@ -373,7 +375,10 @@ def campaigns_page(engine: Any, user: dict[str, Any]) -> None:
         judge_stats = st.checkbox("Judges see their own record", key="c_judge_stats")
         if st.form_submit_button("Create campaign"):
             try:
-                arms = [parse_condition(c) for c in conditions.split(",") if c.strip()]
+                try:
+                    arms = [ConditionSpec.parse(c) for c in conditions.split(",") if c.strip()]
+                except OversightError as exc:
+                    raise OversightError(f"condition {exc}") from None
                 design = {
                     "one_per_article": one_per_article, "allocation": "widest" if widest else "balanced", "paced": paced, "live": live,
                     "live_model": live_model.strip() or None, "min_rounds": int(min_rounds), "max_rounds": int(max_rounds) or None,
@@ -390,8 +395,10 @@ def campaigns_page(engine: Any, user: dict[str, Any]) -> None:
                 )  # fmt: skip
                 campaigns.create_campaign(engine, spec)
                 st.success(f"Created {inert(spec.name, breaks=False)}.")
-            except (OversightError, ValueError) as exc:
-                st.error(inert(one_line(exc), breaks=False))
+            except ValidationError as exc:
+                st.error(inert(validation_problem(exc), breaks=False))
+            except OversightError as exc:
+                st.error(inert(str(exc), breaks=False))
     for c in campaigns.all_campaigns(engine):
         st.markdown(f"### {inert(c['name'])}", unsafe_allow_html=True)
         stats = campaigns.progress(engine, c["id"])
@@ -414,26 +421,6 @@ def campaigns_page(engine: Any, user: dict[str, Any]) -> None:
             file_name=f"{c['name']}.jsonl",
             key=f"dl:{c['id']}",
         )
-
-
-def parse_condition(text: str) -> dict[str, Any]:
-    """NAME=RUN[/PROTOCOL] from the campaign form."""
-    name, _, target = text.strip().partition("=")
-    run, _, protocol = target.strip().partition("/")
-    if not name.strip() or not run.strip():
-        raise ValueError(f"condition {text.strip()!r}: write NAME=RUN or NAME=RUN/PROTOCOL")
-    return {"name": name.strip(), "runs": [run.strip()], "protocols": [protocol.strip()] if protocol.strip() else []}
-
-
-def one_line(exc: Exception) -> str:
-    """A validation error's message without pydantic's framing."""
-    from pydantic import ValidationError
-
-    if isinstance(exc, ValidationError):
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        return f"{where + ': ' if where else ''}{str(err['msg']).removeprefix('Value error, ')}"
-    return str(exc).splitlines()[0]
 
 
 def transcripts_page(engine: Any, user: dict[str, Any]) -> None:

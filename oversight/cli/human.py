@@ -108,19 +108,17 @@ def campaigns_create(
     from pydantic import ValidationError
 
     from oversight.db import connect
-    from oversight.errors import InputError
+    from oversight.errors import InputError, validation_problem
     from oversight.human.campaigns import CampaignSpec, create_campaign
+    from oversight.human.design import ConditionSpec
 
     parse_spec(interactive_model)
     if live_model:
         parse_spec(live_model)
-    arms = []
-    for text in conditions or []:
-        arm, _, target = text.partition("=")
-        run, _, protocol = target.partition("/")
-        if not arm.strip() or not run.strip():
-            raise InputError(f"--condition {text!r}: write NAME=RUN or NAME=RUN/PROTOCOL")
-        arms.append({"name": arm.strip(), "runs": [run.strip()], "protocols": [protocol.strip()] if protocol.strip() else []})
+    try:
+        arms = [ConditionSpec.parse(text) for text in conditions or []]
+    except InputError as exc:
+        raise InputError(f"--condition {exc}") from None
     design = {
         "one_per_article": one_per_article, "allocation": allocate, "items_per_judge": items_per_judge, "paced": paced, "live": live,
         "live_model": live_model, "min_rounds": min_rounds, "max_rounds": max_rounds, "round_cost": round_cost, "starts_at": opens,
@@ -134,10 +132,7 @@ def campaigns_create(
             allow_repeat=allow_repeat, conditions=arms, qualification_runs=qualify or [], catch_runs=catch or [], design=design,
         )  # fmt: skip
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"] if p != "design")
-        where = DESIGN_OPTIONS.get(where, where)
-        raise InputError(f"{where + ': ' if where else ''}{str(err['msg']).removeprefix('Value error, ')}") from None
+        raise InputError(validation_problem(exc, skip=("design",), rename=DESIGN_OPTIONS)) from None
     cid = create_campaign(connect(db), spec)
     err_console.print(f"created campaign {name} (id {cid})")
 
@@ -179,7 +174,7 @@ def campaigns_export(
     fmt: Annotated[str, typer.Option("--format", help="jsonl | csv.")] = "jsonl",
     db: DbOption = None,
 ) -> None:
-    """Human verdicts of a campaign (judge, question, order, probabilities, explanation, time on task)."""
+    """Human verdicts of a campaign: judge, condition, stage, question, order, probabilities (and after each round), explanation, time, stopping round."""
     from oversight.db import connect
     from oversight.export import write_records
     from oversight.human.campaigns import all_campaigns, export_rows

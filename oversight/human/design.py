@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from oversight.errors import InputError
+
 
 class ConditionSpec(BaseModel):
     """One arm of a study: the transcripts of these runs (and protocols) judged under one name."""
@@ -19,6 +21,15 @@ class ConditionSpec(BaseModel):
     name: str = Field(min_length=1, max_length=64)
     runs: list[str] = Field(min_length=1)
     protocols: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def parse(cls, text: str) -> ConditionSpec:
+        """`NAME=RUN` or `NAME=RUN/PROTOCOL`, as the CLI and the admin form take it."""
+        name, _, target = text.strip().partition("=")
+        run, _, protocol = target.strip().partition("/")
+        if not name.strip() or not run.strip():
+            raise InputError(f"{text.strip()!r}: write NAME=RUN or NAME=RUN/PROTOCOL")
+        return cls(name=name.strip(), runs=[run.strip()], protocols=[protocol.strip()] if protocol.strip() else [])
 
 
 class CampaignDesign(BaseModel):

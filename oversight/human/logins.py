@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 
+from oversight.db.clean import as_utc
 from oversight.db.schema import LoginFailure, User, WebSession
 from oversight.errors import OversightError
 
@@ -44,10 +45,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def _pause(failures: int, free: int) -> timedelta:
     if failures < free:
         return timedelta(0)
@@ -64,7 +61,7 @@ def check_throttle(engine: Engine, name: str, client: str) -> None:
                 select(func.count(), func.max(FAILURES.c.at)).where(column == key, FAILURES.c.at > now - WINDOW)
             ).one()
             if count and last is not None:
-                wait = _aware(last) + _pause(count, free) - now
+                wait = as_utc(last) + _pause(count, free) - now
                 if wait > timedelta(0):
                     raise LoginThrottled(f"too many failed logins for {what}; try again in {int(wait.total_seconds()) + 1} s")
 
@@ -111,7 +108,7 @@ def session_user(engine: Engine, token: str) -> dict[str, Any] | None:
         ).first()
         if row is None:
             return None
-        if row.disabled or now - _aware(row.last_seen_at) > IDLE:
+        if row.disabled or now - as_utc(row.last_seen_at) > IDLE:
             conn.execute(delete(SESSIONS).where(SESSIONS.c.token_hash == digest))
             return None
         conn.execute(update(SESSIONS).where(SESSIONS.c.token_hash == digest).values(last_seen_at=now))

@@ -18,9 +18,10 @@ from sqlalchemy import Engine, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from oversight.data.question import stable_draw
+from oversight.db.clean import as_utc
 from oversight.db.queries import load_transcripts
 from oversight.db.schema import TURNS, RoundBelief
-from oversight.errors import InputError, ModelError, OversightError
+from oversight.errors import InputError, ModelError, OversightError, validation_problem
 from oversight.human.assignment import SESSIONS, choose, is_open, judge_state, reserve, stage_of, taken
 from oversight.human.campaigns import (
     CJUDGES,
@@ -172,17 +173,15 @@ def judge_view(engine: Engine, item_id: int, user_id: int) -> JudgeView:
     session, beliefs = session_of(engine, item_id, user_id)
     speeches = [Speech(round=r, speaker=s, text=t) for r, s, t in speeches_for_judge(transcript, order, simultaneous=simultaneous)]
     paced = design.paced and item.stage == "main"
-    shown, available = 0, last_round(transcript)
+    needed, most = round_limits(design, last_round(transcript))
+    shown = 0
     if paced:
         shown = session.revealed_round if session is not None else 0
         speeches = [s for s in speeches if s.round <= shown]
-        if not design.live:
-            available = min(available, design.max_rounds or available)
     shows_story = campaign.show_context or protocol.judge_sees_context
     time_left = None
     if design.item_time_limit_s and session is not None:
-        time_left = design.item_time_limit_s - (datetime.now(UTC) - aware(session.started_at)).total_seconds()
-    limit = design.max_rounds if design.live else available
+        time_left = design.item_time_limit_s - (datetime.now(UTC) - as_utc(session.started_at)).total_seconds()
     return JudgeView(
         item_id=item_id,
         campaign=campaign.name,
@@ -196,10 +195,10 @@ def judge_view(engine: Engine, item_id: int, user_id: int) -> JudgeView:
         stage=item.stage,
         paced=paced,
         round_shown=shown,
-        can_continue=paced and shown < (limit or 0),
-        can_stop=not paced or shown >= min(design.min_rounds, max(1, available if not design.live else design.min_rounds)),
+        can_continue=paced and shown < most,
+        can_stop=not paced or shown >= needed,
         min_rounds=design.min_rounds,
-        max_rounds=limit if paced else None,
+        max_rounds=most if paced else None,
         round_cost=design.round_cost if paced else 0.0,
         beliefs=[b.p_first for b in beliefs],
         time_left_s=time_left,
@@ -214,11 +213,6 @@ def session_of(engine: Engine, item_id: int, user_id: int) -> tuple[Any, list[An
             select(BELIEFS).where(and_(BELIEFS.c.item_id == item_id, BELIEFS.c.user_id == user_id)).order_by(BELIEFS.c.round)
         ).all()
     return session, list(beliefs)
-
-
-def aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were written in UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class Belief(BaseModel):
@@ -279,9 +273,7 @@ def _validated(model: type[BaseModel], form: dict[str, Any]) -> Any:
     try:
         return model.model_validate(form)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or "p_first"
-        raise InputError(f"{field}: {str(err['msg']).removeprefix('Value error, ')}") from None
+        raise InputError(validation_problem(exc, default_field="p_first")) from None
 
 
 class _Open(BaseModel):
@@ -363,7 +355,7 @@ def _timed_out(o: _Open) -> bool:
     limit = o.design.item_time_limit_s
     if not limit or o.session is None:
         return False
-    return (datetime.now(UTC) - aware(o.session.started_at)).total_seconds() > limit + TIME_GRACE_S
+    return (datetime.now(UTC) - as_utc(o.session.started_at)).total_seconds() > limit + TIME_GRACE_S
 
 
 def advance(engine: Engine, user: dict[str, Any], form: dict[str, Any]) -> int:
@@ -432,7 +424,7 @@ def time_out(engine: Engine, user: dict[str, Any], item_id: int) -> None:
         if not _timed_out(o):
             raise InputError("there is time left on this item")
         _record(
-            conn, o, user, None, "", 0.0 if o.session is None else (datetime.now(UTC) - aware(o.session.started_at)).total_seconds(), []
+            conn, o, user, None, "", 0.0 if o.session is None else (datetime.now(UTC) - as_utc(o.session.started_at)).total_seconds(), []
         )
 
 
