@@ -270,6 +270,8 @@ def test_design_errors_are_one_line(sqlite_url: str, tmp_path: Path):
         ({"runs": ["naive"], "conditions": [{"name": "x", "runs": ["naive"]}]}, "either runs or conditions"),
         ({"runs": ["naive"], "design": {"qualification_items": 2}}, "needs qualification_runs"),
         ({"runs": ["naive"], "design": {"catch_every": 2}}, "need catch_runs"),
+        ({"runs": ["naive"], "design": {"pacedd": True}}, "Extra inputs are not permitted"),
+        ({"conditions": [{"name": "x", "runs": ["naive"], "protocol": "naive"}]}, "Extra inputs are not permitted"),
     ]:
         with pytest.raises(ValueError, match=message):
             campaigns.CampaignSpec(name="bad", judges=["j0"], **kw)

@@ -10,13 +10,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from oversight.errors import InputError
 
 
 class ConditionSpec(BaseModel):
     """One arm of a study: the transcripts of these runs (and protocols) judged under one name."""
+
+    model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=64)
     runs: list[str] = Field(min_length=1)
@@ -34,6 +36,8 @@ class ConditionSpec(BaseModel):
 
 class CampaignDesign(BaseModel):
     """Everything about how a campaign runs beyond which transcripts it holds; stored as the campaign's `design`."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt key in a study file is an error, not a silent default
 
     conditions: list[str] = Field(default_factory=list, description="condition names in the order the Latin square rotates")
     one_per_article: bool = False
