@@ -17,11 +17,13 @@ from oversight.errors import InputError
 def store_w2s(
     engine: Engine, *, name: str, questions: list[Question], option_indices: list[int], fields: dict[str, Any], results: list[Any]
 ) -> int:
-    """One weak-to-strong run: its provenance, per-seed metrics, and per-example splits, weak labels and predictions."""
+    """One weak-to-strong run: its provenance, per-seed metrics (with the test questions' hits that PGR's interval needs), and
+    per-example splits, weak labels and predictions."""
     from oversight.db.schema import W2SExample, W2SResult, W2SRun
     from oversight.w2s.pipeline import make_splits
 
     uids = store_questions(engine, questions)
+    clusters = [q.cluster for q in questions]
     with engine.begin() as conn:
         if w2s_run_exists(conn, name):
             raise InputError(f"--run-name {name!r}: a weak-to-strong run of that name exists; choose another")
@@ -33,13 +35,7 @@ def store_w2s(
                     "run_id": run_id,
                     "seed": r.seed,
                     "pgr": r.pgr,
-                    "metrics": {
-                        "weak": r.weak,
-                        "student": r.student,
-                        "ceiling": r.ceiling,
-                        "intermediates": r.intermediates,
-                        "invalid": r.invalid,
-                    },
+                    "metrics": {k: v for k, v in r.metrics(clusters).items() if k not in ("seed", "pgr")},
                 }
                 for r in results
             ],

@@ -3,10 +3,10 @@
 - Agreement of two judges (say, humans and a model) on the same transcripts and orders: the rate
   at which they pick the same answer, Cohen's kappa, and the correlation of their probabilities.
 - Paired comparison of two conditions on the same questions: difference in accuracy with a
-  paired bootstrap interval over articles and a permutation p-value (labels swapped within pairs).
+  paired interval clustered by article (CR2) and a permutation p-value (labels swapped within pairs).
 - Position bias: accuracy when the correct answer is shown first vs second.
 - Agreement among several human judges on shared transcripts: Fleiss' kappa and Krippendorff's
-  alpha (nominal), each with a bootstrap interval that resamples articles.
+  alpha (nominal), each with a delete-one-article jackknife interval.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from oversight.metrics.bootstrap import cluster_resamples
+from oversight.metrics.intervals import clustered_ci, few_articles, jackknife
 
 
 def cohen_kappa(a: np.ndarray, b: np.ndarray) -> float | None:
@@ -70,12 +70,13 @@ def position_bias(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def paired_comparison(
-    rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]], *, n_resamples: int = 1000, n_permutations: int = 10000, seed: int = 0
+    rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]], *, n_permutations: int = 10000, seed: int = 0
 ) -> dict[str, Any]:
     """Accuracy of condition A minus condition B on the questions both judged (pairs keyed by question).
 
-    Each question contributes its mean correctness under each condition; the bootstrap resamples
-    articles (clusters) and the permutation test swaps the two conditions within each question.
+    Each question contributes its mean correctness under each condition; the interval is clustered by
+    article (CR2, `oversight.metrics.intervals`) and the permutation test swaps the two conditions within
+    each question.
     """
 
     def per_question(rows: list[dict[str, Any]]) -> dict[Any, tuple[float, Any]]:
@@ -95,14 +96,9 @@ def paired_comparison(
     a = np.array([qa[k][0] for k in keys])
     b = np.array([qb[k][0] for k in keys])
     d = a - b
-    _, cluster_index = np.unique(np.array([str(qa[k][1]) for k in keys]), return_inverse=True)
-    n_clusters = int(cluster_index.max()) + 1
-    sums = np.bincount(cluster_index, weights=d, minlength=n_clusters)
-    counts = np.bincount(cluster_index, minlength=n_clusters).astype(float)
+    clusters = [str(qa[k][1]) for k in keys]
+    low, high = clustered_ci(d, clusters, bounds=(-1.0, 1.0))
     rng = np.random.default_rng(seed)
-    draws = rng.integers(0, n_clusters, size=(n_resamples, n_clusters))
-    boot = sums[draws].sum(axis=1) / counts[draws].sum(axis=1)
-    low, high = np.quantile(boot, [0.025, 0.975])
     observed = float(d.mean())
     signs = rng.choice([-1.0, 1.0], size=(n_permutations, len(d)))
     permuted = np.abs((signs * d).mean(axis=1))
@@ -115,6 +111,8 @@ def paired_comparison(
         "ci_low": float(low),
         "ci_high": float(high),
         "p_value": p_value,
+        "n_clusters": len(set(clusters)),
+        "few_articles": few_articles(len(set(clusters))),
     }
 
 
@@ -165,23 +163,19 @@ def human_choice_table(rows: list[dict[str, Any]]) -> tuple[np.ndarray, list[str
     return table, [cluster[u] for u in units], len({judge for _, judge in per_judge})
 
 
-def human_agreement(rows: list[dict[str, Any]], *, n_resamples: int = 1000, seed: int = 0) -> dict[str, Any]:
-    """Fleiss' kappa and Krippendorff's alpha among the human judges of `rows`, with 95% intervals resampling articles."""
+def human_agreement(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Fleiss' kappa and Krippendorff's alpha among the human judges of `rows`, with 95% jackknife intervals over articles."""
     table, clusters, judges = human_choice_table(rows)
     out: dict[str, Any] = {"units": len(table), "judges": judges, "ratings": int(table.sum())}
     out["fleiss_kappa"], out["krippendorff_alpha"] = fleiss_kappa(table), krippendorff_alpha(table)
     out.update(dict.fromkeys(("kappa_ci_low", "kappa_ci_high", "alpha_ci_low", "alpha_ci_high")))
-    if len(table) < 2:
-        return out
-    kappas, alphas = [], []
-    for picked in cluster_resamples(clusters, n_resamples, seed):
-        sample = table[picked]
-        if (k := fleiss_kappa(sample)) is not None:
-            kappas.append(k)
-        if (a := krippendorff_alpha(sample)) is not None:
-            alphas.append(a)
-    if kappas:
-        out["kappa_ci_low"], out["kappa_ci_high"] = (float(v) for v in np.quantile(kappas, [0.025, 0.975]))
-    if alphas:
-        out["alpha_ci_low"], out["alpha_ci_high"] = (float(v) for v in np.quantile(alphas, [0.025, 0.975]))
+    out["n_clusters"] = len(set(clusters))
+    out["few_articles"] = few_articles(out["n_clusters"])
+    for name, statistic in (("kappa", fleiss_kappa), ("alpha", krippendorff_alpha)):
+        estimate = out["fleiss_kappa" if name == "kappa" else "krippendorff_alpha"]
+        if estimate is None or out["n_clusters"] < 2:
+            continue
+        low, high = jackknife(lambda picked, f=statistic: f(table[picked]), clusters, estimate)
+        if np.isfinite(low[0]):
+            out[f"{name}_ci_low"], out[f"{name}_ci_high"] = float(max(low[0], -1.0)), float(min(high[0], 1.0))
     return out

@@ -1,9 +1,9 @@
-"""Debater strength: Bradley–Terry ratings on the Elo scale from judged debates, with bootstrap intervals.
+"""Debater strength: Bradley–Terry ratings on the Elo scale from judged debates, with jackknife intervals over articles.
 
 A debater "wins" a judgment when the judge puts more probability on its side (or, in the
 probability-weighted variant, wins a share equal to that probability). Ratings are fitted by
 maximum likelihood (logistic model without intercept, a tiny ridge pins the scale), centred on
-1000, and resampled by article for 95% intervals. Ranks tie when intervals overlap: a model's rank
+1000, with 95% intervals from the delete-one-article jackknife (`oversight.metrics.intervals`). Ranks tie when intervals overlap: a model's rank
 is one plus the number of models whose lower bound is above its upper bound (as Chatbot Arena).
 
 `rate="players"` rates a study's players instead of model specs: "Llama-8B best-of-4" and
@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 from scipy.optimize import minimize
 
-from oversight.metrics.bootstrap import cluster_resamples, clustered_bootstrap_ci
+from oversight.metrics.intervals import clustered_ci, few_articles, jackknife
 
 ELO_SCALE = 400.0 / math.log(10.0)
 Rate = Literal["debaters", "players"]
@@ -72,8 +72,6 @@ def elo_table(
     by_side: bool = False,
     weighted: bool = False,
     rate: Rate = "debaters",
-    n_resamples: int = 1000,
-    seed: int = 0,
 ) -> list[dict[str, Any]]:
     games = outcomes(rows, by_side=by_side, weighted=weighted, rate=rate)
     if not games:
@@ -84,20 +82,37 @@ def elo_table(
     loser = np.array([index[g[1]] for g in games])
     weight = np.array([g[2] for g in games])
     ratings = _fit(len(names), winner, loser, weight)
-    boot = np.empty((n_resamples, len(names)))
-    for i, picked in enumerate(cluster_resamples([str(g[3]) for g in games], n_resamples, seed)):
-        boot[i] = _fit(len(names), winner[picked], loser[picked], weight[picked], ratings)  # resamples start from the estimate
-    low, high = np.quantile(boot, [0.025, 0.975], axis=0)
+    clusters = [str(g[3]) for g in games]
+
+    def refit(picked: np.ndarray) -> np.ndarray:
+        """Ratings without one article (starting from the estimate); a player left with no game there has none."""
+        r = _fit(len(names), winner[picked], loser[picked], weight[picked], ratings)
+        played = np.zeros(len(names), dtype=bool)
+        played[winner[picked]] = played[loser[picked]] = True
+        return np.where(played, r, np.nan)
+
+    low, high = jackknife(refit, clusters, ratings)
+    articles = len(set(clusters))
     games_per = np.bincount(winner, weights=weight, minlength=len(names)) + np.bincount(loser, weights=weight, minlength=len(names))
     table = [
-        {"debater": n, "elo": float(ratings[i]), "ci_low": float(low[i]), "ci_high": float(high[i]), "games": float(games_per[i])}
+        {"debater": n, "elo": float(ratings[i]), "ci_low": _finite(low[i]), "ci_high": _finite(high[i]), "games": float(games_per[i]),
+         "articles": articles, "few_articles": few_articles(articles)}
         for i, n in enumerate(names)
-    ]
+    ]  # fmt: skip
     for row in table:
-        row["rank"] = 1 + sum(other["ci_low"] > row["ci_high"] for other in table)
+        row["rank"] = 1 + sum(_above(other, row) for other in table)
         # unreadable verdicts on this model's debates: counted, never silently dropped
         row["invalid"] = sum(1 for r in rows if not r.get("valid") and row["debater"].split(" (")[0] in (r.get(rate) or {}).values())
     return sorted(table, key=lambda r: -r["elo"])
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
+def _above(other: dict[str, Any], row: dict[str, Any]) -> bool:
+    """Whether `other` is clearly stronger than `row`: its interval lies wholly above (no interval, no claim)."""
+    return other["ci_low"] is not None and row["ci_high"] is not None and other["ci_low"] > row["ci_high"]
 
 
 def accuracy_vs_elo(
@@ -106,16 +121,15 @@ def accuracy_vs_elo(
     *,
     rate: Rate = "debaters",
     self_play: bool = False,
-    n_resamples: int = 1000,
-    seed: int = 0,
 ) -> dict[str, Any]:
     """Judge accuracy on the transcripts each debater argued in, against its Elo (Khan et al. 2024, Fig. 1).
 
     Pass debate rows for the debate curve and consultancy rows for the consultancy one (a consultant is
     the one arguer of its transcript). With `self_play`, a debater's accuracy comes from debates against
     itself only, as in the paper. Each point carries its Elo interval (from `table`) and an accuracy
-    interval resampled by article; the least-squares slope (accuracy per 100 Elo) has an interval from
-    resampling the debaters.
+    interval clustered by article; the least-squares slope (accuracy per 100 Elo) has the classical
+    t-interval on (debaters − 2) degrees of freedom (none with two debaters: a line through two points
+    says nothing about its own error).
     """
     elo = {r["debater"]: r for r in table}
     hits: dict[str, list[tuple[float, str]]] = {m: [] for m in elo}
@@ -129,7 +143,7 @@ def accuracy_vs_elo(
     for m, v in hits.items():
         if not v:
             continue
-        low, high = clustered_bootstrap_ci([h for h, _ in v], [c for _, c in v], n_resamples=n_resamples, seed=seed)
+        low, high = clustered_ci([h for h, _ in v], [c for _, c in v])
         points.append({
             "debater": m, "elo": elo[m]["elo"], "elo_low": elo[m].get("ci_low"), "elo_high": elo[m].get("ci_high"),
             "accuracy": float(np.mean([h for h, _ in v])), "acc_low": low, "acc_high": high, "n": len(v),
@@ -141,16 +155,15 @@ def accuracy_vs_elo(
     y = np.array([p["accuracy"] for p in points])
     if np.ptp(x) == 0:
         return result
-    result["slope_per_100"] = float(np.polyfit(x, y, 1)[0])
-    result["intercept"] = float(np.polyfit(x, y, 1)[1])
-    rng = np.random.default_rng(seed)
-    slopes = []
-    for _ in range(n_resamples):
-        pick = rng.integers(0, len(points), len(points))
-        if np.ptp(x[pick]) > 0:
-            slopes.append(np.polyfit(x[pick], y[pick], 1)[0])
-    if slopes:
-        result["ci_low"], result["ci_high"] = (float(v) for v in np.quantile(slopes, [0.025, 0.975]))
+    slope, intercept = (float(v) for v in np.polyfit(x, y, 1))
+    result["slope_per_100"], result["intercept"] = slope, intercept
+    if len(points) > 2:
+        from scipy import stats
+
+        residual = y - (intercept + slope * x)
+        se = math.sqrt(float(residual @ residual) / (len(x) - 2) / float(np.sum((x - x.mean()) ** 2)))
+        half = float(stats.t.ppf(0.975, len(x) - 2)) * se
+        result["ci_low"], result["ci_high"] = slope - half, slope + half
     return result
 
 
@@ -160,7 +173,7 @@ CONSULTANCY_PROTOCOLS = ("consultancy",)
 
 
 def tournament_figure(
-    rows: list[dict[str, Any]], judge: str | None, *, self_play: bool | None = None, n_resamples: int = 1000, seed: int = 0
+    rows: list[dict[str, Any]], judge: str | None, *, self_play: bool | None = None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, dict[str, Any]]]:
     """Player ratings from `judge`'s verdicts on debates, and, for debate and consultancy, judge accuracy on each
     player's transcripts against its rating with the fitted slope (Khan et al. 2024, Fig. 1).
@@ -168,15 +181,14 @@ def tournament_figure(
     `self_play=None` uses self-play debates for the debate curve wherever the rows hold any, as the paper does."""
     rated = [r for r in rows if r.get("judge") == judge and r.get("players")]
     debates = [r for r in rated if r["protocol"] in DEBATE_PROTOCOLS]
-    table = elo_table(debates, rate="players", n_resamples=n_resamples, seed=seed)
+    table = elo_table(debates, rate="players")
     if self_play is None:
         self_play = any(len(set(r["players"].values())) == 1 and len(r["players"]) == 2 for r in debates)
     points: list[dict[str, Any]] = []
     slopes: dict[str, dict[str, Any]] = {}
     for protocol in sorted({r["protocol"] for r in rated} & {*DEBATE_PROTOCOLS, *CONSULTANCY_PROTOCOLS}):
         subset = [r for r in rated if r["protocol"] == protocol]
-        trend = accuracy_vs_elo(subset, table, rate="players", self_play=self_play and protocol in DEBATE_PROTOCOLS,
-                                n_resamples=n_resamples, seed=seed)  # fmt: skip
+        trend = accuracy_vs_elo(subset, table, rate="players", self_play=self_play and protocol in DEBATE_PROTOCOLS)
         points += [{**p, "protocol": protocol} for p in trend["points"]]
         slopes[protocol] = trend
     return table, points, slopes

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from oversight.metrics.bootstrap import bootstrap_from_cluster_sums
+from oversight.metrics.intervals import cluster_mean_interval, few_articles
 
 LEADERBOARD_KEYS = (
     "protocol",
@@ -30,6 +30,7 @@ LEADERBOARD_KEYS = (
     "acc_consultant_incorrect",
     "acc_consultancy_mean",
     "open_chose_correct",
+    "few_articles",
 )
 
 
@@ -63,18 +64,17 @@ def group_rows(rows: list[dict[str, Any]], by: tuple[str, ...]) -> dict[tuple[An
     return dict(sorted(groups.items(), key=lambda kv: tuple(str(x) for x in kv[0])))
 
 
-def leaderboard(
-    rows: list[dict[str, Any]], *, n_resamples: int = 1000, seed: int = 0, by: tuple[str, ...] = DEFAULT_BY
-) -> list[dict[str, Any]]:
+def leaderboard(rows: list[dict[str, Any]], *, by: tuple[str, ...] = DEFAULT_BY) -> list[dict[str, Any]]:
     """The leaderboard of judgment dicts held in memory (an export, `judgment_rows`): the same per-article
     totals the SQL aggregation makes, turned into the table by the one `leaderboard_from_aggregates`.
 
     `n` counts valid judgments; accuracy is the share of them whose top choice was correct (a 50/50
     tie counts as wrong); invalid judgments are counted beside it, never dropped silently. Debiased
     accuracy scores each item (transcript × judge × judge prompt) once, from the judge's probability
-    averaged over both answer orders (`debiased_score`). Intervals are 95% bootstraps over articles.
+    averaged over both answer orders (`debiased_score`). Intervals are 95% CR2 intervals clustered by article
+    (`oversight.metrics.intervals`); `few_articles` flags a group with too few articles for any interval to be trusted.
     """
-    return leaderboard_from_aggregates(aggregate_rows(rows, by), by=by, n_resamples=n_resamples, seed=seed)
+    return leaderboard_from_aggregates(aggregate_rows(rows, by), by=by)
 
 
 def aggregate_rows(rows: list[dict[str, Any]], by: tuple[str, ...]) -> dict[str, dict[str, list[Any]]]:
@@ -146,9 +146,7 @@ def swap_consistency(valid: list[dict[str, Any]]) -> float | None:
     return swaps["consistent"][0] / pairs if pairs else None
 
 
-def leaderboard_from_aggregates(
-    aggregates: dict[str, dict[str, list[Any]]], *, by: tuple[str, ...] = DEFAULT_BY, n_resamples: int = 1000, seed: int = 0
-) -> list[dict[str, Any]]:
+def leaderboard_from_aggregates(aggregates: dict[str, dict[str, list[Any]]], *, by: tuple[str, ...] = DEFAULT_BY) -> list[dict[str, Any]]:
     """The leaderboard from SQL aggregates (`leaderboard_aggregates`); the same numbers as `leaderboard`."""
     clusters = aggregates["clusters"]
     per_group: dict[tuple[Any, ...], list[tuple[str, int, int, float, int]]] = defaultdict(list)
@@ -185,7 +183,7 @@ def leaderboard_from_aggregates(
         n_valid = sum(r[1] for r in live)
         entry: dict[str, Any] = dict(zip(by, key, strict=True)) | {"n": n_valid}
         if n_valid:
-            low, high = bootstrap_from_cluster_sums([r[2] for r in live], [r[1] for r in live], n_resamples=n_resamples, seed=seed)
+            low, high = cluster_mean_interval([r[2] for r in live], [r[1] for r in live])
             entry.update(
                 accuracy=sum(r[2] for r in live) / n_valid,
                 ci_low=low,
@@ -198,10 +196,11 @@ def leaderboard_from_aggregates(
         scored = sorted(debiased.get(key, []))
         n_items = sum(r[2] for r in scored)
         if n_items:
-            low, high = bootstrap_from_cluster_sums([r[1] for r in scored], [r[2] for r in scored], n_resamples=n_resamples, seed=seed)
+            low, high = cluster_mean_interval([r[1] for r in scored], [r[2] for r in scored])
             entry.update(debiased_accuracy=sum(r[1] for r in scored) / n_items, debiased_ci_low=low, debiased_ci_high=high)
         else:
             entry.update(debiased_accuracy=None, debiased_ci_low=None, debiased_ci_high=None)
+        entry["few_articles"] = few_articles(entry["n_clusters"]) if n_valid else None
         entry["invalid"] = sum(r[4] for r in rows)
         pairs, consistent = swaps.get(key, (0, 0))
         entry["swap_consistency"] = consistent / pairs if pairs else None
@@ -218,10 +217,8 @@ def leaderboard_from_aggregates(
     return out
 
 
-def stored_leaderboard(
-    engine: Any, *, by: tuple[str, ...] = DEFAULT_BY, runs: str | list[str] | None = None, n_resamples: int = 1000, seed: int = 0
-) -> list[dict[str, Any]]:
+def stored_leaderboard(engine: Any, *, by: tuple[str, ...] = DEFAULT_BY, runs: str | list[str] | None = None) -> list[dict[str, Any]]:
     """The leaderboard of a database, aggregated in SQL: what the CLI, the web page and the report show."""
     from oversight.db.leaderboard import leaderboard_aggregates
 
-    return leaderboard_from_aggregates(leaderboard_aggregates(engine, by, runs), by=by, n_resamples=n_resamples, seed=seed)
+    return leaderboard_from_aggregates(leaderboard_aggregates(engine, by, runs), by=by)

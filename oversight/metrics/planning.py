@@ -1,8 +1,9 @@
 """Planning a human study from its pilot: how many judgments give the difference between two conditions a 95%
 interval of the width wanted, and which condition the next item should go to.
 
-Judgments of one article are not independent, so the interval resamples articles within each
-condition (the conditions may use different articles, as counterbalanced designs do). A clustered
+Judgments of one article are not independent, so each condition's variance is clustered by article
+(CR2), and the two add, since the conditions may use different articles, as counterbalanced designs do
+(Welch–Satterthwaite degrees of freedom, `oversight.metrics.intervals`). A clustered
 interval narrows as one over the square root of the number of articles, so the articles needed
 are the pilot's times (pilot width / target width)², and the judgments needed follow from the
 pilot's judgments per article.
@@ -16,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from oversight.metrics.bootstrap import resampled_means
+from oversight.metrics.intervals import cluster_mean_interval, unpaired_difference_interval
 
 
 def _cluster_totals(rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
@@ -31,16 +32,12 @@ def _cluster_totals(rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]
     return sums, counts
 
 
-def difference_interval(
-    rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]], *, n_resamples: int = 2000, seed: int = 0
-) -> dict[str, Any]:
-    """Accuracy of A minus B with a 95% interval resampling each condition's articles independently."""
+def difference_interval(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]]) -> dict[str, Any]:
+    """Accuracy of A minus B with a 95% interval from each condition's article-clustered variance."""
     (sa, ca), (sb, cb) = _cluster_totals(rows_a), _cluster_totals(rows_b)
     if len(sa) < 2 or len(sb) < 2:
         raise ValueError("each condition needs valid judgments on at least two articles")
-    rng = np.random.default_rng(seed)
-    diffs = resampled_means(sa, ca, n_resamples, rng) - resampled_means(sb, cb, n_resamples, rng)
-    low, high = np.quantile(diffs, [0.025, 0.975])
+    low, high = unpaired_difference_interval((sa, ca), (sb, cb))
     return {
         "accuracy_a": float(sa.sum() / ca.sum()), "accuracy_b": float(sb.sum() / cb.sum()),
         "diff": float(sa.sum() / ca.sum() - sb.sum() / cb.sum()), "ci_low": float(low), "ci_high": float(high),
@@ -49,10 +46,10 @@ def difference_interval(
     }  # fmt: skip
 
 
-def plan_study(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]], target_width: float, **options: Any) -> dict[str, Any]:
+def plan_study(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]], target_width: float) -> dict[str, Any]:
     """The pilot's interval and what reaching `target_width` takes, per condition (articles and judgments, in all and
     beyond the pilot's)."""
-    pilot = difference_interval(rows_a, rows_b, **options)
+    pilot = difference_interval(rows_a, rows_b)
     factor = max(1.0, (pilot["width"] / target_width) ** 2)
     out = {**pilot, "target_width": target_width}
     for side in ("a", "b"):
@@ -64,16 +61,15 @@ def plan_study(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]], targe
     return out
 
 
-def widest_condition(conditions: dict[str, list[dict[str, Any]]], *, n_resamples: int = 1000, seed: int = 0) -> str:
+def widest_condition(conditions: dict[str, list[dict[str, Any]]]) -> str:
     """The condition whose accuracy interval is widest (a condition with fewer than two judged articles comes first):
     where the next judgment narrows the comparison most."""
-    rng = np.random.default_rng(seed)
     widths: dict[str, float] = {}
     for name, rows in conditions.items():
         sums, counts = _cluster_totals(rows)
         if len(sums) < 2:
             widths[name] = math.inf
             continue
-        low, high = np.quantile(resampled_means(sums, counts, n_resamples, rng), [0.025, 0.975])
+        low, high = cluster_mean_interval(sums, counts, bounds=None)
         widths[name] = float(high - low)
     return max(sorted(widths), key=lambda name: widths[name])

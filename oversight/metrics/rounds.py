@@ -2,8 +2,8 @@
 
 Verdicts on a transcript cut after round k (`oversight judge --by-round`) sit beside the verdicts
 on the whole transcript (its last round), and so do human judges' beliefs after each round of a judge-paced
-campaign; each round's accuracy has a 95% interval resampling
-articles, its order-debiased accuracy scores each transcript once from the probability averaged
+campaign; each round's accuracy has a 95% interval clustered by
+article (CR2), its order-debiased accuracy scores each transcript once from the probability averaged
 over both answer orders, and Brier score and ECE say how calibrated the judge is at that point.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from oversight.metrics.bootstrap import clustered_bootstrap_ci
+from oversight.metrics.intervals import clustered_ci, few_articles
 from oversight.metrics.calibration import calibration_summary
 from oversight.metrics.leaderboard import debiased_score
 
@@ -24,7 +24,7 @@ def round_of(row: dict[str, Any]) -> int | None:
     return row.get("after_round") if row.get("after_round") is not None else row.get("rounds")
 
 
-def round_table(rows: list[dict[str, Any]], *, n_resamples: int = 1000, seed: int = 0) -> list[dict[str, Any]]:
+def round_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One line per protocol × judge (× judge kind) × round, for transcripts judged after more than one round."""
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
     cut_transcripts = {(r["transcript_id"], r["judge"]) for r in rows if r.get("after_round") is not None}
@@ -37,9 +37,8 @@ def round_table(rows: list[dict[str, Any]], *, n_resamples: int = 1000, seed: in
     for (protocol, judge, kind, round_no), group in sorted(groups.items(), key=lambda kv: tuple(str(x) for x in kv[0][:3]) + (kv[0][3],)):
         valid = [r for r in group if r.get("valid")]
         hits = [1.0 if r["correct"] else 0.0 for r in valid]
-        low, high = (
-            clustered_bootstrap_ci(hits, [str(r["cluster"]) for r in valid], n_resamples=n_resamples, seed=seed) if valid else (None, None)
-        )
+        articles = len({str(r["cluster"]) for r in valid})
+        low, high = clustered_ci(hits, [r["cluster"] for r in valid]) if valid else (None, None)
         per_item: dict[Any, list[float]] = defaultdict(list)
         for r in valid:
             if r.get("p_correct") is not None:
@@ -51,6 +50,7 @@ def round_table(rows: list[dict[str, Any]], *, n_resamples: int = 1000, seed: in
             "accuracy": float(np.mean(hits)) if hits else None, "ci_low": low, "ci_high": high,
             "debiased_accuracy": float(np.mean(debiased)) if debiased else None,
             "brier": calibration["brier"], "ece": calibration["ece"], "invalid": len(group) - len(valid),
+            "n_clusters": articles, "few_articles": few_articles(articles) if valid else None,
         })  # fmt: skip
     return out
 

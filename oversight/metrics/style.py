@@ -7,8 +7,8 @@ length ((words_A − words_B) / (words_A + words_B)), number of quotes (the same
 difference), share of verified quotes (a side with no quotes invented none: share 1) — and the
 position of A on the judge's screen (+1 first, −1 second). The covariates are scaled to unit
 standard deviation, so each β reads as Elo points for one standard deviation of that difference.
-Raw ratings are the same fit with β fixed at 0, on the same games; both are resampled by article
-for 95% intervals.
+Raw ratings are the same fit with β fixed at 0, on the same games; both get 95% intervals from the
+delete-one-article jackknife (`oversight.metrics.intervals`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize
 
-from oversight.metrics.bootstrap import cluster_resamples
+from oversight.metrics.intervals import few_articles, jackknife
 from oversight.metrics.elo import ELO_SCALE, Rate
 
 COVARIATES = ("length", "quotes", "verified_share", "position")
@@ -72,9 +72,7 @@ def _fit(players: int, a: np.ndarray, b: np.ndarray, y: np.ndarray, z: np.ndarra
     return params
 
 
-def style_elo(
-    rows: list[dict[str, Any]], *, rate: Rate = "debaters", n_resamples: int = 1000, seed: int = 0
-) -> dict[str, list[dict[str, Any]]]:
+def style_elo(rows: list[dict[str, Any]], *, rate: Rate = "debaters") -> dict[str, list[dict[str, Any]]]:
     """`ratings`: raw and style-controlled Elo per debater with 95% intervals; `coefficients`: each covariate's effect in
     Elo points per standard deviation, with its interval. Empty when no debate between two debaters was judged."""
     games = style_games(rows, rate=rate)
@@ -93,28 +91,43 @@ def style_elo(
     z[:, ~usable] = 0.0
     none = np.zeros((len(games), 0))
     raw, controlled = _fit(len(names), a, b, y, none), _fit(len(names), a, b, y, z)
-    boot_raw, boot_ctl = np.empty((n_resamples, len(names))), np.empty((n_resamples, len(names) + z.shape[1]))
-    for i, picked in enumerate(cluster_resamples([str(g["cluster"]) for g in games], n_resamples, seed)):
-        boot_raw[i] = _fit(len(names), a[picked], b[picked], y[picked], none[picked], raw)
-        boot_ctl[i] = _fit(len(names), a[picked], b[picked], y[picked], z[picked], controlled)
-    raw_low, raw_high = np.quantile(boot_raw, [0.025, 0.975], axis=0)
-    ctl_low, ctl_high = np.quantile(boot_ctl, [0.025, 0.975], axis=0)
+    clusters = [str(g["cluster"]) for g in games]
 
-    def elo(v: float) -> float:
-        return 1000.0 + ELO_SCALE * float(v)
+    def played(picked: np.ndarray) -> np.ndarray:
+        seen = np.zeros(len(names), dtype=bool)
+        seen[a[picked]] = seen[b[picked]] = True
+        return seen
+
+    def refit_raw(picked: np.ndarray) -> np.ndarray:
+        return np.where(played(picked), _fit(len(names), a[picked], b[picked], y[picked], none[picked], raw), np.nan)
+
+    def refit_controlled(picked: np.ndarray) -> np.ndarray:
+        params = _fit(len(names), a[picked], b[picked], y[picked], z[picked], controlled)
+        params[: len(names)] = np.where(played(picked), params[: len(names)], np.nan)
+        return params
+
+    raw_low, raw_high = jackknife(refit_raw, clusters, raw)
+    ctl_low, ctl_high = jackknife(refit_controlled, clusters, controlled)
+    thin = few_articles(len(set(clusters)))
+
+    def elo(v: float) -> float | None:
+        return 1000.0 + ELO_SCALE * float(v) if np.isfinite(v) else None
+
+    def points(v: float) -> float | None:
+        return ELO_SCALE * float(v) if np.isfinite(v) else None
 
     games_per = np.bincount(a, minlength=len(names)) + np.bincount(b, minlength=len(names))
     ratings = [
         {"debater": n, "elo": elo(raw[i]), "ci_low": elo(raw_low[i]), "ci_high": elo(raw_high[i]),
          "elo_style_controlled": elo(controlled[i]), "controlled_ci_low": elo(ctl_low[i]), "controlled_ci_high": elo(ctl_high[i]),
-         "shift": ELO_SCALE * float(controlled[i] - raw[i]), "games": int(games_per[i])}
+         "shift": ELO_SCALE * float(controlled[i] - raw[i]), "games": int(games_per[i]), "few_articles": thin}
         for i, n in enumerate(names)
     ]  # fmt: skip
     p = len(names)
     coefficients = [
         {"covariate": name, "elo_per_sd": ELO_SCALE * float(controlled[p + j]) if usable[j] else None,
-         "ci_low": ELO_SCALE * float(ctl_low[p + j]) if usable[j] else None,
-         "ci_high": ELO_SCALE * float(ctl_high[p + j]) if usable[j] else None, "sd": float(sd[j])}
+         "ci_low": points(ctl_low[p + j]) if usable[j] else None,
+         "ci_high": points(ctl_high[p + j]) if usable[j] else None, "sd": float(sd[j])}
         for j, name in enumerate(COVARIATES)
     ]  # fmt: skip
     return {"ratings": sorted(ratings, key=lambda r: -r["elo_style_controlled"]), "coefficients": coefficients}

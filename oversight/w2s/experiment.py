@@ -71,7 +71,7 @@ def run_w2s(cfg: W2SConfig, log: Callable[[str], None] = lambda _: None) -> W2SO
         "dataset": cfg.dataset, "questions": len(questions), "examples": len(ex.texts), "method": cfg.method, "weak": cfg.weak,
         "strong": cfg.strong, "intermediate": cfg.intermediate, "loss": cfg.loss, "seeds": cfg.seeds,
         "setup_s": round(setup_s, 1), "train_s": round(total_s - setup_s, 1), "total_s": round(total_s, 1), "peak_rss_mib": round(peak_rss_mib(), 1),
-        "invalid": sum(r.invalid for r in results), **summarize([r.metrics() for r in results]),
+        "invalid": sum(r.invalid for r in results), **summarize([r.metrics([q.cluster for q in questions]) for r in results]),
     }  # fmt: skip
     return W2SOutcome(questions=questions, examples=ex, results=results, summary=summary)
 

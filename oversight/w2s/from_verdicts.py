@@ -132,7 +132,7 @@ def run_weak_from_runs(
                                                         "sources": runs, "questions_sha256": digest, "left_out": info["left_out"][run]},
                           "package_version": __version__, "git_revision": git_revision()})  # fmt: skip
         out.append({"run_name": names[run], "weak_labels": weak_name, "questions": len(questions), "left_out": info["left_out"][run],
-                    "seeds": cfg.seeds, **summarize([r.metrics() for r in results])})  # fmt: skip
+                    "seeds": cfg.seeds, **summarize([r.metrics([q.cluster for q in questions]) for r in results])})  # fmt: skip
     for summary in out:
         summary["total_s"] = round(time.perf_counter() - started, 1)
         summary["peak_rss_mib"] = round(peak_rss_mib(), 1)

@@ -87,10 +87,23 @@ class SeedResult:
     test_predictions: dict[str, list[float]] = field(repr=False, default_factory=dict)
     """weak, student and ceiling probabilities on the test split, in row order."""
 
-    def metrics(self) -> dict[str, Any]:
-        """The per-seed figures (what is stored in `w2s_results` and summarised over seeds)."""
-        return {"seed": self.seed, "weak": self.weak, "student": self.student, "ceiling": self.ceiling, "pgr": self.pgr,
-                "intermediates": self.intermediates, "invalid": self.invalid}  # fmt: skip
+    def metrics(self, clusters: Sequence[str] | None = None) -> dict[str, Any]:
+        """The per-seed figures (what is stored in `w2s_results` and summarised over seeds); given each question's
+        article (`Question.cluster`), also its test questions' hits, from which PGR's interval is computed."""
+        out = {"seed": self.seed, "weak": self.weak, "student": self.student, "ceiling": self.ceiling, "pgr": self.pgr,
+               "intermediates": self.intermediates, "invalid": self.invalid}  # fmt: skip
+        if clusters is not None and self.test_predictions:
+            out["test_items"] = self.test_items(clusters)
+        return out
+
+    def test_items(self, clusters: Sequence[str]) -> list[dict[str, Any]]:
+        """Per test question: its article and the share of its two examples each of weak, student and ceiling got right."""
+        questions = make_splits(len(clusters), self.seed).test
+        hits = {}
+        for role, predictions in self.test_predictions.items():
+            p = np.asarray(predictions, dtype=float).reshape(-1, 2)  # rows 2q (label 1) and 2q + 1 (label 0), q in test order
+            hits[role] = ((p[:, 0] > 0.5).astype(float) + (p[:, 1] <= 0.5).astype(float)) / 2.0
+        return [{"cluster": str(clusters[q]), **{role: float(h[i]) for role, h in hits.items()}} for i, q in enumerate(questions)]
 
 
 def _scores(p: np.ndarray, y: np.ndarray) -> dict[str, float | None]:
