@@ -47,7 +47,7 @@ def _group_columns(by: tuple[str, ...]) -> list[Any]:
 def leaderboard_aggregates(engine: Engine, by: tuple[str, ...], run: str | list[str] | None = None) -> dict[str, dict[str, list[Any]]]:
     """Everything the leaderboard needs, aggregated in SQL: per group and article the valid, correct and
     invalid counts and the summed probability on the correct answer; swap pairs; consultancy halves;
-    open-role choices. The bootstrap only needs per-article totals, so a million judgments come
+    open-role choices. The intervals only need per-article totals, so a million judgments come
     back as a few thousand rows."""
     from sqlalchemy import and_, literal
     from sqlalchemy.orm import aliased

@@ -38,7 +38,7 @@ def accuracy_chart(board: list[dict[str, Any]]) -> alt.LayerChart | None:
         .encode(x=alt.X("accuracy:Q", scale=alt.Scale(domain=[0, 1])), y=y, yOffset=offset, color=colour)
     )
     bars = alt.Chart(frame).mark_rule().encode(x="ci_low:Q", x2="ci_high:Q", y=y, yOffset=offset, color=colour)
-    return (bars + points).properties(title="Judge accuracy by protocol, raw and order-debiased (95% CI, articles resampled)", width=480)
+    return (bars + points).properties(title="Judge accuracy by protocol, raw and order-debiased (95% CI clustered by article)", width=480)
 
 
 def elo_chart(points: list[dict[str, Any]]) -> alt.LayerChart | None:
@@ -80,7 +80,7 @@ def judge_kind_chart(rows: list[dict[str, Any]]) -> alt.Chart | None:
     """Human against model judges: raw and order-debiased accuracy of each kind."""
     from oversight.metrics.leaderboard import leaderboard
 
-    board = leaderboard(rows, by=("judge_kind",), n_resamples=200)
+    board = leaderboard(rows, by=("judge_kind",))
     frame = pd.DataFrame(
         [
             {"kind": r["judge_kind"], "measure": name, "accuracy": r[key]}
@@ -111,7 +111,7 @@ def rounds_chart(table: list[dict[str, Any]]) -> alt.HConcatChart | None:
     y = alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1]), title="judge accuracy")
     line = alt.Chart(frame).mark_line(point=True).encode(x=x, y=y, color=colour)
     bars = alt.Chart(frame).mark_rule().encode(x=x, y=alt.Y("ci_low:Q", title="judge accuracy"), y2="ci_high:Q", color=colour)
-    accuracy = (bars + line).properties(title="Judge accuracy by round (95% CI, articles resampled)", width=360)
+    accuracy = (bars + line).properties(title="Judge accuracy by round (95% CI clustered by article)", width=360)
     brier = (
         alt.Chart(frame.dropna(subset=["brier"]))
         .mark_line(point=True, strokeDash=[4, 2])
@@ -140,7 +140,7 @@ def capability_chart(table: list[dict[str, Any]]) -> alt.LayerChart | None:
     up = base.mark_rule(opacity=0.5).encode(x="naive_accuracy:Q", y="ci_low:Q", y2="ci_high:Q", color=colour)
     trend = base.transform_regression("naive_accuracy", "accuracy", groupby=["protocol"]).mark_line(opacity=0.6).encode(color=colour)
     return alt.layer(diagonal, across, up, points, trend).properties(
-        title="One capability axis: accuracy under each protocol vs the judge's naive accuracy (95% CIs, articles resampled)",
+        title="One capability axis: accuracy under each protocol vs the judge's naive accuracy (95% CIs clustered by article)",
         width=420,
         height=420,
     )

@@ -23,6 +23,7 @@ from oversight.db.queries import judgment_rows, run_summaries
 from oversight.db.w2s import w2s_rows
 from oversight.metrics.capability import capability_table
 from oversight.metrics.elo import accuracy_vs_elo, elo_table
+from oversight.metrics.intervals import few_articles_warning
 from oversight.metrics.leaderboard import stored_leaderboard
 from oversight.metrics.pgr import pgr_table, weak_source_table
 from oversight.metrics.rounds import round_table, shared_with_humans, stopping_table
@@ -53,24 +54,24 @@ def _charts(
     return {name: svg(chart) for name, chart in built.items() if chart is not None}
 
 
-def build_report(engine: Engine, out: Path, *, n_resamples: int = 1000, seed: int = 0) -> tuple[Path, Path]:
+def build_report(engine: Engine, out: Path) -> tuple[Path, Path]:
     rows = judgment_rows(engine)
-    board = stored_leaderboard(engine, n_resamples=n_resamples, seed=seed)
-    elo = elo_table(rows, n_resamples=n_resamples, seed=seed)
-    elo_by_side = elo_table(rows, by_side=True, n_resamples=n_resamples, seed=seed)
-    trend = accuracy_vs_elo(rows, elo, n_resamples=n_resamples, seed=seed)
-    by_round = round_table(judgment_rows(engine, cuts=True), n_resamples=n_resamples, seed=seed)
+    board = stored_leaderboard(engine)
+    elo = elo_table(rows)
+    elo_by_side = elo_table(rows, by_side=True)
+    trend = accuracy_vs_elo(rows, elo)
+    by_round = round_table(judgment_rows(engine, cuts=True))
     stopping = stopping_table(rows)
-    capability = capability_table(rows, n_resamples=n_resamples, seed=seed)
-    styled = style_elo(rows, n_resamples=n_resamples, seed=seed)
-    shared = round_table(shared_with_humans(judgment_rows(engine, cuts=True)), n_resamples=n_resamples, seed=seed)
+    capability = capability_table(rows)
+    styled = style_elo(rows)
+    shared = round_table(shared_with_humans(judgment_rows(engine, cuts=True)))
     stored_w2s = w2s_rows(engine)
     pgr = pgr_table(stored_w2s)
     sources = weak_source_table(stored_w2s)
     calibration = calibration_table(rows, ("protocol", "judge"))
     position = position_table(rows, ("protocol", "judge"))
     agree = agreement_table(rows)
-    among_humans = human_agreement_table(rows, n_resamples=n_resamples, seed=seed)
+    among_humans = human_agreement_table(rows)
     runs = [
         {
             k: r[k]
@@ -80,7 +81,7 @@ def build_report(engine: Engine, out: Path, *, n_resamples: int = 1000, seed: in
     ]
     sections: list[tuple[str, list[dict[str, Any]], str | None]] = [
         ("Judge accuracy", board, "accuracy"),
-        ("Debater Elo (Bradley–Terry, 95% bootstrap CI, tied ranks)", elo, "elo"),
+        ("Debater Elo (Bradley–Terry, 95% CI: delete-one-article jackknife, t on K−1 df; tied ranks)", elo, "elo"),
         ("Debater Elo by assigned side", elo_by_side, None),
         *(
             [
@@ -111,8 +112,12 @@ def build_report(engine: Engine, out: Path, *, n_resamples: int = 1000, seed: in
         ),
         ("Position bias", position, None),
         ("Human–model agreement", agree, None),
-        ("Agreement among human judges (Fleiss' κ, Krippendorff's α; 95% CIs resample articles)", among_humans, None),
-        *([("Weak-to-strong: performance gap recovered (mean and 95% CI over seeds)", pgr, None)] if pgr else []),
+        ("Agreement among human judges (Fleiss' κ, Krippendorff's α; 95% CIs: delete-one-article jackknife)", among_humans, None),
+        *(
+            [("Weak-to-strong: performance gap recovered (PGR of pooled gaps; Fieller 95% CI over articles and seeds)", pgr, None)]
+            if pgr
+            else []
+        ),
         *(
             [("Debate verdicts as weak labels: PGR by source, and minus the first source's (paired by seed)", sources, "weak_sources")]
             if sources
@@ -127,7 +132,7 @@ def build_report(engine: Engine, out: Path, *, n_resamples: int = 1000, seed: in
         if chart is not None
     }
     slope = (
-        f"Accuracy vs Elo: {trend['slope_per_100']:+.3f} per 100 Elo (95% CI {trend['ci_low']:+.3f} to {trend['ci_high']:+.3f}, models resampled)."
+        f"Accuracy vs Elo: {trend['slope_per_100']:+.3f} per 100 Elo (95% CI {trend['ci_low']:+.3f} to {trend['ci_high']:+.3f}, t on debaters − 2 df)."
         if trend["slope_per_100"] is not None and trend["ci_low"] is not None
         else "Accuracy vs Elo: needs debates between at least two different debater models."
     )
@@ -179,6 +184,10 @@ def write_report(out: Path, title: str, intro: str, sections: list[Section]) -> 
         if section.note:
             html_parts.append(f"<p>{html.escape(section.note)}</p>")
             md_parts.append(f"{section.note}\n")
+        warning = few_articles_warning(section.table)
+        if warning:
+            html_parts.append(f"<p><strong>Warning:</strong> {html.escape(warning)}</p>")
+            md_parts.append(f"**Warning:** {warning}\n")
         if section.table:
             frame = pd.DataFrame(section.table)
             html_parts.append(frame.to_html(index=False, na_rep="—", float_format=lambda v: f"{v:.3f}"))

@@ -11,7 +11,7 @@ from conftest import write_jsonl
 from fake_openai import FakeOpenAIServer
 from oversight.config import RunConfig
 from oversight.engine import run_sync
-from oversight.human import accounts, verdicts
+from oversight.human import accounts, items, verdicts
 from web_fixtures import PASSWORD, scripted
 
 GOLD, WRONG = "Eleven nights", "Two nights"
@@ -56,7 +56,7 @@ def judges(engine, n: int) -> list[dict]:
 
 def answer(engine, user: dict, item: int, *, right: bool = True, **extra) -> verdicts.Feedback | None:
     """Submit a verdict that favours the gold answer (or the wrong one) whichever order this judge sees."""
-    view = verdicts.judge_view(engine, item, user["id"])
+    view = items.judge_view(engine, item, user["id"])
     gold_first = view.answers[0] in (GOLD,) or (view.answers[0].isdigit() and int(view.answers[0]) < 50)
     p = 0.8 if gold_first == right else 0.2
     form = {"item_id": item, "p_first": p, "explanation": "The verified quote settles it.", "time_on_task_s": 3.0, **extra}

@@ -16,18 +16,22 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_bench_judge_runs_every_client_on_both_workloads(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("OVERSIGHT_INSPECT_PYTHON", raising=False)
-    code = run_cli("bench", "judge", "--n", "40", "--debate-items", "5", "--rounds", "2", "--concurrency", "8", "--format", "json")
+    code = run_cli(
+        "bench", "judge", "--n", "40", "--n", "60", "--debate-items", "5", "--rounds", "2", "--concurrency", "8", "--format", "json"
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     result = json.loads(out)
-    rows = {(r["workload"], r["client"]): r for r in result["results"]}
+    rows = {(r["workload"], r["items"], r["client"]): r for r in result["results"]}
     clients = {"bare aiohttp", "bare openai", "oversight run"}
-    assert {c for _, c in rows} >= clients
-    assert all(rows[("judge", c)]["calls"] == 40 and rows[("debate", c)]["calls"] == 5 * 6 for c in clients)
-    assert all(
-        r["status"] == "finished" and r["wall_s"] > 0 and r["cpu_ms_per_call"] > 0 for r in result["results"] if r["client"] in clients
-    )
-    assert rows[("judge", "bare openai")]["vs_bare_openai"] == 1.0
+    assert {c for *_, c in rows} >= clients
+    assert all(rows[("judge", 40, c)]["calls"] == 40 and rows[("judge", 60, c)]["calls"] == 60 for c in clients)
+    assert all(rows[("debate", 5, c)]["calls"] == 5 * 6 for c in clients)
+    for r in result["results"]:
+        if r["client"] in clients:  # whole processes: start-up is what lies between the process and its requests
+            assert r["status"] == "finished" and r["cpu_ms_per_call"] > 0, r
+            assert 0 < r["requests_s"] < r["wall_s"] and r["startup_s"] == pytest.approx(r["wall_s"] - r["requests_s"], abs=0.02)
+    assert rows[("judge", 40, "bare openai")]["vs_bare_openai"] == 1.0 and rows[("judge", 40, "bare aiohttp")]["cpu_vs_aiohttp"] == 1.0
 
 
 @pytest.mark.skipif(

@@ -8,7 +8,7 @@ import pytest
 
 from oversight.db.queries import judgment_rows
 from oversight.errors import InputError
-from oversight.human import accounts, campaigns, verdicts
+from oversight.human import accounts, campaigns, items, verdicts
 from web_fixtures import GOLD, PASSWORD, SECRET_CONTEXT_WORDS, build
 
 
@@ -47,8 +47,8 @@ def test_passwords_are_salted_slow_hashes(sqlite_url: str, tmp_path: Path):
 def test_judge_view_is_blinded(sqlite_url: str, tmp_path: Path):
     env = build(tmp_path, sqlite_url)
     judge = user(env, "judge0")
-    item = verdicts.next_item(env["engine"], env["campaign"], judge["id"])
-    view = verdicts.judge_view(env["engine"], item, judge["id"])
+    item = items.next_item(env["engine"], env["campaign"], judge["id"])
+    view = items.judge_view(env["engine"], item, judge["id"])
     dumped = view.model_dump_json()
     assert GOLD in view.answers  # the answers are shown, but nothing says which one is right
     for secret in ("secret-model-x", SECRET_CONTEXT_WORDS, '"answer"', "correct", "p_a", "judge1"):
@@ -60,14 +60,14 @@ def test_judge_view_is_blinded(sqlite_url: str, tmp_path: Path):
 def test_expert_campaign_shows_the_context(sqlite_url: str, tmp_path: Path):
     env = build(tmp_path, sqlite_url, show_context=True)
     judge = user(env, "judge0")
-    view = verdicts.judge_view(env["engine"], verdicts.next_item(env["engine"], env["campaign"], judge["id"]), judge["id"])
+    view = items.judge_view(env["engine"], items.next_item(env["engine"], env["campaign"], judge["id"]), judge["id"])
     assert view.context is not None and SECRET_CONTEXT_WORDS in view.context
 
 
 def test_submission_rules(sqlite_url: str, tmp_path: Path):
     env = build(tmp_path, sqlite_url, feedback=True)
     engine, judge = env["engine"], user(env, "judge0")
-    item = verdicts.next_item(engine, env["campaign"], judge["id"])
+    item = items.next_item(engine, env["campaign"], judge["id"])
     for bad, message in [
         (form(item, p=0.99), "between 5% and 95%"),
         (form(item, p=float("nan")), "between 5% and 95%"),
@@ -78,11 +78,11 @@ def test_submission_rules(sqlite_url: str, tmp_path: Path):
         with pytest.raises(InputError, match=message):
             verdicts.submit(engine, judge, bad)
     feedback = verdicts.submit(engine, judge, form(item, p=0.7))
-    order = verdicts.order_for(judge["id"], item)
+    order = items.order_for(judge["id"], item)
     assert feedback is not None and feedback.correct_answer == GOLD
     rows = [r for r in judgment_rows(engine) if r["judge_kind"] == "human"]
     assert len(rows) == 1 and rows[0]["judge"] == "judge0" and rows[0]["order"] == order
-    first_is_gold = verdicts.judge_view(engine, item, judge["id"]).answers[0] == GOLD
+    first_is_gold = items.judge_view(engine, item, judge["id"]).answers[0] == GOLD
     assert rows[0]["p_correct"] == pytest.approx(0.7 if first_is_gold else 0.3)
     with pytest.raises(InputError, match="not open for you"):
         verdicts.submit(engine, judge, form(item))  # twice
@@ -105,16 +105,16 @@ def test_a_judge_never_sees_a_question_twice_across_campaigns(sqlite_url: str, t
     env = build(tmp_path, sqlite_url, n_questions=2)
     engine, judge = env["engine"], user(env, "judge0")
     seen = []
-    while (item := verdicts.next_item(engine, env["campaign"], judge["id"])) is not None:
+    while (item := items.next_item(engine, env["campaign"], judge["id"])) is not None:
         verdicts.submit(engine, judge, form(item))
         seen.append(item)
     assert len(seen) == 2
     again = campaigns.create_campaign(engine, campaigns.CampaignSpec(name="again", runs=["web-debate"], judges=["judge0"]))
-    assert verdicts.next_item(engine, again, judge["id"]) is None
+    assert items.next_item(engine, again, judge["id"]) is None
     repeat = campaigns.create_campaign(
         engine, campaigns.CampaignSpec(name="repeat", runs=["web-debate"], judges=["judge0"], allow_repeat=True)
     )
-    assert verdicts.next_item(engine, repeat, judge["id"]) is not None
+    assert items.next_item(engine, repeat, judge["id"]) is not None
 
 
 def test_campaign_spec_errors(sqlite_url: str, tmp_path: Path):
@@ -150,12 +150,12 @@ def test_interactive_question_is_answered_live_and_stored(sqlite_url: str, tmp_p
                                    interactive_model=f"openai-compatible/fake@{server.base_url}", turn_penalty=0.05, feedback=True),
         )  # fmt: skip
         other = user(env, "judge1")
-        item = verdicts.next_item(engine, cid, other["id"])
+        item = items.next_item(engine, cid, other["id"])
         answer = asyncio.run(verdicts.ask(engine, item, other["id"], "Debater B", "Which line supports you?", []))
         prompt = server.requests[0]["messages"][-1]["content"]
         with pytest.raises(InputError, match="not assigned to you"):
             asyncio.run(verdicts.ask(engine, item, judge["id"], "Debater B", "Sneaky question?", []))
-    order = verdicts.order_for(other["id"], item)
+    order = items.order_for(other["id"], item)
     canonical = "B" if order == "AB" else "A"  # the judge's "Debater B" is canonical A when the order is swapped
     assert f"You are Debater {canonical}" in prompt and "Which line supports you?" in prompt.replace("Debater A", "Debater B")
     assert "<v_quote>the lamp burned for eleven nights</v_quote>" in answer
@@ -166,7 +166,7 @@ def test_interactive_question_is_answered_live_and_stored(sqlite_url: str, tmp_p
     rows = campaigns.export_rows(engine, cid)
     assert rows[0]["extra_turns"] == 1 and rows[0]["exchanges"][0]["question"] == "Which line supports you?"
     with pytest.raises(InputError, match="not interactive"):
-        asyncio.run(verdicts.ask(engine, verdicts.next_item(engine, env["campaign"], judge["id"]), judge["id"], "Debater A", "Why?", []))
+        asyncio.run(verdicts.ask(engine, items.next_item(engine, env["campaign"], judge["id"]), judge["id"], "Debater A", "Why?", []))
 
 
 def test_thirty_judges_submit_a_thousand_verdicts_on_postgres(postgres_url: str):
@@ -181,7 +181,7 @@ def test_thirty_judges_submit_a_thousand_verdicts_on_postgres(postgres_url: str)
 def test_forged_and_hostile_submissions_are_refused_or_neutralised(sqlite_url: str, tmp_path: Path):
     env = build(tmp_path, sqlite_url)
     engine, judge = env["engine"], user(env, "judge0")
-    item = verdicts.next_item(engine, env["campaign"], judge["id"])
+    item = items.next_item(engine, env["campaign"], judge["id"])
     with pytest.raises(InputError, match="write 10 to 2000 characters"):
         verdicts.submit(engine, judge, form(item, why="x" * 2001))  # oversized
     with pytest.raises(InputError, match="between 5% and 95%"):
@@ -226,7 +226,7 @@ def test_a_submission_interrupted_mid_request_leaves_nothing_half_written(sqlite
 
     env = build(tmp_path, sqlite_url)
     engine, judge = env["engine"], user(env, "judge0")
-    item = verdicts.next_item(engine, env["campaign"], judge["id"])
+    item = items.next_item(engine, env["campaign"], judge["id"])
 
     def die(conn, cursor, statement, *_):  # type: ignore[no-untyped-def]
         if statement.lstrip().upper().startswith("INSERT INTO HUMAN"):
@@ -237,6 +237,6 @@ def test_a_submission_interrupted_mid_request_leaves_nothing_half_written(sqlite
         verdicts.submit(engine, judge, form(item))
     event.remove(engine, "before_cursor_execute", die)
     assert [r for r in judgment_rows(engine) if r["judge_kind"] == "human"] == []  # the judgment row went with the transaction
-    assert verdicts.next_item(engine, env["campaign"], judge["id"]) == item  # still open for this judge
+    assert items.next_item(engine, env["campaign"], judge["id"]) == item  # still open for this judge
     verdicts.submit(engine, judge, form(item))
     assert len([r for r in judgment_rows(engine) if r["judge_kind"] == "human"]) == 1

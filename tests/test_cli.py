@@ -237,7 +237,7 @@ def test_leaderboard_metrics_and_compare(capsys, tmp_path: Path):
                 *extra,
             )
             assert code == 0, err
-    code, out, _ = cli(capsys, "leaderboard", "--db", db, "--metric", "elo", "--format", "json", "--bootstrap", "200")
+    code, out, _ = cli(capsys, "leaderboard", "--db", db, "--metric", "elo", "--format", "json")
     elo = {r["debater"]: r for r in json.loads(out)}
     assert set(elo) == {"openai-compatible/strong", "openai-compatible/weak"}
     code, out, _ = cli(capsys, "leaderboard", "--db", db, "--by", "protocol,models", "--format", "json")
@@ -311,7 +311,7 @@ def test_report_and_leaderboard_recomputed_from_the_export(capsys, tmp_path: Pat
     exported = [json.loads(line) for line in out.splitlines()]
     assert _approx_rows(leaderboard(exported)) == _approx_rows(board)  # every number, from the exported rows alone
     report = tmp_path / "out" / "report.html"
-    code, _, err = cli(capsys, "report", "--db", db, "--out", str(report), "--bootstrap", "200")
+    code, _, err = cli(capsys, "report", "--db", db, "--out", str(report))
     assert code == 0, err
     page = report.read_text()
     assert "<svg" in page and "Judge accuracy" in page and "Debater Elo" in page and "openai-compatible/strong" in page
@@ -379,3 +379,13 @@ def test_run_takes_a_shipped_sample(sqlite_url: str, capsys):
     assert len(judgment_rows(connect(sqlite_url), "caps")) == 6
     code, _, err = cli(capsys, "run", "--protocol", "naive", "--dataset", "sample:nothing", "--db", sqlite_url)
     assert code == 2 and "no such shipped sample" in err
+
+
+def test_the_command_line_starts_without_heavy_imports():
+    # every command is registered at start-up, so a module-level import of any of these in oversight.cli would cost
+    # every `oversight ...` (and `--help`) its import time
+    heavy = ["openai", "aiohttp", "httpx", "sqlalchemy", "alembic", "pydantic", "pandas", "numpy", "scipy", "altair",
+             "streamlit", "torch", "ray", "llama_cpp", "jinja2", "yaml"]  # fmt: skip
+    code = f"import sys, oversight.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "[]"

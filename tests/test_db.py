@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -59,3 +61,19 @@ def test_upgrade_is_idempotent(tmp_path: Path):
     with engine.connect() as conn:
         assert MigrationContext.configure(conn).get_current_revision() == "0010"
     engine.dispose()
+
+
+def test_an_up_to_date_database_opens_without_alembic(tmp_path: Path):
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from oversight.db.connect import HEAD_REVISION, _alembic_config
+
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    connect(url).dispose()  # created and migrated here
+    assert isinstance(_alembic_config(connect(url, migrate=False)), Config)
+    assert HEAD_REVISION == ScriptDirectory.from_config(_alembic_config(connect(url, migrate=False))).get_current_head()
+    # a fresh interpreter opening the migrated database never loads Alembic (start-up of every command)
+    code = f"import sys; from oversight.db import connect; connect({url!r}); print('alembic' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "False"

@@ -17,7 +17,7 @@ from oversight.db import connect
 from oversight.db.queries import judgment_rows
 from oversight.db.schema import ItemSession, Turn
 from oversight.errors import InputError
-from oversight.human import campaigns, verdicts
+from oversight.human import campaigns, items, verdicts
 from oversight.human.design import CampaignDesign, condition_order, latin_square
 from oversight.metrics.leaderboard import stored_leaderboard
 from oversight.metrics.rounds import round_table, stopping_table
@@ -47,7 +47,7 @@ def test_conditions_are_counterbalanced_and_no_article_is_seen_under_two(sqlite_
     orders = {}
     for person in people:
         sequence = []
-        while (item := verdicts.next_item(engine, cid, person["id"])) is not None:
+        while (item := items.next_item(engine, cid, person["id"])) is not None:
             sequence.append(article_of(engine, item))
             answer(engine, person, item)
         seen[person["name"]] = sequence
@@ -72,7 +72,7 @@ def test_one_per_article_and_items_per_judge(sqlite_url: str, tmp_path: Path):
         engine, campaigns.CampaignSpec(name="once", runs=["naive"], judges=["j0"], design=CampaignDesign(one_per_article=True))
     )
     done = []
-    while (item := verdicts.next_item(engine, cid, person["id"])) is not None:
+    while (item := items.next_item(engine, cid, person["id"])) is not None:
         done.append(article_of(engine, item)[1])
         answer(engine, person, item)
     assert sorted(done) == ["art0", "art1", "art2"]  # one question per article, never two
@@ -80,7 +80,7 @@ def test_one_per_article_and_items_per_judge(sqlite_url: str, tmp_path: Path):
         engine, campaigns.CampaignSpec(name="capped", runs=["naive"], judges=["j0"], allow_repeat=True, design={"items_per_judge": 2})
     )
     n = 0
-    while (item := verdicts.next_item(engine, capped, person["id"])) is not None:
+    while (item := items.next_item(engine, capped, person["id"])) is not None:
         answer(engine, person, item)
         n += 1
     assert n == 2
@@ -94,7 +94,7 @@ def test_window_and_time_limit(sqlite_url: str, tmp_path: Path):
         engine,
         campaigns.CampaignSpec(name="later", runs=["naive"], judges=["j0"], design={"starts_at": datetime.now(UTC) + timedelta(days=1)}),
     )
-    assert verdicts.next_item(engine, later, a["id"]) is None
+    assert items.next_item(engine, later, a["id"]) is None
     with pytest.raises(InputError, match="opens at"):
         answer(engine, a, 1)
     with pytest.raises(ValueError, match="end after it starts"):
@@ -102,20 +102,20 @@ def test_window_and_time_limit(sqlite_url: str, tmp_path: Path):
     timed = campaigns.create_campaign(
         engine, campaigns.CampaignSpec(name="timed", runs=["naive"], judges=["j1"], feedback=True, design={"item_time_limit_s": 60})
     )
-    item = verdicts.next_item(engine, timed, b["id"])
-    assert 55 < verdicts.judge_view(engine, item, b["id"]).time_left_s <= 60
+    item = items.next_item(engine, timed, b["id"])
+    assert 55 < items.judge_view(engine, item, b["id"]).time_left_s <= 60
     with pytest.raises(InputError, match="there is time left"):
         verdicts.time_out(engine, b, item)
     with engine.begin() as conn:  # the judge walked away for two minutes
         conn.execute(update(ItemSession.__table__).values(started_at=datetime.now(UTC) - timedelta(seconds=120)))
-    assert verdicts.next_item(engine, timed, b["id"]) == item  # reloading does not give a fresh clock
+    assert items.next_item(engine, timed, b["id"]) == item  # reloading does not give a fresh clock
     with pytest.raises(InputError, match="recorded as timed out"):
         answer(engine, b, item)
     (row,) = [r for r in judgment_rows(engine) if r["judge_kind"] == "human"]
     assert row["valid"] is False and row["p_correct"] is None  # an invalid verdict, counted as such
     stats = campaigns.progress(engine, timed)[0]
     assert stats["timed_out"] == 1 and stats["accuracy"] is None
-    nxt = verdicts.next_item(engine, timed, b["id"])
+    nxt = items.next_item(engine, timed, b["id"])
     assert nxt is not None and nxt != item
 
 
@@ -128,13 +128,13 @@ def test_qualification_promotes_or_stops_judges(sqlite_url: str, tmp_path: Path)
     cid = campaigns.create_campaign(engine, spec)
     for person, right in ((good, True), (bad, False)):
         for _ in range(2):
-            item = verdicts.next_item(engine, cid, person["id"])
-            assert verdicts.judge_view(engine, item, person["id"]).stage == "qualification"
+            item = items.next_item(engine, cid, person["id"])
+            assert items.judge_view(engine, item, person["id"]).stage == "qualification"
             feedback = answer(engine, person, item, right=right)
             assert feedback is not None and feedback.correct_answer.isdigit()  # gold items always show the answer
         assert ("qualified" if right else "did not reach") in feedback.qualification
-    assert verdicts.judge_view(engine, verdicts.next_item(engine, cid, good["id"]), good["id"]).stage == "main"
-    assert verdicts.next_item(engine, cid, bad["id"]) is None
+    assert items.judge_view(engine, items.next_item(engine, cid, good["id"]), good["id"]).stage == "main"
+    assert items.next_item(engine, cid, bad["id"]) is None
     stages = {p["judge"]: (p["stage"], p["qualification"]) for p in campaigns.progress(engine, cid)}
     assert stages == {"j0": ("main", "2/2"), "j1": ("failed", "0/2")}
     assert [r for r in judgment_rows(engine) if r["judge_kind"] == "human"] == []  # gold verdicts are not results
@@ -150,8 +150,8 @@ def test_catch_trials_flag_and_exclusion(sqlite_url: str, tmp_path: Path):
     stages = {}
     for person, right in ((careful, True), (careless, False)):
         seen = []
-        while (item := verdicts.next_item(engine, cid, person["id"])) is not None:
-            stage = verdicts.judge_view(engine, item, person["id"]).stage
+        while (item := items.next_item(engine, cid, person["id"])) is not None:
+            stage = items.judge_view(engine, item, person["id"]).stage
             seen.append(stage)
             answer(engine, person, item, right=right or stage == "main")
         stages[person["name"]] = seen
@@ -179,9 +179,9 @@ def test_judge_paced_reveal_stores_a_belief_per_round(sqlite_url: str, tmp_path:
         campaigns.CampaignSpec(name="paced", runs=["debate"], judges=["j0"], feedback=True,
                                design={"paced": True, "min_rounds": 2, "round_cost": 0.05}),
     )  # fmt: skip
-    item = verdicts.next_item(engine, cid, person["id"])
+    item = items.next_item(engine, cid, person["id"])
     verdicts.first_round(engine, item, person["id"])
-    view = verdicts.judge_view(engine, item, person["id"])
+    view = items.judge_view(engine, item, person["id"])
     assert view.paced and view.round_shown == 1 and {s.round for s in view.speeches} == {1}
     assert view.can_continue and not view.can_stop and view.max_rounds == 3
     with pytest.raises(InputError, match="read at least 2 round"):
@@ -193,11 +193,11 @@ def test_judge_paced_reveal_stores_a_belief_per_round(sqlite_url: str, tmp_path:
         verdicts.advance(engine, person, {"item_id": item, "p_first": p1, "round": 1})  # a double click
     with pytest.raises(InputError, match="Unsure"):
         verdicts.advance(engine, person, {"item_id": item, "p_first": 0.5, "round": 2})
-    view = verdicts.judge_view(engine, item, person["id"])
+    view = items.judge_view(engine, item, person["id"])
     assert {s.round for s in view.speeches} == {1, 2} and view.can_stop and view.beliefs == [p1]
     feedback = answer(engine, person, item, round=2)
     assert feedback.rounds_read == 2 and feedback.round_cost == 0.0  # the minimum costs nothing
-    item2 = verdicts.next_item(engine, cid, person["id"])
+    item2 = items.next_item(engine, cid, person["id"])
     verdicts.first_round(engine, item2, person["id"])
     for k in (1, 2):
         verdicts.advance(engine, person, {"item_id": item2, "p_first": 0.7, "round": k})
@@ -205,7 +205,7 @@ def test_judge_paced_reveal_stores_a_belief_per_round(sqlite_url: str, tmp_path:
         verdicts.advance(engine, person, {"item_id": item2, "p_first": 0.7, "round": 3})
     feedback = answer(engine, person, item2, round=3)
     assert feedback.round_cost == pytest.approx(0.05) and feedback.brier == pytest.approx((1 - feedback.p_correct) ** 2 + 0.05)
-    by_round = [r for r in round_table(judgment_rows(engine, cuts=True), n_resamples=100) if r["judge_kind"] == "human"]
+    by_round = [r for r in round_table(judgment_rows(engine, cuts=True)) if r["judge_kind"] == "human"]
     assert [(r["round"], r["n"]) for r in by_round] == [(1, 2), (2, 2), (3, 1)]
     stops = stopping_table(judgment_rows(engine))
     assert [(s["stopped_after_round"], s["n"]) for s in stops] == [(2, 1), (3, 1)]
@@ -228,18 +228,18 @@ def test_live_session_generates_each_round_once(sqlite_url: str, tmp_path: Path)
             design={"live": True, "max_rounds": 3, "live_model": f"openai-compatible/live@{server.base_url}"},
         )  # fmt: skip
         cid = campaigns.create_campaign(engine, spec)
-        item = verdicts.next_item(engine, cid, a["id"])
-        assert verdicts.judge_view(engine, item, a["id"]).speeches == []  # nothing generated before the judge starts
+        item = items.next_item(engine, cid, a["id"])
+        assert items.judge_view(engine, item, a["id"]).speeches == []  # nothing generated before the judge starts
         verdicts.first_round(engine, item, a["id"])
         assert len(server.requests) == 2  # both debaters' first turns
-        view = verdicts.judge_view(engine, item, a["id"])
+        view = items.judge_view(engine, item, a["id"])
         assert view.round_shown == 1 and len(view.speeches) == 2 and view.max_rounds == 3
         assert all("<v_quote>" in s.text for s in view.speeches)
         verdicts.advance(engine, a, {"item_id": item, "p_first": 0.7, "round": 1})
         assert len(server.requests) == 4
         answer(engine, a, item, round=2)
         # the second judge of the item reads the stored rounds: nothing is generated again
-        assert verdicts.next_item(engine, cid, b["id"]) == item
+        assert items.next_item(engine, cid, b["id"]) == item
         verdicts.first_round(engine, item, b["id"])
         verdicts.advance(engine, b, {"item_id": item, "p_first": 0.7, "round": 1})
         assert len(server.requests) == 4
@@ -301,7 +301,7 @@ def test_thirty_judges_in_a_live_campaign_on_postgres(postgres_url: str, tmp_pat
         def work(person: dict) -> list[int]:
             mine = []
             for _ in range(3):
-                item = verdicts.next_item(engine, cid, person["id"])
+                item = items.next_item(engine, cid, person["id"])
                 if item is None:
                     break
                 verdicts.first_round(engine, item, person["id"])
@@ -343,12 +343,12 @@ def test_widest_allocation_sends_the_next_item_where_the_interval_is_widest(sqli
     # with none, is the widest, so the newcomer (whose Latin-square row starts with debate) gets naive
     for person in people[:2]:
         for _ in range(3):
-            item = verdicts.next_item(engine, cid, person["id"])
+            item = items.next_item(engine, cid, person["id"])
             if article_of(engine, item)[0] != "debate":
                 break
             answer(engine, person, item)
     newcomer = people[2]
-    assert article_of(engine, verdicts.next_item(engine, cid, newcomer["id"]))[0] == "naive"
+    assert article_of(engine, items.next_item(engine, cid, newcomer["id"]))[0] == "naive"
 
 
 def test_live_session_on_the_embedded_model(sqlite_url: str, tmp_path: Path):
@@ -361,9 +361,9 @@ def test_live_session_on_the_embedded_model(sqlite_url: str, tmp_path: Path):
         design={"live": True, "max_rounds": 2, "live_model": "local/smollm2-135m"},
     )  # fmt: skip
     cid = campaigns.create_campaign(engine, spec)
-    item = verdicts.next_item(engine, cid, person["id"])
+    item = items.next_item(engine, cid, person["id"])
     verdicts.first_round(engine, item, person["id"])
-    view = verdicts.judge_view(engine, item, person["id"])
+    view = items.judge_view(engine, item, person["id"])
     assert [s.speaker for s in view.speeches] == ["Consultant"] and view.speeches[0].text.strip()
     with engine.connect() as conn:
         models = conn.execute(select(Turn.model).where(Turn.transcript_id == _transcript_of(engine, item))).scalars().all()
@@ -389,12 +389,12 @@ def test_value_curves_put_humans_and_model_judges_on_the_same_live_debates(sqlit
             ),
         )
         for _ in range(2):
-            item = verdicts.next_item(engine, cid, person["id"])
+            item = items.next_item(engine, cid, person["id"])
             verdicts.first_round(engine, item, person["id"])
             verdicts.advance(engine, person, {"item_id": item, "p_first": 0.7, "round": 1})
             answer(engine, person, item, round=2)
         assert run_cli("judge", "--run", "live:curves/debate", "-j", spec, "--by-round", "--db", sqlite_url) == 0
-    curves = metric_table("value-curves", judgment_rows(engine, cuts=True), n_resamples=100)
+    curves = metric_table("value-curves", judgment_rows(engine, cuts=True))
     kinds = {(r["judge_kind"], r["round"]): r["n"] for r in curves}
     assert kinds[("human", 1)] == kinds[("human", 2)] == 2  # the two debates the judge read, after each round
     assert kinds[("model", 1)] == kinds[("model", 2)] == 4  # the model judge on the same two debates, both answer orders
@@ -425,7 +425,7 @@ def test_campaign_designs_from_the_command_line(sqlite_url: str, tmp_path: Path,
         assert run_cli("campaigns", "create", "bad", "--judge", "j0", *args, "--db", sqlite_url) == 2
         err = capsys.readouterr().err
         assert message in err and "Traceback" not in err, err
-    item = verdicts.next_item(engine, made["id"], person["id"])
+    item = items.next_item(engine, made["id"], person["id"])
     verdicts.first_round(engine, item, person["id"])
     verdicts.advance(engine, person, {"item_id": item, "p_first": 0.7, "round": 1})
     answer(engine, person, item, round=2)
@@ -447,12 +447,12 @@ def test_a_live_model_that_cannot_be_reached_is_one_line_soon_and_stores_nothing
     spec = campaigns.CampaignSpec(name="down", runs=["debate"], judges=["j0"],
                                   design={"live": True, "max_rounds": 2, "live_model": f"openai-compatible/m@{dead_url()}"})  # fmt: skip
     cid = campaigns.create_campaign(engine, spec)
-    item = verdicts.next_item(engine, cid, person["id"])
+    item = items.next_item(engine, cid, person["id"])
     started = time.monotonic()
     with pytest.raises(OversightError, match="could not be reached") as caught:
         verdicts.first_round(engine, item, person["id"])
     assert time.monotonic() - started < 60 and "\n" not in str(caught.value)  # the judge is not kept waiting ten minutes
-    view = verdicts.judge_view(engine, item, person["id"])
+    view = items.judge_view(engine, item, person["id"])
     assert view.round_shown == 0 and view.speeches == []  # nothing half-generated, nothing revealed
     with engine.connect() as conn:
         assert conn.execute(select(Turn.id).where(Turn.transcript_id == _transcript_of(engine, item))).first() is None

@@ -24,13 +24,13 @@ def _rows(accuracy: float, articles: int, per_article: int, seed: int, tag: str)
 
 def test_the_plan_scales_articles_with_the_squared_width_ratio():
     a, b = _rows(0.8, 20, 5, 0, "a"), _rows(0.6, 20, 5, 1, "b")
-    pilot = difference_interval(a, b, n_resamples=2000)
+    pilot = difference_interval(a, b)
     assert pilot["articles_a"] == 20 and pilot["judgments_b"] == 100 and pilot["ci_low"] < pilot["diff"] < pilot["ci_high"]
-    plan = plan_study(a, b, pilot["width"] / 2, n_resamples=2000)
+    plan = plan_study(a, b, pilot["width"] / 2)
     assert plan["articles_needed_a"] == 80 and plan["judgments_needed_a"] == 400 and plan["more_judgments_a"] == 300
-    assert plan_study(a, b, 1.0, n_resamples=2000)["more_judgments_b"] == 0  # already narrow enough
+    assert plan_study(a, b, 1.0)["more_judgments_b"] == 0  # already narrow enough
     # the prediction holds: a study four times the size has about half the width
-    big = difference_interval(_rows(0.8, 80, 5, 2, "a"), _rows(0.6, 80, 5, 3, "b"), n_resamples=2000)
+    big = difference_interval(_rows(0.8, 80, 5, 2, "a"), _rows(0.6, 80, 5, 3, "b"))
     assert big["width"] == pytest.approx(pilot["width"] / 2, rel=0.25)
     with pytest.raises(ValueError, match="at least two articles"):
         difference_interval(a, _rows(0.6, 1, 5, 4, "b"))

@@ -119,7 +119,7 @@ def test_study_report_rates_players_and_draws_accuracy_against_elo(tmp_path: Pat
     study = _study(tmp_path)
     assert run_cli("study", "run", str(study), "--db", db, "--no-report") == 0
     out = tmp_path / "report" / "toy.html"
-    assert run_cli("study", "report", str(study), "--db", db, "--out", str(out), "--resamples", "100") == 0
+    assert run_cli("study", "report", str(study), "--db", db, "--out", str(out)) == 0
     markdown = out.with_suffix(".md").read_text(encoding="utf-8")
     elo = markdown[markdown.index("## Player Elo") :]
     table = [line.split("|") for line in elo.splitlines() if line.startswith("| strong") or line.startswith("| weak")]
@@ -258,9 +258,7 @@ def test_each_recipe_runs_end_to_end_on_the_embedded_model(tmp_path: Path, monke
             add_user(connect(db), name, "judge", "correct horse battery")
         small += ["--set", "run.rounds=1"]
     out = tmp_path / "report.html"
-    assert (
-        run_cli("study", "run", str(RECIPES / f"{recipe}.yaml"), "--db", db, *small, "--report", str(out), "--resamples", "50") == 0
-    )  # one command
+    assert run_cli("study", "run", str(RECIPES / f"{recipe}.yaml"), "--db", db, *small, "--report", str(out)) == 0  # one command
     markdown = out.with_suffix(".md").read_text(encoding="utf-8")
     assert "What the paper reports" in markdown and " pending |" not in markdown
     expected = {
@@ -304,7 +302,7 @@ def test_a_study_can_judge_every_transcript_after_each_round(tmp_path: Path, cap
     assert run_cli("study", "run", str(study), "--db", db, "--json", "--no-report") == 0  # nothing left to judge: no duplicates
     assert len(judgment_rows(connect(db), cuts=True)) == len(rows)
     out = tmp_path / "r.html"
-    assert run_cli("study", "report", str(study), "--db", db, "--out", str(out), "--resamples", "50") == 0
+    assert run_cli("study", "report", str(study), "--db", db, "--out", str(out)) == 0
     assert "## Accuracy and calibration by round" in out.with_suffix(".md").read_text(encoding="utf-8")
 
 

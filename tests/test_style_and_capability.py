@@ -33,7 +33,7 @@ def test_a_debater_that_wins_by_length_loses_its_lead_under_style_control():
         a_won = rng.random() < (0.85 if a_longer else 0.15)  # ... and the judge rewards length, not the debater
         a, b = ("verbose", "terse") if x_is_a else ("terse", "verbose")
         rows.append(debate_row(i, a, b, a_won, words, order="AB" if rng.random() < 0.5 else "BA"))
-    result = style_elo(rows, n_resamples=200)
+    result = style_elo(rows)
     ratings = {r["debater"]: r for r in result["ratings"]}
     raw_gap = ratings["verbose"]["elo"] - ratings["terse"]["elo"]
     controlled_gap = ratings["verbose"]["elo_style_controlled"] - ratings["terse"]["elo_style_controlled"]
@@ -58,9 +58,9 @@ def test_invented_quotes_show_up_as_a_covariate():
             if i % 2
             else debate_row(i, "honest", "liar", a_won, (100, 100), quotes)
         )
-    coefficients = {c["covariate"]: c for c in style_elo(rows, n_resamples=200)["coefficients"]}
+    coefficients = {c["covariate"]: c for c in style_elo(rows)["coefficients"]}
     assert coefficients["verified_share"]["ci_high"] < 0  # a lower share of verified quotes wins more often
-    assert style_elo([], n_resamples=10) == {"ratings": [], "coefficients": []}
+    assert style_elo([]) == {"ratings": [], "coefficients": []}
 
 
 def verdicts(judge: str, kind: str, protocol: str, hits: int, n: int) -> list[dict]:
@@ -79,7 +79,7 @@ def test_capability_axis_puts_humans_and_models_on_one_chart():
         + verdicts("ben", "human", "naive", 14, 20) + verdicts("ben", "human", "debate", 16, 20)
         + verdicts("no-baseline", "model", "debate", 20, 20)  # no naive verdicts: no place on the axis
     )  # fmt: skip
-    table = capability_table(rows, n_resamples=200)
+    table = capability_table(rows)
     points = {(r["judge"], r["protocol"]): r for r in table}
     assert set(points) == {("small", "debate"), ("big", "debate"), ("big", "consultancy"), ("ana", "debate"), ("ben", "debate"),
                            (POOLED_HUMANS, "debate")}  # fmt: skip
@@ -115,12 +115,12 @@ def test_style_elo_and_capability_end_to_end_on_the_embedded_judge(sqlite_url: s
                             debater_b="local/smollm2-135m", judges=["local/smollm2-135m"], rounds=1, debater_max_tokens=24,
                             orders="random", db=sqlite_url, run_name=protocol, progress=False)  # fmt: skip
             assert run_sync(cfg).status == "finished"
-    assert run_cli("leaderboard", "--metric", "style-elo", "--db", sqlite_url, "--bootstrap", "100") == 0
+    assert run_cli("leaderboard", "--metric", "style-elo", "--db", sqlite_url) == 0
     out = capsys.readouterr().out
     assert "elo_style_controlled" in out and "verified_share" in out and "openai-compatible/long" in out
-    assert run_cli("leaderboard", "--metric", "capability", "--db", sqlite_url, "--bootstrap", "100", "--format", "json") == 0
+    assert run_cli("leaderboard", "--metric", "capability", "--db", sqlite_url, "--format", "json") == 0
     (point,) = json.loads(capsys.readouterr().out)
     assert point["judge"] == "local/smollm2-135m" and point["protocol"] == "debate" and point["naive_n"] == 4
-    html, _ = build_report(connect(sqlite_url), tmp_path / "report.html", n_resamples=100)
+    html, _ = build_report(connect(sqlite_url), tmp_path / "report.html")
     page = html.read_text()
     assert "raw and style-controlled" in page and "One capability axis" in page

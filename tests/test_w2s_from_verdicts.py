@@ -87,7 +87,7 @@ def test_debate_verdicts_supervise_a_student_and_the_report_compares_sources(sql
     assert "debate" in capsys.readouterr().out
     from oversight.report import build_report
 
-    html_path, _ = build_report(engine, tmp_path / "report.html", n_resamples=100)
+    html_path, _ = build_report(engine, tmp_path / "report.html")
     page = html_path.read_text()
     assert "Debate verdicts as weak labels" in page and "Weak-to-strong: performance gap recovered" in page
 

@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from oversight.db.queries import judgment_rows
-from oversight.human import accounts, campaigns, verdicts
+from oversight.human import accounts, campaigns, items
 from web_fixtures import PASSWORD, SECRET_CONTEXT_WORDS, build
 
 APP = "../web/app.py"
@@ -73,7 +73,7 @@ def test_login_flow(env: dict):
 
 def test_judge_submits_a_verdict(env: dict):
     at = logged_in(env, "judge0")
-    item = verdicts.next_item(env["engine"], env["campaign"], env["users"]["judge0"]["id"])
+    item = items.next_item(env["engine"], env["campaign"], env["users"]["judge0"]["id"])
     at.slider(key=f"p:{item}").set_value(80)
     at.text_area(key=f"why:{item}").input("Debater quoted the eleven nights line and it was verified.")
     button(at, "Submit").click().run()
@@ -83,7 +83,7 @@ def test_judge_submits_a_verdict(env: dict):
     assert len(rows) == 1 and rows[0]["judge"] == "judge0"
     assert sorted([rows[0]["p_a"], rows[0]["p_b"]]) == pytest.approx([0.2, 0.8])
     # the next item is a different question
-    assert verdicts.next_item(env["engine"], env["campaign"], env["users"]["judge0"]["id"]) != item
+    assert items.next_item(env["engine"], env["campaign"], env["users"]["judge0"]["id"]) != item
 
 
 def test_missing_explanation_is_refused(env: dict):
@@ -156,7 +156,7 @@ def test_interactive_panel_asks_and_stores_the_exchange(env: dict):
         campaigns.create_campaign(env["engine"], spec)
         at = logged_in(env, "judge1")
         at.selectbox(key="campaign").select("live").run()
-        item = verdicts.next_item(env["engine"], 2, env["users"]["judge1"]["id"])
+        item = items.next_item(env["engine"], 2, env["users"]["judge1"]["id"])
         at.text_input(key=f"q:{item}").input("Which line proves it?")
         button(at, "Ask").click().run()
         assert not at.exception and len(server.requests) == 1
@@ -205,7 +205,7 @@ def test_transcript_browser_marks_quotes_as_judges_saw_them(tmp_path: Path, monk
 
 def test_an_untouched_slider_is_not_a_verdict(env: dict):
     at = logged_in(env, "judge0")
-    item = verdicts.next_item(env["engine"], env["campaign"], env["users"]["judge0"]["id"])
+    item = items.next_item(env["engine"], env["campaign"], env["users"]["judge0"]["id"])
     at.text_area(key=f"why:{item}").input("I could not tell which answer the story supports.")
     button(at, "Submit").click().run()
     assert "tick Unsure" in html.unescape(at.error[0].value)

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from oversight.db.queries import judgment_rows
-from oversight.human import verdicts
+from oversight.human import items, verdicts
 from oversight.web.render import inert
 from web_fixtures import GOLD_SOLUTION, OTHER_VOTE, PASSWORD, STORY, build
 
@@ -54,7 +54,7 @@ def judge_app(tmp_path: Path, **build_kw: Any) -> Iterator[tuple[str, dict, int]
     env = build(tmp_path, url, n_questions=2, judges_per_item=2, **build_kw)
     # another judge has already voted on the item judge0 will see; that vote must never reach judge0
     other = env["users"]["judge1"]
-    item = verdicts.next_item(env["engine"], env["campaign"], env["users"]["judge0"]["id"])
+    item = items.next_item(env["engine"], env["campaign"], env["users"]["judge0"]["id"])
     verdicts.submit(env["engine"], {"id": other["id"], "name": "judge1", "role": "judge"},
                      {"item_id": item, "p_first": 0.9, "explanation": OTHER_VOTE, "time_on_task_s": 3})  # fmt: skip
     with serving(url) as base:

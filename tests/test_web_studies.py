@@ -17,7 +17,7 @@ from test_web_app import button, goto, page_text
 from oversight.db import connect
 from oversight.db.queries import judgment_rows
 from oversight.db.schema import ItemSession
-from oversight.human import campaigns, verdicts
+from oversight.human import campaigns, items, verdicts
 
 APP = "../web/app.py"
 
@@ -54,7 +54,7 @@ def test_judge_reads_round_by_round_gives_beliefs_and_stops(study: dict):
     assert not at.exception
     text = page_text(at)
     assert "Round 1" in text and "Round 2" not in text and "Your belief after round 1" in text
-    item = verdicts.next_item(study["engine"], cid, j0["id"])
+    item = items.next_item(study["engine"], cid, j0["id"])
     at.slider(key=f"p:{item}:1").set_value(70)
     button(at, "Continue to round 2").click().run()
     assert not at.exception and not at.error
@@ -75,7 +75,7 @@ def test_minimum_rounds_and_the_double_click(study: dict):
     cid = create(study, "min2", runs=["debate"], design={"paced": True, "min_rounds": 2})
     j0 = study["people"][0]
     at = as_user(j0)
-    item = verdicts.next_item(study["engine"], cid, j0["id"])
+    item = items.next_item(study["engine"], cid, j0["id"])
     assert button(at, "Stop and submit verdict").disabled and "Read at least 2 rounds" in " ".join(c.value for c in at.caption)
     at.slider(key=f"p:{item}:1").set_value(30)
     button(at, "Continue to round 2").click().run()
@@ -90,14 +90,14 @@ def test_time_limit_moves_the_judge_on(study: dict):
     j0 = study["people"][0]
     at = as_user(j0)
     assert any("Time left on this item: 1:" in c.value for c in at.caption)
-    item = verdicts.next_item(study["engine"], cid, j0["id"])
+    item = items.next_item(study["engine"], cid, j0["id"])
     with study["engine"].begin() as conn:
         conn.execute(update(ItemSession.__table__).values(started_at=datetime.now(UTC) - timedelta(minutes=5)))
     at.run()
     assert "Time is up for this item." in [w.value for w in at.warning]
     button(at, "Next item").click().run()
     assert not at.exception and not at.error
-    assert verdicts.next_item(study["engine"], cid, j0["id"]) != item
+    assert items.next_item(study["engine"], cid, j0["id"]) != item
     assert campaigns.progress(study["engine"], cid)[0]["timed_out"] == 1
 
 
@@ -110,7 +110,7 @@ def test_closed_window_and_failed_qualification(study: dict):
     j1 = study["people"][1]
     at = as_user(j1)
     assert any("Qualification item" in c.value for c in at.caption)
-    answer(study["engine"], j1, verdicts.next_item(study["engine"], cid, j1["id"]), right=False)
+    answer(study["engine"], j1, items.next_item(study["engine"], cid, j1["id"]), right=False)
     at.run()
     assert "did not reach the pass mark" in page_text(at)
 
@@ -118,7 +118,7 @@ def test_closed_window_and_failed_qualification(study: dict):
 def test_judge_sees_their_own_record(study: dict):
     cid = create(study, "record", runs=["naive"], judges=["j0"], design={"judge_sees_stats": True})
     j0 = study["people"][0]
-    answer(study["engine"], j0, verdicts.next_item(study["engine"], cid, j0["id"]))
+    answer(study["engine"], j0, items.next_item(study["engine"], cid, j0["id"]))
     at = as_user(j0)
     assert any(c.value.startswith("Your record: 1 judged, accuracy 100%") for c in at.caption)
 
@@ -148,9 +148,9 @@ def test_admin_creates_a_counterbalanced_campaign_and_excludes_a_judge(study: di
     button(at, "Create campaign").click().run()
     assert "below min_rounds" in page_text(at) and "validation error" not in page_text(at)
     j1 = study["people"][1]
-    item = verdicts.next_item(study["engine"], made["id"], j1["id"])
+    item = items.next_item(study["engine"], made["id"], j1["id"])
     answer(study["engine"], j1, item)
-    catch = verdicts.next_item(study["engine"], made["id"], j1["id"])
+    catch = items.next_item(study["engine"], made["id"], j1["id"])
     answer(study["engine"], j1, catch, right=False)
     at.run()
     assert any("Missed a catch trial: j1" in html.unescape(w.value) for w in at.warning)
@@ -165,7 +165,7 @@ def test_leaderboard_page_shows_human_beliefs_by_round_and_stopping_rounds(study
 
     cid = create(study, "paced", runs=["debate"], judges=["j0"], design={"paced": True})
     j0 = study["people"][0]
-    item = verdicts.next_item(study["engine"], cid, j0["id"])
+    item = items.next_item(study["engine"], cid, j0["id"])
     verdicts.first_round(study["engine"], item, j0["id"])
     verdicts.advance(study["engine"], j0, {"item_id": item, "p_first": 0.7, "round": 1})
     answer(study["engine"], j0, item, round=2)
@@ -184,7 +184,7 @@ def test_leaderboard_page_puts_humans_and_models_on_one_capability_axis(study: d
 
     cid = create(study, "axis", conditions=[{"name": "naive", "runs": ["naive"]}, {"name": "debate", "runs": ["debate"]}], judges=["j0"])
     j0 = study["people"][0]
-    while (item := verdicts.next_item(study["engine"], cid, j0["id"])) is not None:
+    while (item := items.next_item(study["engine"], cid, j0["id"])) is not None:
         answer(study["engine"], j0, item)
     boss = next(u for u in accounts.list_users(study["engine"]) if u["name"] == "boss")
     at = goto(as_user({"id": boss["id"], "name": "boss", "role": "admin"}), "Leaderboard")

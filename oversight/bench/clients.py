@@ -1,34 +1,46 @@
 """`oversight bench judge`: the engine against the clients a user could write instead, on one scripted server.
 
-Four clients send the same work to a constant-reply OpenAI-compatible server (a child process):
-a bare aiohttp loop (the floor), a bare `openai` loop (`chat.completions.create` on the SDK's
-aiohttp transport, the fastest way to use the official client), `oversight run`, and Inspect
-AI's equivalent eval when an interpreter with inspect_ai is at hand. Two workloads: judge calls
-(one call per item) and a 3-round debate (per item: two debaters in parallel each round, then the
-judge in both answer orders). Reported per client: wall time, client CPU per call (this process's
-CPU time; the server's is not counted) and the ratio to the bare `openai` loop.
+Four clients send the same work to a constant-reply OpenAI-compatible server (a child process), each as a
+whole process started the way a user starts it: a bare aiohttp script (the floor), a bare `openai` script
+(`chat.completions.create` on the SDK's aiohttp transport, the fastest way to use the official client), the
+`oversight run` command, and Inspect AI's equivalent eval when an interpreter with inspect_ai is at hand.
+Workloads: judge calls (one call per item) at 1,000 and 10,000 items, and a 3-round debate (per item: two
+debaters in parallel each round, then the judge in both answer orders). Reported per client: the whole
+process's wall time, the requests' own time inside it (for `oversight run`: the engine, `Runner.run`, timed in
+this process on a fresh database) and the start-up between them, client CPU per call over the requests, and
+the ratios to the bare `openai` script (wall) and to the bare aiohttp one (CPU).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import math
 import multiprocessing
 import os
+import resource
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from oversight.bench.engine import _free_port, _serve, _wait_ready, judge_request_bodies
 
 INSPECT_SCRIPT = Path(__file__).with_name("_inspect_script.py")
+BARE_SCRIPT = Path(__file__).with_name("_bare_script.py")
 SPEC_NAME = "bench"
 
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+class Measured(NamedTuple):
+    """One client on one workload: the whole process, and the requests alone (timed inside it)."""
+
+    wall_s: float
+    requests_s: float
+    cpu_s: float
+    status: str
 
 
 def _dataset(path: Path, n: int) -> list[Any]:
@@ -42,68 +54,63 @@ def _dataset(path: Path, n: int) -> list[Any]:
     return load_dataset(path)[1]
 
 
-def _turn_body(judge_body: dict[str, Any], side: str) -> dict[str, Any]:
-    return {"model": judge_body["model"], "messages": [{"role": "user", "content": judge_body["messages"][-1]["content"] + side}],
-            "max_tokens": 48, "temperature": 0.0}  # fmt: skip
-
-
-async def _workload(send: Send, bodies: list[dict[str, Any]], workload: str, rounds: int, concurrency: int) -> None:
-    """The request pattern of a workload, `concurrency` requests at a time."""
-    limit = asyncio.Semaphore(concurrency)
-
-    async def call(body: dict[str, Any]) -> None:
-        async with limit:
-            await send(body)
-
-    async def item(body: dict[str, Any]) -> None:
-        if workload == "judge":
-            await call(body)
-            return
-        for _ in range(rounds):
-            await asyncio.gather(call(_turn_body(body, " A")), call(_turn_body(body, " B")))
-        await asyncio.gather(call(body), call(body))
-
-    await asyncio.gather(*(item(b) for b in bodies))
-
-
 def _timed(run: Callable[[], Any]) -> tuple[float, float, Any]:
     cpu, wall = time.process_time(), time.perf_counter()
     out = run()
     return time.perf_counter() - wall, time.process_time() - cpu, out
 
 
-def _bare_aiohttp(url: str, bodies: list[dict[str, Any]], workload: str, rounds: int, concurrency: int) -> tuple[float, float]:
-    import aiohttp
-
-    async def go() -> None:
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
-
-            async def send(body: dict[str, Any]) -> None:
-                async with session.post(url + "/chat/completions", json=body) as response:
-                    json.loads(await response.read())
-
-            await _workload(send, bodies, workload, rounds, concurrency)
-
-    wall, cpu, _ = _timed(lambda: asyncio.run(go()))
-    return wall, cpu
+def _process(argv: list[str], stdin: str | None = None) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+    """Wall and CPU time of a whole child process, interpreter start-up and imports included."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = time.perf_counter()
+    done = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=3600, check=False)
+    wall = time.perf_counter() - wall
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), done
 
 
-def _bare_openai(url: str, bodies: list[dict[str, Any]], workload: str, rounds: int, concurrency: int) -> tuple[float, float]:
-    import openai
+def _failed(done: subprocess.CompletedProcess[str]) -> str:
+    return "failed: " + " ".join(done.stderr.strip().splitlines()[-1:])[:200]
 
-    async def go() -> None:
-        client = openai.AsyncOpenAI(base_url=url, api_key="EMPTY", max_retries=0, http_client=openai.DefaultAioHttpClient())
-        try:
 
-            async def send(body: dict[str, Any]) -> None:
-                await client.chat.completions.create(**body)
+def _bare(client: str, url: str, bodies_path: Path, workload: str, rounds: int, concurrency: int) -> Measured:
+    job = {
+        "client": client,
+        "base_url": url,
+        "bodies_path": str(bodies_path),
+        "workload": workload,
+        "rounds": rounds,
+        "concurrency": concurrency,
+    }
+    wall, _, done = _process([sys.executable, str(BARE_SCRIPT)], json.dumps(job))
+    if done.returncode != 0:
+        return Measured(wall, math.nan, math.nan, _failed(done))
+    inner = json.loads(done.stdout.strip().splitlines()[-1])
+    return Measured(wall, inner["wall_s"], inner["cpu_s"], "finished")
 
-            await _workload(send, bodies, workload, rounds, concurrency)
-        finally:
-            await client.close()
 
-    wall, cpu, _ = _timed(lambda: asyncio.run(go()))
-    return wall, cpu
+def oversight_command() -> list[str]:
+    """`oversight` as a user types it: the console script beside this interpreter, else `python -m oversight`."""
+    script = Path(sys.executable).with_name("oversight")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "oversight"]
+
+
+def _oversight_run(url: str, dataset: Path, workload: str, rounds: int, concurrency: int, tmp: Path) -> Measured:
+    """`oversight run` as a whole process, and the engine alone (`Runner.run` in this process) on a fresh database."""
+    spec = f"openai-compatible/{SPEC_NAME}@{url}"
+    name = f"bench-{workload}-{dataset.stem}-{concurrency}"
+    argv = [*oversight_command(), "run", "--dataset", str(dataset), "-j", spec, "--db", f"sqlite:///{tmp}/{name}-cli.db", "--run-name", name,
+            "--max-connections", str(concurrency), "--no-progress", "--seed", "0", "--json"]  # fmt: skip
+    if workload == "judge":
+        argv += ["--protocol", "naive", "--orders", "random"]
+    else:
+        argv += ["--protocol", "debate", "--orders", "both", "--rounds", str(rounds), "--debater", spec, "--debater-max-tokens", "48"]
+    wall, _, done = _process(argv)
+    if done.returncode != 0:
+        return Measured(wall, math.nan, math.nan, _failed(done))
+    engine_wall, engine_cpu, status = _engine(url, dataset, workload, rounds, concurrency, tmp)
+    return Measured(wall, engine_wall, engine_cpu, status)
 
 
 def _engine(url: str, dataset: Path, workload: str, rounds: int, concurrency: int, tmp: Path) -> tuple[float, float, str]:
@@ -120,7 +127,7 @@ def _engine(url: str, dataset: Path, workload: str, rounds: int, concurrency: in
     )  # fmt: skip
     runner = Runner(config)
     wall, cpu, summary = _timed(lambda: asyncio.run(runner.run()))
-    return wall, cpu, summary.status
+    return wall, cpu, str(summary.status)
 
 
 def inspect_python(explicit: str | None) -> str | None:
@@ -138,17 +145,21 @@ def inspect_python(explicit: str | None) -> str | None:
     return None
 
 
-def _inspect(python: str, job: dict[str, Any]) -> tuple[float, float, str]:
-    done = subprocess.run([python, str(INSPECT_SCRIPT)], input=json.dumps(job), capture_output=True, text=True, timeout=3600, check=False)
+def _inspect(python: str, job: dict[str, Any]) -> Measured:
+    wall, _, done = _process([python, str(INSPECT_SCRIPT)], json.dumps(job))
     if done.returncode != 0:
-        tail = " ".join(done.stderr.strip().splitlines()[-1:])
-        return float("nan"), float("nan"), f"failed: {tail[:200]}"
+        return Measured(wall, math.nan, math.nan, _failed(done))
     out = json.loads(done.stdout.strip().splitlines()[-1])
-    return out["wall_s"], out["cpu_s"], out["status"] + (f", {out['errors']} errors" if out["errors"] else "")
+    return Measured(wall, out["wall_s"], out["cpu_s"], out["status"] + (f", {out['errors']} errors" if out["errors"] else ""))
 
 
 def clients_benchmark(
-    *, n: int = 2000, debate_items: int = 200, rounds: int = 3, concurrencies: tuple[int, ...] = (64, 256), inspect: str | None = None
+    *,
+    sizes: tuple[int, ...] = (1000, 10000),
+    debate_items: int = 200,
+    rounds: int = 3,
+    concurrencies: tuple[int, ...] = (256,),
+    inspect: str | None = None,
 ) -> dict[str, Any]:
     python = inspect_python(inspect)
     port = _free_port()
@@ -160,29 +171,41 @@ def clients_benchmark(
         asyncio.run(_wait_ready(url + "/chat/completions"))
         with tempfile.TemporaryDirectory() as tmp_name:
             tmp = Path(tmp_name)
-            for workload, items in (("judge", n), ("debate", debate_items)):
-                dataset = tmp / f"{workload}.jsonl"
+            work = [("judge", n) for n in sizes] + ([("debate", debate_items)] if debate_items else [])
+            for workload, items in work:
+                dataset = tmp / f"{workload}-{items}.jsonl"
                 bodies = judge_request_bodies(f"openai-compatible/{SPEC_NAME}@{url}", _dataset(dataset, items), seed=0)
+                bodies_path = tmp / f"{workload}-{items}-bodies.json"
+                bodies_path.write_text(json.dumps(bodies))
                 calls = items * (1 if workload == "judge" else 2 * rounds + 2)
-                _bare_aiohttp(url, bodies[: min(200, items)], workload, rounds, 64)  # warm-up: imports, first connections
+                _bare("aiohttp", url, bodies_path, workload, rounds, 64)  # warm-up: the server's first connections, the page cache
                 for concurrency in concurrencies:
-                    measured: dict[str, tuple[float, float, str]] = {}
-                    wall, cpu = _bare_aiohttp(url, bodies, workload, rounds, concurrency)
-                    measured["bare aiohttp"] = (wall, cpu, "finished")
-                    wall, cpu = _bare_openai(url, bodies, workload, rounds, concurrency)
-                    measured["bare openai"] = (wall, cpu, "finished")
-                    measured["oversight run"] = _engine(url, dataset, workload, rounds, concurrency, tmp)
+                    measured = {
+                        "bare aiohttp": _bare("aiohttp", url, bodies_path, workload, rounds, concurrency),
+                        "bare openai": _bare("openai", url, bodies_path, workload, rounds, concurrency),
+                        "oversight run": _oversight_run(url, dataset, workload, rounds, concurrency, tmp),
+                    }
                     if python is not None:
                         job = {"workload": workload, "base_url": url, "bodies": bodies, "rounds": rounds, "concurrency": concurrency,
-                               "log_dir": str(tmp / f"inspect-{workload}-{concurrency}")}  # fmt: skip
+                               "log_dir": str(tmp / f"inspect-{workload}-{items}-{concurrency}")}  # fmt: skip
                         measured["inspect ai"] = _inspect(python, job)
-                    floor = measured["bare openai"][0]
-                    for client, (wall, cpu, status) in measured.items():
+                    floor, cpu_floor = measured["bare openai"].wall_s, measured["bare aiohttp"].cpu_s
+                    for client, m in measured.items():
                         results.append(
-                            {"workload": workload, "concurrency": concurrency, "client": client, "calls": calls, "wall_s": round(wall, 2),
-                             "cpu_ms_per_call": round(1000 * cpu / calls, 3), "vs_bare_openai": round(wall / floor, 2), "status": status}
+                            {"workload": workload, "items": items, "concurrency": concurrency, "client": client, "calls": calls,
+                             "wall_s": round(m.wall_s, 2), "requests_s": _round(m.requests_s), "startup_s": _round(m.wall_s - m.requests_s),
+                             "cpu_ms_per_call": _round(1000 * m.cpu_s / calls, 3), "vs_bare_openai": round(m.wall_s / floor, 2),
+                             "cpu_vs_aiohttp": _round(m.cpu_s / cpu_floor), "status": m.status}
                         )  # fmt: skip
     finally:
         server.terminate()
         server.join(5)
-    return {"results": results, "inspect": python or "not installed (pass --inspect-python or set OVERSIGHT_INSPECT_PYTHON)", "target": 1.2}
+    return {
+        "results": results,
+        "inspect": python or "not installed (pass --inspect-python or set OVERSIGHT_INSPECT_PYTHON)",
+        "target": {"vs_bare_openai": 1.2, "inspect_vs_oversight": 10.0, "cpu_vs_aiohttp": 3.0},
+    }
+
+
+def _round(value: float, digits: int = 2) -> float | None:
+    return None if math.isnan(value) else round(value, digits)

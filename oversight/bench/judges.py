@@ -41,7 +41,7 @@ def judges_load(db: str | None = None, *, judges: int = 30, judgments: int = 100
 
     from oversight.db import connect
     from oversight.db.schema import CampaignItem, Judgment
-    from oversight.human import accounts, campaigns, verdicts
+    from oversight.human import accounts, campaigns, items, verdicts
 
     with tempfile.TemporaryDirectory() as tmp:
         engine = connect(db or f"sqlite:///{tmp}/judges.db")
@@ -63,7 +63,7 @@ def judges_load(db: str | None = None, *, judges: int = 30, judgments: int = 100
                 with lock:
                     if len(accepted) >= judgments:
                         return
-                item = verdicts.next_item(engine, cid, me["id"])
+                item = items.next_item(engine, cid, me["id"])
                 if item is None:
                     return
                 form = {"item_id": item, "p_first": 0.7, "explanation": "the first answer fits the question better", "time_on_task_s": 5}

@@ -77,7 +77,7 @@ def _fill_synthetic(url: str, n: int, seed: int) -> None:
     engine.dispose()
 
 
-def leaderboard_benchmark(n: int = 1_000_000, n_resamples: int = 1000, db: str | None = None, seed: int = 0) -> dict[str, Any]:
+def leaderboard_benchmark(n: int = 1_000_000, db: str | None = None, seed: int = 0) -> dict[str, Any]:
     """Fill a database with `n` synthetic judgments, then time loading them and computing the leaderboard."""
     from oversight.db import connect
     from oversight.db.leaderboard import leaderboard_aggregates
@@ -97,13 +97,12 @@ def leaderboard_benchmark(n: int = 1_000_000, n_resamples: int = 1000, db: str |
         start = time.perf_counter()
         aggregates = leaderboard_aggregates(engine, DEFAULT_BY)
         load_s = time.perf_counter() - start
-        board = leaderboard_from_aggregates(aggregates, n_resamples=n_resamples, seed=seed)
+        board = leaderboard_from_aggregates(aggregates)
         total_s = time.perf_counter() - start
         engine.dispose()
     return {
         "judgments": int(sum(r["n"] + r["invalid"] for r in board)),
         "groups": len(board),
-        "bootstrap_resamples": n_resamples,
         "fill_s": round(fill_s, 1),
         "sql_aggregate_s": round(load_s, 2),
         "leaderboard_s": round(total_s, 2),

@@ -10,9 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from sqlalchemy.exc import SQLAlchemyError
 
-from oversight import __version__
 from oversight.errors import OversightError, redact
 
 app = typer.Typer(
@@ -45,6 +43,8 @@ FormatOption = Annotated[str, typer.Option("--format", envvar="OVERSIGHT_FORMAT"
 
 def _version(value: bool) -> None:
     if value:
+        from oversight import __version__
+
         typer.echo(f"oversight {__version__}")
         raise typer.Exit()
 
@@ -129,11 +129,20 @@ def main() -> None:
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
-    except SQLAlchemyError as exc:  # a full disk, a read-only file, a server gone: one line, what was committed stays
+    except Exception as exc:
+        if not _is_database_error(exc):
+            raise
+        # a full disk, a read-only file, a server gone: one line, what was committed stays
         detail = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
         err_console.print("[bold red]database error:[/] ", end="", highlight=False, soft_wrap=True)
         err_console.print(redact(f"{type(exc).__name__}: {detail}"), highlight=False, markup=False, soft_wrap=True)
         sys.exit(1)
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    """Whether `exc` is SQLAlchemy's, without importing SQLAlchemy into commands that never touched a database."""
+    database = sys.modules.get("sqlalchemy.exc")
+    return database is not None and isinstance(exc, database.SQLAlchemyError)
 
 
 def run_in_process(args: list[str]) -> int:

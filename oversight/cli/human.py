@@ -13,7 +13,6 @@ import typer
 from oversight.cli import DbOption, FormatOption, _check_format, app, campaigns_app, err_console, users_app
 from oversight.cli.output import print_text, render
 from oversight.errors import OversightError
-from oversight.models import parse_spec
 
 
 @users_app.command("add")
@@ -111,6 +110,7 @@ def campaigns_create(
     from oversight.errors import InputError, validation_problem
     from oversight.human.campaigns import CampaignSpec, create_campaign
     from oversight.human.design import ConditionSpec
+    from oversight.models import parse_spec
 
     parse_spec(interactive_model)
     if live_model:

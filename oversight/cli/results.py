@@ -63,8 +63,6 @@ def leaderboard(
     weighted: Annotated[
         bool, typer.Option("--weighted", help="elo: a debater wins the judge's probability for its side, not 0/1.")
     ] = False,
-    bootstrap: Annotated[int, typer.Option("--bootstrap", min=100, max=100000, help="Bootstrap resamples.")] = 1000,
-    seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
 ) -> None:
     """Judge accuracy (95% CIs clustered by article), debater Elo, calibration, human–model agreement, position bias or weak-to-strong PGR."""
     from oversight.db import connect
@@ -92,18 +90,19 @@ def leaderboard(
     elif metric == "style-elo":
         from oversight.metrics.style import style_elo
 
-        styled = style_elo(judgment_rows(engine, run_filter), n_resamples=bootstrap, seed=seed)
+        styled = style_elo(judgment_rows(engine, run_filter))
         if not styled["ratings"] and fmt == "table":
             err_console.print("nothing to show yet: style-controlled Elo needs judged debates between two different debaters")
             return
-        print_text(render(styled["ratings"], fmt, title="Debater Elo, raw and style-controlled (95% CIs resample articles)"))
+        print_text(render(styled["ratings"], fmt, title="Debater Elo, raw and style-controlled (95% CIs: delete-one-article jackknife)"))
+        _warn_few_articles(styled["ratings"], fmt)
         if fmt == "table":
             print_text(render(styled["coefficients"], fmt, title="What style buys: Elo points per standard deviation of each difference"))
         return
     elif metric == "accuracy":
         from oversight.metrics.leaderboard import stored_leaderboard
 
-        rows = stored_leaderboard(engine, by=keys, runs=run_filter, n_resamples=bootstrap, seed=seed)
+        rows = stored_leaderboard(engine, by=keys, runs=run_filter)
     else:
         from oversight.metrics.tables import metric_table
 
@@ -113,28 +112,45 @@ def leaderboard(
             keys,
             by_side=by_side,
             weighted=weighted,
-            n_resamples=bootstrap,
-            seed=seed,
         )
     if not rows and fmt == "table":
         err_console.print("nothing to show yet: run `oversight quickstart` or `oversight run` (elo needs debates between different models)")
         return
-    over = "95% CIs over seeds" if metric in ("pgr", "weak-sources") else "95% CIs resample articles"
-    print_text(render(rows, fmt, title=f"{metric} ({over})"))
+    print_text(render(rows, fmt, title=f"{metric} ({INTERVALS.get(metric, 'clustered by article: CR2, t on Bell–McCaffrey df')})"))
+    _warn_few_articles(rows, fmt)
+
+
+INTERVALS = {
+    "pgr": "95% CIs: Fieller over articles and seeds",
+    "weak-sources": "95% CIs over seeds",
+    "elo": "95% CIs: delete-one-article jackknife",
+    "human-agreement": "95% CIs: delete-one-article jackknife",
+    "calibration": "no intervals",
+    "position": "no intervals",
+    "agreement": "no intervals",
+    "stopping": "no intervals",
+}
+"""How each metric's interval is made, for the table title (accuracy-like metrics use CR2)."""
+
+
+def _warn_few_articles(rows: list[dict[str, object]], fmt: str) -> None:
+    from oversight.metrics.intervals import few_articles_warning
+
+    warning = few_articles_warning(rows) if fmt == "table" else None
+    if warning:
+        err_console.print(warning, style="yellow", highlight=False, soft_wrap=True)
 
 
 @app.command()
 def report(
     db: DbOption = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write; a Markdown twin goes beside it.")] = Path("report.html"),
-    bootstrap: Annotated[int, typer.Option("--bootstrap", min=100, max=100000, help="Bootstrap resamples.")] = 1000,
-    seed: Annotated[int, typer.Option("--seed", help="Seed.")] = 0,
 ) -> None:
     """Write a self-contained HTML report (and Markdown) with accuracy, Elo, calibration, position bias and agreement."""
     from oversight.db import connect
     from oversight.report import build_report
 
-    html_path, md_path = build_report(connect(db), out, n_resamples=bootstrap, seed=seed)
+    html_path, md_path = build_report(connect(db), out)
     err_console.print(f"wrote {html_path} and {md_path}")
 
 
@@ -148,12 +164,11 @@ def compare(
     filter_b: Annotated[list[str] | None, typer.Option("--b", help="Condition B as KEY=VALUE; repeatable.")] = None,
     db: DbOption = None,
     judge: Annotated[str | None, typer.Option("--judge", help="Only this judge's verdicts (both conditions).")] = None,
-    bootstrap: Annotated[int, typer.Option("--bootstrap", min=100, max=100000, help="Bootstrap resamples.")] = 1000,
-    seed: Annotated[int, typer.Option("--seed", help="Seed.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the permutation test.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Paired comparison of two runs or two filtered conditions on the questions both judged:
-    accuracy difference, paired bootstrap CI over articles, permutation p-value."""
+    accuracy difference, 95% CI clustered by article (CR2), permutation p-value (articles swapped whole)."""
     from oversight.db import connect
     from oversight.db.queries import judgment_rows, run_row
     from oversight.metrics.conditions import compare_conditions, parse_condition
@@ -168,8 +183,9 @@ def compare(
         raise OversightError("name two runs (compare RUN_A RUN_B) or two conditions (--a KEY=VALUE --b KEY=VALUE)")
     if judge:
         a["judge"] = b["judge"] = judge
-    result = compare_conditions(judgment_rows(engine), a, b, n_resamples=bootstrap, seed=seed)
+    result = compare_conditions(judgment_rows(engine), a, b, seed=seed)
     print_text(json.dumps(result, indent=2) if as_json else render([result], "markdown"))
+    _warn_few_articles([result], "table" if not as_json else "json")
 
 
 @app.command()
@@ -224,11 +240,9 @@ def plan(
     filter_b: Annotated[list[str], typer.Option("--b", help="Condition B as KEY=VALUE; repeatable.")],
     width: Annotated[float, typer.Option("--width", min=0.001, max=2.0, help="The 95% interval width wanted on A − B (e.g. 0.1).")],
     db: DbOption = None,
-    bootstrap: Annotated[int, typer.Option("--bootstrap", min=200, max=100000, help="Bootstrap resamples.")] = 2000,
-    seed: Annotated[int, typer.Option("--seed", help="Seed.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """From a pilot's judgments: the interval on accuracy A − B now (articles resampled within each condition) and the
+    """From a pilot's judgments: the interval on accuracy A − B now (clustered by article within each condition: CR2, Welch–Satterthwaite df) and the
     articles and judgments each condition needs for a 95% interval of --width."""
     from oversight.db import connect
     from oversight.db.queries import judgment_rows
@@ -238,7 +252,7 @@ def plan(
     a, b = parse_condition(filter_a, "--a"), parse_condition(filter_b, "--b")
     rows = judgment_rows(connect(db))
     try:
-        result = plan_study(matching(rows, a), matching(rows, b), width, n_resamples=bootstrap, seed=seed)
+        result = plan_study(matching(rows, a), matching(rows, b), width)
     except ValueError as exc:
         raise OversightError(f"{label(a)} vs {label(b)}: {exc}") from None
     if as_json:

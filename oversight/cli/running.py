@@ -12,7 +12,6 @@ import typer
 from oversight.cli import DbOption, FormatOption, _check_format, app, err_console
 from oversight.cli.output import print_text, render
 from oversight.errors import InputError, OversightError, redact
-from oversight.models import parse_spec
 
 
 @app.command()
@@ -314,7 +313,7 @@ def quickstart(
         if summary.status != "finished":
             _report_run(summary, False)
     board = stored_leaderboard(engine, runs=names)
-    render(quickstart_table(board), "table", title="Judge accuracy on the quickstart sample (95% CIs resample articles)")
+    render(quickstart_table(board), "table", title="Judge accuracy on the quickstart sample (95% CIs clustered by article, CR2)")
     err_console.print(f"done in {time.perf_counter() - started:.0f} s; results are in {engine.url.render_as_string(hide_password=True)}")
     err_console.print(quickstart_reading(board, model), highlight=False, soft_wrap=True)
 
@@ -422,6 +421,7 @@ def judge(
     import asyncio
 
     from oversight.db import connect
+    from oversight.models import parse_spec
     from oversight.rejudge import rejudge
 
     if cache not in ("auto", "on", "off"):

@@ -51,7 +51,6 @@ def study_run(
         Path | None, typer.Option("--report", help="Where the report goes once every cell has finished [default: NAME-report.html].")
     ] = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the report at the end.")] = False,
-    resamples: Annotated[int, typer.Option("--resamples", min=50, max=100_000, help="Bootstrap resamples for the report.")] = 1000,
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
@@ -68,7 +67,7 @@ def study_run(
     if not result.failed and not no_report:
         from oversight.study.report import build_study_report
 
-        written, _ = build_study_report(spec, report or Path(f"{spec.name}-report.html"), db=db, n_resamples=resamples)
+        written, _ = build_study_report(spec, report or Path(f"{spec.name}-report.html"), db=db)
     summary = {"study": spec.name, "ran": len(result.ran), "already_finished": len(result.skipped), "failed": result.failed,
                "campaign": result.campaign, "report": str(written) if written else None}  # fmt: skip
     if as_json:
@@ -147,12 +146,11 @@ def study_report(
     overrides: SetOption = None,
     dataset: DatasetOption = None,
     limit: LimitOption = None,
-    resamples: Annotated[int, typer.Option("--resamples", min=50, max=100_000, help="Bootstrap resamples.")] = 1000,
     db: DbOption = None,
 ) -> None:
     """The study's figures from the stored rows: accuracy per cell, player Elo, accuracy against Elo, the w2s ladder."""
     from oversight.study.report import build_study_report
 
     spec = _load(study, overrides, dataset, limit)
-    html_path, md_path = build_study_report(spec, out or Path(f"{spec.name}-report.html"), db=db, n_resamples=resamples)
+    html_path, md_path = build_study_report(spec, out or Path(f"{spec.name}-report.html"), db=db)
     err_console.print(f"wrote {html_path} and {md_path}", highlight=False)

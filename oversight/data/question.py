@@ -41,7 +41,7 @@ class Question(BaseModel):
 
     @property
     def cluster(self) -> str:
-        """Unit of resampling for confidence intervals: questions on one article are not independent."""
+        """Unit of clustering for confidence intervals: questions on one article are not independent."""
         return self.article_id or self.context_hash or f"q:{self.id}"
 
     def two_options(self, seed: int) -> tuple[int, int]:

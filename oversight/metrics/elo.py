@@ -16,8 +16,8 @@ import math
 from typing import Any, Literal
 
 import numpy as np
-from scipy.optimize import minimize
 
+from oversight.metrics.bradley_terry import fit_bradley_terry
 from oversight.metrics.intervals import clustered_ci, few_articles, jackknife
 
 ELO_SCALE = 400.0 / math.log(10.0)
@@ -26,18 +26,8 @@ Rate = Literal["debaters", "players"]
 
 
 def _fit(players: int, winner: np.ndarray, loser: np.ndarray, weight: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
-    def loss(r: np.ndarray) -> tuple[float, np.ndarray]:
-        diff = r[winner] - r[loser]
-        # -log sigmoid(diff), computed stably
-        nll = np.sum(weight * np.logaddexp(0.0, -diff)) + 1e-4 * np.sum(r**2)
-        s = weight * (-1.0 / (1.0 + np.exp(diff)))
-        grad = np.bincount(winner, weights=s, minlength=players) - np.bincount(loser, weights=s, minlength=players) + 2e-4 * r
-        return float(nll), grad
-
-    x0 = np.zeros(players) if start is None else (start - 1000.0) / ELO_SCALE
-    result = minimize(loss, x0, jac=True, method="L-BFGS-B")
-    r = result.x - result.x.mean()
-    return 1000.0 + ELO_SCALE * r
+    x0 = None if start is None else (start - 1000.0) / ELO_SCALE
+    return 1000.0 + ELO_SCALE * fit_bradley_terry(players, winner, loser, np.ones(len(winner)), weight, start=x0)
 
 
 def outcomes(
@@ -72,7 +62,10 @@ def elo_table(
     by_side: bool = False,
     weighted: bool = False,
     rate: Rate = "debaters",
+    intervals: bool = True,
 ) -> list[dict[str, Any]]:
+    """Bradley–Terry ratings on the Elo scale, with a delete-one-article jackknife interval each (skipped with
+    `intervals=False` when only the ratings are wanted, e.g. to pair players of similar strength)."""
     games = outcomes(rows, by_side=by_side, weighted=weighted, rate=rate)
     if not games:
         return []
@@ -91,7 +84,7 @@ def elo_table(
         played[winner[picked]] = played[loser[picked]] = True
         return np.where(played, r, np.nan)
 
-    low, high = jackknife(refit, clusters, ratings)
+    low, high = jackknife(refit, clusters, ratings) if intervals else (np.full(len(names), np.nan),) * 2
     articles = len(set(clusters))
     games_per = np.bincount(winner, weights=weight, minlength=len(names)) + np.bincount(loser, weights=weight, minlength=len(names))
     table = [

@@ -1,21 +1,28 @@
 """Confidence intervals that keep their promise when a study has few articles.
 
 Judgments of one article share its difficulty, so the article (cluster) is the unit of
-replication, and human studies, recipes and pilots often have only 5–25 of them. The percentile
-bootstrap over articles, which this package used first, covers only about 81% at 5 articles and
-87% at 10 for a nominal 95%: resampling K clusters underestimates the spread by (K − 1)/K and the
-normal-shaped percentile ignores that the spread itself is estimated. What replaces it, by kind
+replication, and human studies, recipes and pilots often have only 5–25 of them. The usual
+percentile bootstrap over articles covers only about 81% at 5 articles and 87% at 10 for a
+nominal 95%: resampling K clusters underestimates the spread by (K − 1)/K and the normal-shaped
+percentile ignores that the spread itself is estimated. What replaces it, by kind
 of statistic (`oversight bench coverage` measures each one):
 
-- Means and differences of means (accuracy, order-debiased accuracy, accuracy by round, paired
-  protocol differences): the cluster-robust variance with the CR2 bias correction of Bell &
-  McCaffrey (2002) and their Satterthwaite degrees of freedom, the small-sample method Imbens &
-  Kolesár (2016) and Pustejovsky & Tipton (2018) recommend; for a mean it has a closed form
-  (below), equals K − 1 degrees of freedom with equal-sized articles and fewer when sizes differ.
+- Means and differences of means (paired protocol differences, planning): the cluster-robust
+  variance with the CR2 bias correction of Bell & McCaffrey (2002) and their Satterthwaite degrees
+  of freedom, the small-sample method Imbens & Kolesár (2016) and Pustejovsky & Tipton (2018)
+  recommend; for a mean it has a closed form (below), equals K − 1 degrees of freedom with
+  equal-sized articles and fewer when sizes differ.
+- Shares in [0, 1] (accuracy, order-debiased accuracy, accuracy by round): a symmetric t interval
+  undercovers when a share is near 1 and articles are few (order-debiased accuracy, whose items
+  are nearly all-or-nothing within an article, covers 0.81 at K = 5), so these use the Korn &
+  Graubard (1998) interval that survey statistics use for proportions from few clusters
+  (NCHS's standard; `svyciprop(method = "beta")` in R's survey package): Clopper–Pearson on the
+  effective sample size p(1 − p) / V_CR2, shrunk for the degrees of freedom.
 - Refitted statistics (Elo and style-controlled Elo, Fleiss' κ, Krippendorff's α): the
   delete-one-article jackknife standard error with a t quantile on K − 1 degrees of freedom. For a
   mean the jackknife is the CR3 estimator, slightly conservative, and it costs K refits instead of
-  a thousand.
+  a thousand. Agreement among human judges also resamples the judges (a lenient judge shifts every
+  transcript they rate): a two-way jackknife over articles and judges (`oversight.metrics.agreement`).
 - Ratios (PGR): Fieller's interval from the clustered variances of numerator and denominator,
   which stays honest when the denominator (the weak-to-strong gap) is near zero: it widens, or
   becomes unbounded, instead of pretending.
@@ -51,7 +58,19 @@ def few_articles_note(n_clusters: int | None) -> str | None:
     return f"only {n_clusters or 0} article(s): no interval over fewer than {TRUSTED_CLUSTERS} articles can be trusted"
 
 
-def _t(df: float, confidence: float) -> float:
+def few_articles_warning(rows: Sequence[dict[str, object]]) -> str | None:
+    """The line shown under a table when some of its intervals rest on too few articles to be trusted."""
+    flagged = sum(1 for r in rows if r.get("few_articles"))
+    if not flagged:
+        return None
+    return (
+        f"{flagged} of {len(rows)} row(s) rest on fewer than {TRUSTED_CLUSTERS} articles (few_articles): "
+        "no interval over so few articles can be trusted; judge more articles"
+    )
+
+
+def t_quantile(df: float, confidence: float = CONFIDENCE) -> float:
+    """The two-sided t quantile of a `confidence` interval on `df` degrees of freedom (at least one)."""
     return float(stats.t.ppf(0.5 + confidence / 2.0, max(df, 1.0)))
 
 
@@ -70,17 +89,26 @@ def cluster_mean_interval(
     keep = counts > 0
     sums, counts = sums[keep], counts[keep]
     k = len(sums)
-    if k == 0:
-        return (math.nan, math.nan)
+    if k < 2:
+        return (None, None)
     total = counts.sum()
     mean = float(sums.sum() / total)
-    if k == 1:
-        return (math.nan, math.nan)
     variance, df = _cr2(sums - mean * counts, counts, total)
     if variance <= 1e-18 and bounds is not None:
         return _degenerate(mean, k, bounds, confidence)
-    half = _t(df, confidence) * math.sqrt(max(variance, 0.0))
+    if bounds == (0.0, 1.0):
+        return _korn_graubard(mean, variance, df, total, confidence)
+    half = t_quantile(df, confidence) * math.sqrt(max(variance, 0.0))
     return _clip(mean - half, mean + half, bounds)
+
+
+def _korn_graubard(share: float, variance: float, df: float, n: float, confidence: float) -> tuple[float, float]:
+    """Clopper–Pearson on the effective sample size of a clustered share (Korn & Graubard 1998)."""
+    effective = min(share * (1.0 - share) / variance, n) * (t_quantile(n - 1, confidence) / t_quantile(df, confidence)) ** 2
+    tail = (1.0 - confidence) / 2.0
+    low = float(stats.beta.ppf(tail, effective * share, effective * (1.0 - share) + 1.0)) if share > 0 else 0.0
+    high = float(stats.beta.ppf(1.0 - tail, effective * share + 1.0, effective * (1.0 - share))) if share < 1 else 1.0
+    return (low, high)
 
 
 def _cr2(residual_totals: np.ndarray, counts: np.ndarray, total: float) -> tuple[float, float]:
@@ -127,7 +155,7 @@ def clustered_ci(
     *,
     confidence: float = CONFIDENCE,
     bounds: tuple[float, float] | None = (0.0, 1.0),
-) -> tuple[float, float]:
+) -> tuple[float | None, float | None]:
     """Interval for the mean of `values` (0/1 hits, scores, differences) whose rows are clustered by article."""
     sums, counts = cluster_totals(values, clusters)
     return cluster_mean_interval(sums, counts, confidence=confidence, bounds=bounds)
@@ -147,9 +175,22 @@ def unpaired_difference_interval(
     variance = var_a + var_b
     denominator = (var_a**2 / df_a if df_a > 0 else 0.0) + (var_b**2 / df_b if df_b > 0 else 0.0)
     df = variance**2 / denominator if denominator > 0 else min(df_a, df_b)
-    half = _t(df, confidence) * math.sqrt(variance)
+    half = t_quantile(df, confidence) * math.sqrt(variance)
     diff = mean_a - mean_b
     return (float(diff - half), float(diff + half))
+
+
+def jackknife_variance(leave_one_out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per component of a statistic, the jackknife variance from its K leave-one-out values (K × p, NaN where a value
+    could not be computed without that group) and how many values it rests on; NaN variance with fewer than two."""
+    loo = np.asarray(leave_one_out, dtype=np.float64).reshape(len(leave_one_out), -1)
+    variance, used = np.full(loo.shape[1], np.nan), np.zeros(loo.shape[1], dtype=int)
+    for j in range(loo.shape[1]):
+        column = loo[:, j][np.isfinite(loo[:, j])]
+        used[j] = k = len(column)
+        if k >= 2:
+            variance[j] = (k - 1) / k * float(np.sum((column - column.mean()) ** 2))
+    return variance, used
 
 
 def jackknife_interval(
@@ -162,17 +203,9 @@ def jackknife_interval(
     value could not be computed without that article): estimate ± t(K − 1) × jackknife standard error. A component
     with fewer than two usable leave-one-out values gets NaN bounds."""
     estimate = np.atleast_1d(np.asarray(estimate, dtype=np.float64))
-    loo = np.asarray(leave_one_out, dtype=np.float64).reshape(len(leave_one_out), -1)
-    low, high = np.full(estimate.shape, np.nan), np.full(estimate.shape, np.nan)
-    for j in range(estimate.size):
-        column = loo[:, j][np.isfinite(loo[:, j])]
-        k = len(column)
-        if k < 2:
-            continue
-        se = math.sqrt((k - 1) / k * float(np.sum((column - column.mean()) ** 2)))
-        half = _t(k - 1, confidence) * se
-        low[j], high[j] = estimate[j] - half, estimate[j] + half
-    return low, high
+    variance, used = jackknife_variance(leave_one_out)
+    half = np.array([t_quantile(k - 1, confidence) * math.sqrt(v) if k >= 2 else np.nan for v, k in zip(variance, used, strict=True)])
+    return estimate - half, estimate + half
 
 
 def leave_one_cluster_out(clusters: Sequence[object] | npt.ArrayLike) -> list[np.ndarray]:
@@ -182,6 +215,18 @@ def leave_one_cluster_out(clusters: Sequence[object] | npt.ArrayLike) -> list[np
     return [np.flatnonzero(index != c) for c in range(n)]
 
 
+def leave_one_out_values(
+    statistic: Callable[[np.ndarray], npt.ArrayLike | None], clusters: Sequence[object] | npt.ArrayLike, size: int
+) -> np.ndarray:
+    """`statistic(rows)` without each cluster in turn (rows: indices into `clusters`), K × `size`; a statistic that
+    returns None for a leave-one-out sample (undefined there) gives NaN for it."""
+    values = []
+    for rows in leave_one_cluster_out(clusters):
+        value = statistic(rows)
+        values.append(np.full(size, np.nan) if value is None else np.atleast_1d(np.asarray(value, dtype=np.float64)))
+    return np.vstack(values) if values else np.full((0, size), np.nan)
+
+
 def jackknife(
     statistic: Callable[[np.ndarray], npt.ArrayLike | None],
     clusters: Sequence[object] | npt.ArrayLike,
@@ -189,17 +234,9 @@ def jackknife(
     *,
     confidence: float = CONFIDENCE,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """`jackknife_interval` of `statistic(rows)` (rows: indices into `clusters`); a statistic that returns None for a
-    leave-one-out sample (undefined there) counts as missing for that sample."""
+    """`jackknife_interval` of `statistic(rows)` (rows: indices into `clusters`), leaving out one article at a time."""
     estimate = np.atleast_1d(np.asarray(estimate, dtype=np.float64))
-    out = np.full((0, estimate.size), np.nan)
-    values = []
-    for rows in leave_one_cluster_out(clusters):
-        value = statistic(rows)
-        values.append(np.full(estimate.size, np.nan) if value is None else np.atleast_1d(np.asarray(value, dtype=np.float64)))
-    if values:
-        out = np.vstack(values)
-    return jackknife_interval(estimate, out, confidence=confidence)
+    return jackknife_interval(estimate, leave_one_out_values(statistic, clusters, estimate.size), confidence=confidence)
 
 
 def fieller_ratio_interval(
@@ -226,7 +263,7 @@ def fieller_ratio_interval(
         cov = cov + extra_covariance
     total_a, total_b = float(a.sum()), float(b.sum())
     estimate = total_a / total_b if total_b != 0 else math.nan
-    t2 = _t(k - 1, confidence) ** 2
+    t2 = t_quantile(k - 1, confidence) ** 2
     # (A − θB)² ≤ t² (v_aa − 2θ v_ab + θ² v_bb)  ⇔  q2 θ² + q1 θ + q0 ≤ 0
     q2 = total_b**2 - t2 * cov[1, 1]
     q1 = -2.0 * (total_a * total_b - t2 * cov[0, 1])

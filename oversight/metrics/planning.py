@@ -66,10 +66,6 @@ def widest_condition(conditions: dict[str, list[dict[str, Any]]]) -> str:
     where the next judgment narrows the comparison most."""
     widths: dict[str, float] = {}
     for name, rows in conditions.items():
-        sums, counts = _cluster_totals(rows)
-        if len(sums) < 2:
-            widths[name] = math.inf
-            continue
-        low, high = cluster_mean_interval(sums, counts, bounds=None)
-        widths[name] = float(high - low)
+        low, high = cluster_mean_interval(*_cluster_totals(rows), bounds=None)
+        widths[name] = math.inf if low is None or high is None else high - low
     return max(sorted(widths), key=lambda name: widths[name])

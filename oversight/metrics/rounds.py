@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from oversight.metrics.intervals import clustered_ci, few_articles
 from oversight.metrics.calibration import calibration_summary
+from oversight.metrics.intervals import clustered_ci, few_articles
 from oversight.metrics.leaderboard import debiased_score
 
 

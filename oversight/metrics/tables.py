@@ -54,11 +54,11 @@ def agreement_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def human_agreement_table(rows: list[dict[str, Any]], *, n_resamples: int = 1000, seed: int = 0) -> list[dict[str, Any]]:
+def human_agreement_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per protocol, how much the human judges agree among themselves on the transcripts several of them judged."""
     out = []
     for (protocol,), group in group_rows([r for r in rows if r.get("judge_kind") == "human"], ("protocol",)).items():
-        stats = human_agreement(group, n_resamples=n_resamples, seed=seed)
+        stats = human_agreement(group)
         if stats["units"]:
             out.append({"protocol": protocol, **stats})
     return out
@@ -76,11 +76,9 @@ def metric_table(
     *,
     by_side: bool = False,
     weighted: bool = False,
-    n_resamples: int = 1000,
-    seed: int = 0,
 ) -> list[dict[str, Any]]:
     if metric == "elo":
-        return elo_table(rows, by_side=by_side, weighted=weighted, n_resamples=n_resamples, seed=seed)
+        return elo_table(rows, by_side=by_side, weighted=weighted)
     if metric == "calibration":
         return calibration_table(rows, keys)
     if metric == "position":
@@ -88,19 +86,19 @@ def metric_table(
     if metric == "agreement":
         return agreement_table(rows)
     if metric == "human-agreement":
-        return human_agreement_table(rows, n_resamples=n_resamples, seed=seed)
+        return human_agreement_table(rows)
     if metric == "rounds":
         from oversight.metrics.rounds import round_table
 
-        return round_table(rows, n_resamples=n_resamples, seed=seed)
+        return round_table(rows)
     if metric == "capability":
         from oversight.metrics.capability import capability_table
 
-        return capability_table(rows, n_resamples=n_resamples, seed=seed)
+        return capability_table(rows)
     if metric == "value-curves":
         from oversight.metrics.rounds import round_table, shared_with_humans
 
-        return round_table(shared_with_humans(rows), n_resamples=n_resamples, seed=seed)
+        return round_table(shared_with_humans(rows))
     if metric == "stopping":
         from oversight.metrics.rounds import stopping_table
 

@@ -6,8 +6,6 @@ import errno
 import json
 from enum import StrEnum
 
-import openai
-
 
 class TransientResponseError(Exception):
     """A reply that could not be read (non-JSON body, no choices): worth another try."""
@@ -27,9 +25,9 @@ class ErrorKind(StrEnum):
     FATAL = "fatal"
 
 
-_RATE_LIMIT_TYPES: list[type[BaseException]] = [openai.RateLimitError]
+_RATE_LIMIT_TYPES: list[type[BaseException]] = []  # each SDK adds its own (register_errors) when it is first used
 _TRANSIENT_TYPES: list[type[BaseException]] = [
-    openai.APITimeoutError, openai.APIConnectionError, openai.APIResponseValidationError, TransientResponseError,
+    TransientResponseError,
     EndpointsDownError, json.JSONDecodeError, TimeoutError, ConnectionError,
 ]  # fmt: skip
 

@@ -18,9 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
-import openai
-
-from oversight.models.errors import EndpointsDownError, TransientResponseError
+from oversight.models.errors import EndpointsDownError, ErrorKind, classify
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +40,10 @@ class Replica:
 
 def is_replica_fault(exc: BaseException) -> bool:
     """Faults of the server or the path to it, as opposed to faults of the request (4xx) or rate limits (429)."""
-    if isinstance(exc, openai.APIStatusError):
-        return exc.status_code >= 500
-    return isinstance(exc, (openai.APIConnectionError, TransientResponseError, ConnectionError))
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int) and not isinstance(status, bool):
+        return status >= 500
+    return classify(exc) is ErrorKind.TRANSIENT
 
 
 class ReplicaRouter:

@@ -77,12 +77,12 @@ def slope_note(slopes: dict[str, Any]) -> str:
             parts.append(f"{protocol}: {trend['slope_per_100']:+.3f} accuracy per 100 Elo")
         else:
             parts.append(
-                f"{protocol}: {trend['slope_per_100']:+.3f} accuracy per 100 Elo (95% CI {trend['ci_low']:+.3f} to {trend['ci_high']:+.3f}, players resampled)"
+                f"{protocol}: {trend['slope_per_100']:+.3f} accuracy per 100 Elo (95% CI {trend['ci_low']:+.3f} to {trend['ci_high']:+.3f}, t on players − 2 df)"
             )
     return "Fitted slopes — " + "; ".join(parts) + "." if parts else "No debate or consultancy cells."
 
 
-def build_study_report(spec: StudySpec, out: Path, *, db: str | None = None, n_resamples: int = 1000, seed: int = 0) -> tuple[Path, Path]:
+def build_study_report(spec: StudySpec, out: Path, *, db: str | None = None) -> tuple[Path, Path]:
     from oversight.db.w2s import w2s_rows
     from oversight.metrics.pgr import pgr_table
     from oversight.study.runner import all_cells, cell_states
@@ -91,18 +91,18 @@ def build_study_report(spec: StudySpec, out: Path, *, db: str | None = None, n_r
     cells = all_cells(engine, spec)
     states = cell_states(engine, cells)
     rows = study_rows(engine, cells)
-    board = leaderboard(rows, by=BY, n_resamples=n_resamples, seed=seed)
-    table, points, slopes = tournament_figure(rows, spec.rater, self_play=spec.tournament.self_play, n_resamples=n_resamples, seed=seed)
+    board = leaderboard(rows, by=BY)
+    table, points, slopes = tournament_figure(rows, spec.rater, self_play=spec.tournament.self_play)
     lines = baselines(board, spec.rater)
     w2s_names = [c.run_name for c in cells if c.kind == "w2s"]
     ladder = pgr_table(w2s_rows(engine, w2s_names)) if w2s_names else []
     done = sum(s == "finished" for s in states.values())
     sections = [
         Section("Cells", [{"cell": c.key, "players": c.matchup, "status": states[c.run_name], "run": c.run_name} for c in cells]),
-        Section("Judge accuracy by protocol, players and judge (raw and order-debiased; 95% CIs resample articles)", board),
+        Section("Judge accuracy by protocol, players and judge (raw and order-debiased; 95% CIs clustered by article, CR2)", board),
     ]
     if any(p in DEBATE_LIKE for p in spec.protocols):
-        sections.append(Section(f"Player Elo from {spec.rater}'s verdicts (Bradley–Terry, 95% bootstrap CI over articles)", table))
+        sections.append(Section(f"Player Elo from {spec.rater}'s verdicts (Bradley–Terry, 95% CI: delete-one-article jackknife)", table))
     if points:
         chart = khan_chart(points, lines)
         sections.append(Section("Judge accuracy against debater Elo (Khan et al. 2024, Fig. 1)", points,
@@ -112,7 +112,7 @@ def build_study_report(spec: StudySpec, out: Path, *, db: str | None = None, n_r
         sections.append(
             Section("Weak-to-strong ladder (Burns et al. 2023)", ladder, svg(chart) if chart is not None else None, None, "ladder")
         )
-    by_round = round_table(study_rows(engine, cells, cuts=True), n_resamples=n_resamples, seed=seed)
+    by_round = round_table(study_rows(engine, cells, cuts=True))
     if by_round:
         chart = rounds_chart(by_round)
         sections.append(Section("Accuracy and calibration by round", by_round, svg(chart) if chart is not None else None, None, "rounds"))
@@ -121,7 +121,7 @@ def build_study_report(spec: StudySpec, out: Path, *, db: str | None = None, n_r
         sections.append(
             Section(
                 "Agreement among human judges (Fleiss' κ, Krippendorff's α)",
-                human_agreement_table(rows, n_resamples=n_resamples, seed=seed),
+                human_agreement_table(rows),
             )
         )
     if spec.paper:

@@ -88,7 +88,7 @@ def player_ratings(engine: Engine, spec: StudySpec, cells: list[Cell]) -> dict[s
     from oversight.study.report import study_rows
 
     rows = [r for r in study_rows(engine, cells) if r["judge"] == spec.rater]
-    return {r["debater"]: r["elo"] for r in elo_table(rows, rate="players", n_resamples=1)}
+    return {r["debater"]: r["elo"] for r in elo_table(rows, rate="players", intervals=False)}
 
 
 def all_cells(engine: Engine, spec: StudySpec) -> list[Cell]:
