@@ -169,6 +169,7 @@ def test_interactive_question_is_answered_live_and_stored(sqlite_url: str, tmp_p
         asyncio.run(verdicts.ask(engine, items.next_item(engine, env["campaign"], judge["id"]), judge["id"], "Debater A", "Why?", []))
 
 
+@pytest.mark.slow
 def test_thirty_judges_submit_a_thousand_verdicts_on_postgres(postgres_url: str):
     from oversight.bench.judges import judges_load
 

@@ -81,6 +81,7 @@ def test_a_debate_on_two_actors_stores_exactly_the_rows_of_a_local_run(postgres_
     assert local == ray_made and len(local[0]) == 6 and len(local[1]) == 12
 
 
+@pytest.mark.slow
 def test_a_killed_actor_loses_and_doubles_nothing(postgres_url: str):
     with FakeOpenAIServer(default=scripted(delay=0.15)) as server:
         spec = f"openai-compatible/m@{server.base_url}"
@@ -104,6 +105,7 @@ def test_a_killed_actor_loses_and_doubles_nothing(postgres_url: str):
     assert all(len(t[1]) == 4 for t in transcripts)
 
 
+@pytest.mark.slow
 def test_a_killed_driver_resumes_without_duplicates(postgres_url: str, tmp_path: Path):
     questions = [{"id": f"q{i}", "question": f"Question number {i}?", "options": ["yes", "no"], "answer": 0} for i in range(12)]
     data = write_jsonl(tmp_path / "q.jsonl", questions)

@@ -281,6 +281,7 @@ def test_design_errors_are_one_line(sqlite_url: str, tmp_path: Path):
         )
 
 
+@pytest.mark.slow
 def test_thirty_judges_in_a_live_campaign_on_postgres(postgres_url: str, tmp_path: Path):
     """Thirty judges at once, each taking items round by round while the rounds are generated: every verdict stored
     once, no item over its quota, no judge given an article twice, every round generated once."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
 import pytest
 from scipy import stats
 
+from conftest import run_cli
 from oversight.bench.coverage import coverage_benchmark
 from oversight.metrics.intervals import (
     TRUSTED_CLUSTERS,
@@ -101,3 +103,21 @@ def test_every_interval_covers_at_ten_articles_and_the_old_bootstrap_does_not_at
     )
     old, new = baseline["rows"][0], baseline["rows"][1]
     assert old["coverage"] < 0.88 < new["coverage"]  # the simulation tells a method that under-covers from one that does not
+
+
+def test_bench_coverage_command_reports_rows_and_refuses_bad_options(capsys: pytest.CaptureFixture[str]):
+    code = run_cli("bench", "coverage", "--statistic", "paired protocol difference", "--articles", "6,12", "--replications", "20",
+                   "--workers", "1", "--format", "json")  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    rows = json.loads(out)["rows"]
+    assert [(r["statistic"], r["articles"], r["studies"]) for r in rows] == [
+        ("paired protocol difference", 6, 20),
+        ("paired protocol difference", 12, 20),
+    ]
+    assert all(0.0 <= r["coverage"] <= 1.0 and r["mean_width"] > 0 and r["verdict"] in ("ok", "low", "wide") for r in rows)
+    for bad, says in ((["--articles", "five"], "--articles 'five'"), (["--articles", "1"], "between 2 and 2000"),
+                      (["--statistic", "speed"], "--statistic 'speed': choose from")):  # fmt: skip
+        assert run_cli("bench", "coverage", *bad) != 0
+        err = capsys.readouterr().err
+        assert says in err and "Traceback" not in err

@@ -122,8 +122,8 @@ def _engine(url: str, dataset: Path, workload: str, rounds: int, concurrency: in
         workload
     ]
     config = RunConfig(
-        dataset=str(dataset), judges=[spec], debater=spec, debater_max_tokens=48, db=f"sqlite:///{tmp}/{workload}-{concurrency}.db",
-        run_name=f"bench-{workload}-{concurrency}", max_connections=concurrency, progress=False, seed=0, **protocol,
+        dataset=str(dataset), judges=[spec], debater=spec, debater_max_tokens=48, db=f"sqlite:///{tmp}/{dataset.stem}-{concurrency}-engine.db",
+        run_name=f"bench-{dataset.stem}-{concurrency}", max_connections=concurrency, progress=False, seed=0, **protocol,
     )  # fmt: skip
     runner = Runner(config)
     wall, cpu, summary = _timed(lambda: asyncio.run(runner.run()))
