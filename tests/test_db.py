@@ -20,7 +20,13 @@ from oversight.errors import OversightError
 
 
 def test_migrations_match_the_schema(db_url: str):
-    engine = connect(db_url)
+    # a new database gets the schema from the models at once, so replay the migrations themselves here
+    from alembic import command
+
+    from oversight.db.connect import _alembic_config
+
+    engine = connect(db_url, migrate=False)
+    command.upgrade(_alembic_config(engine), "head")
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     engine.dispose()

@@ -80,18 +80,20 @@ def main_options(
     from oversight.plugins import add_plugins
 
     add_plugins(plugin or [])
-    fill_help(ctx.find_root().command)
+    if "--help" in sys.argv[1:]:  # only help shows them, and reading the registries' entry points costs ~0.1 s
+        fill_help(ctx.find_root().command)
 
 
-def fill_help(command: Any) -> None:
+def fill_help(command: Any, marks: dict[str, str] | None = None) -> None:
     """Put what the registries hold (plugins included) into option help texts written with `{protocols}`-style marks."""
-    from oversight.plugins import DATASET_FORMATS, PROMPT_SETS, PROTOCOLS, PROVIDERS
-    from oversight.prompts import default_prompts
+    if marks is None:
+        from oversight.plugins import DATASET_FORMATS, PROMPT_SETS, PROTOCOLS, PROVIDERS
+        from oversight.prompts import default_prompts
 
-    marks = {
-        "{protocols}": PROTOCOLS.help(), "{formats}": DATASET_FORMATS.help(), "{providers}": PROVIDERS.help(),
-        "{prompt_sets}": PROMPT_SETS.help(), "{judge_prompts}": " | ".join(default_prompts().judge_prompts()),
-    }  # fmt: skip
+        marks = {
+            "{protocols}": PROTOCOLS.help(), "{formats}": DATASET_FORMATS.help(), "{providers}": PROVIDERS.help(),
+            "{prompt_sets}": PROMPT_SETS.help(), "{judge_prompts}": " | ".join(default_prompts().judge_prompts()),
+        }  # fmt: skip
     for param in command.params:
         text = getattr(param, "help", None)
         if text and "{" in text:
@@ -99,7 +101,7 @@ def fill_help(command: Any) -> None:
                 text = text.replace(mark, value)
             param.help = text  # type: ignore[attr-defined]
     for sub in getattr(command, "commands", {}).values():
-        fill_help(sub)
+        fill_help(sub, marks)
 
 
 def _redact_log_record(record: logging.LogRecord) -> bool:

@@ -2,7 +2,7 @@
 
 Judgments of one article share its difficulty, so the article (cluster) is the unit of
 replication, and human studies, recipes and pilots often have only 5–25 of them. The usual
-percentile bootstrap over articles covers only about 81% at 5 articles and 87% at 10 for a
+percentile bootstrap over articles covers only 81–86% at 5 articles and 87–90% at 10 for a
 nominal 95%: resampling K clusters underestimates the spread by (K − 1)/K and the normal-shaped
 percentile ignores that the spread itself is estimated. What replaces it, by kind
 of statistic (`oversight bench coverage` measures each one):

@@ -125,7 +125,12 @@ class PromptSet:
 
     def render(self, name: str, **values: Any) -> str:
         try:
-            template = self._templates.get(name) or self._templates.setdefault(name, self.env.get_template(name))
+            template = self._templates.get(name)
+            if template is None:
+                template = self._templates.setdefault(name, self.env.get_template(name))
+                # Jinja layers a template's globals over the environment's in a ChainMap and walks it on every
+                # render; one flat dict, made once, takes that walk (about a tenth of a judge call's CPU) away
+                template.globals = dict(template.globals)
             return template.render(**values).rstrip("\n")
         except jinja2.TemplateNotFound as exc:
             raise InputError(f"prompt template {exc.name!r} is in neither {self.overrides or V1_DIR} nor the packaged set") from None
