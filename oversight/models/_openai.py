@@ -2,7 +2,7 @@
 
 OpenAI's and Google's own APIs go through the official `openai` client, which earns its place there
 (their auth, organisation headers, the Batch API). vLLM and other OpenAI-compatible servers get the lean
-aiohttp client of `oversight.models._http`: the same request bodies at a third of the SDK's CPU per call,
+aiohttp client of `oversight.models._http`: the same request bodies for far less CPU per call than the SDK,
 which matters when a GPU server answers thousands of judge calls a second. Either way the SDK's own retries
 are off: retrying is the wrapper's job, so that rate limits, transient faults and fatal errors are told apart
 in one place for every provider.
