@@ -213,3 +213,25 @@ def test_the_response_cache_keys_on_the_endpoint_not_just_the_model_name():
         dead = one.base_url.replace(str(one.port), "9")
     with pytest.raises(ModelError):  # nothing answers there: no other server's cached answer either
         asyncio.run(ask(dead))
+
+
+@pytest.mark.parametrize("transport", ["lean", "sdk"])
+def test_both_transports_send_the_same_body_and_read_faults_alike(
+    fake_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch, transport: str
+):
+    from oversight.models._http import LeanClient
+    from oversight.models._openai import SDKClient, make_client
+
+    if transport == "sdk":
+        monkeypatch.setenv("OVERSIGHT_OPENAI_TRANSPORT", "sdk")
+    client = make_client(parse_spec(f"openai-compatible/fake@{fake_server.base_url}"), fake_server.base_url, "EMPTY")
+    assert isinstance(client, SDKClient if transport == "sdk" else LeanClient)
+    fake_server.push(Reply(drop=True), Reply(status=429, headers={"Retry-After": "0.3"}), OK)
+    start = time.perf_counter()
+    assert generate(fake_server, GenerateConfig(max_tokens=4, seed=7)).text == "B 60%"  # a dropped connection, then a rate limit
+    assert time.perf_counter() - start >= 0.3 and len(fake_server.requests) == 3
+    body = fake_server.requests[-1]
+    assert body["messages"] == [{"role": "user", "content": "Which? A or B"}] and body["max_tokens"] == 4 and body["seed"] == 7
+    fake_server.push(Reply(status=400, body={"error": {"message": "maximum context length is 2048 tokens"}}))
+    with pytest.raises(ModelError, match=r"HTTP 400: .*maximum context length is 2048 tokens"):
+        generate(fake_server)
