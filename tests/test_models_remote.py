@@ -235,3 +235,10 @@ def test_both_transports_send_the_same_body_and_read_faults_alike(
     fake_server.push(Reply(status=400, body={"error": {"message": "maximum context length is 2048 tokens"}}))
     with pytest.raises(ModelError, match=r"HTTP 400: .*maximum context length is 2048 tokens"):
         generate(fake_server)
+
+
+def test_an_unknown_transport_is_one_clear_error(fake_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("OVERSIGHT_OPENAI_TRANSPORT", "httpx")
+    with pytest.raises(InputError, match=r"^OVERSIGHT_OPENAI_TRANSPORT='httpx': choose sdk or lean"):
+        generate(fake_server)
+    assert fake_server.requests == []

@@ -69,7 +69,12 @@ def _sdk() -> Any:
 
 
 def make_client(spec: ModelSpec, base_url: str, api_key: str) -> Any:
-    if spec.provider in SDK_PROVIDERS or os.environ.get("OVERSIGHT_OPENAI_TRANSPORT") == "sdk":
+    """The official client for OpenAI and Gemini, the lean one elsewhere; OVERSIGHT_OPENAI_TRANSPORT=sdk|lean overrides
+    the choice for OpenAI-compatible endpoints."""
+    transport = os.environ.get("OVERSIGHT_OPENAI_TRANSPORT", "").strip().lower()
+    if transport not in ("", "sdk", "lean"):
+        raise InputError(f"OVERSIGHT_OPENAI_TRANSPORT={transport!r}: choose sdk or lean (or leave it unset)")
+    if spec.provider in SDK_PROVIDERS or transport == "sdk":
         return SDKClient(base_url, api_key)
     from oversight.models._http import LeanClient
 
