@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from sqlalchemy import Engine, select
@@ -10,6 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from oversight.db.clean import storable
+from oversight.db.offload import run_db
 from oversight.db.schema import CachedResponse
 from oversight.models.types import Completion
 
@@ -46,15 +46,19 @@ class SqlResponseCache:
         if pending is not None:
             return Completion.model_validate(pending["completion"])
         if self._known is None:
-            self._known = await asyncio.to_thread(self._load_keys)
+            self._known = await run_db(self._engine, self._load_keys)
         if key not in self._known:
             return None
-        return await asyncio.to_thread(self._get, key)
+        return await run_db(self._engine, self._get, key)
 
     async def put(self, key: str, model: str, completion: Completion) -> None:
         self._pending[key] = {"key": key, "model": model, "completion": completion.model_dump(mode="json")}
         if len(self._pending) >= self._flush_every:
-            await asyncio.to_thread(self.flush)
+            await self.aflush()
+
+    async def aflush(self) -> None:
+        """`flush` from the event loop."""
+        await run_db(self._engine, self.flush)
 
     def flush(self) -> None:
         """Store pending answers. The cache only saves calls, so a failure to store it (a full disk) is noted

@@ -19,11 +19,32 @@ def as_utc(moment: datetime | None) -> datetime | None:
 
 def storable(value: Any) -> Any:
     """`value` with NUL characters (which model output and broken files can contain, and PostgreSQL's text
-    columns refuse) replaced by U+FFFD, in strings at any depth of rows, lists and dicts."""
+    columns refuse) replaced by U+FFFD, in strings at any depth of rows, lists and dicts. Every row of every
+    write passes through here, so a value without NUL is returned as it is, not copied."""
+    return _replace_nul(value) if _has_nul(value) else value
+
+
+def _has_nul(value: Any) -> bool:
     if isinstance(value, str):
-        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+        return "\x00" in value
     if isinstance(value, dict):
-        return {k: storable(v) for k, v in value.items()}
+        value = value.values()
+    elif not isinstance(value, list):
+        return False
+    for item in value:
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict | list) and _has_nul(item):
+            return True
+    return False
+
+
+def _replace_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {k: _replace_nul(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [storable(v) for v in value]
+        return [_replace_nul(v) for v in value]
     return value

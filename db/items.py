@@ -33,9 +33,10 @@ def question_uid(q: Question) -> str:
 def store_questions(engine: Engine, questions: list[Question]) -> dict[str, str]:
     """Store each context once (by hash) and each question once (by content); returns question id -> uid."""
     contexts = {q.context_hash: q.context for q in questions if q.context_hash}
+    uid_of = {q.id: question_uid(q) for q in questions}
     rows = {
-        question_uid(q): {
-            "uid": question_uid(q),
+        uid_of[q.id]: {
+            "uid": uid_of[q.id],
             "source": q.source,
             "external_id": q.id,
             "question": q.question,
@@ -61,7 +62,7 @@ def store_questions(engine: Engine, questions: list[Question]) -> dict[str, str]
         new_rows = [r for uid, r in rows.items() if uid not in have_q]
         if new_rows:
             conn.execute(insert_ignoring_duplicates(engine, QUESTIONS), storable(new_rows))
-    return {q.id: question_uid(q) for q in questions}
+    return uid_of
 
 
 def write_items(engine: Engine, run_id: int, items: list[ItemResult]) -> None:

@@ -100,7 +100,7 @@ class ItemWorker:
 
     async def flush(self) -> None:
         if self.cache is not None:
-            await asyncio.to_thread(self.cache.flush)
+            await self.cache.aflush()
 
     async def close(self) -> None:
         await self.flush()
@@ -140,7 +140,7 @@ class JudgeWorker:
 
     async def close(self) -> None:
         if self.cache is not None:
-            await asyncio.to_thread(self.cache.flush)
+            await self.cache.aflush()
         await self.pool.aclose()
 
 

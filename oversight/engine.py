@@ -9,10 +9,13 @@ flight, writes the finished ones and marks the run `interrupted`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import hashlib
 import logging
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +30,7 @@ from oversight.db import connect
 from oversight.db.batches import record_job, run_jobs
 from oversight.db.cache import SqlResponseCache
 from oversight.db.items import store_questions, write_items
+from oversight.db.offload import run_db
 from oversight.db.runs import HEARTBEAT_SECONDS, finish_run, heartbeat, lease_owner, start_run
 from oversight.errors import InputError, OversightError
 from oversight.models import Model, ModelPool
@@ -38,6 +42,8 @@ from oversight.work import ItemMaker, build_models, item_key, one_call_at_a_time
 
 log = logging.getLogger(__name__)
 WRITE_BATCH = 256
+GC_THRESHOLDS = (50_000, 20, 100)
+"""The collector's thresholds while a run's items are in flight (Python's defaults: 700, 10, 10)."""
 
 
 @dataclass
@@ -195,6 +201,10 @@ class Runner:
         return self.config.max_connections or 256
 
     async def run(self) -> RunSummary:
+        with _fewer_collections():
+            return await self._run()
+
+    async def _run(self) -> RunSummary:
         participants, judges = self._models()
         if self.config.executor == "ray" and self.config.batch:
             raise InputError("--batch and --executor ray: a batch is one queue in one process; use one or the other")
@@ -287,7 +297,7 @@ class Runner:
             except Exception as exc:  # noqa: BLE001 - one line, never a traceback; what was written stays
                 status, error = "failed", _storing_failed(exc)
             if self.cache is not None:
-                await asyncio.to_thread(self.cache.flush)
+                await self.cache.aflush()
             await self.pool.aclose()
             summary.elapsed = time.perf_counter() - start
             summary.status = status
@@ -321,7 +331,7 @@ class Runner:
                 finished = True
             items = [b for b in batch if b is not None]
             if items:
-                await asyncio.to_thread(write_items, self.engine, run_id, items)
+                await run_db(self.engine, write_items, self.engine, run_id, items)
                 summary.written += len(items)
                 for item in items:
                     for call in item.calls:
@@ -331,6 +341,26 @@ class Runner:
                         summary.prompt_tokens += call.prompt_tokens
                         summary.cached_prompt_tokens += call.cached_prompt_tokens
                         summary.cost_usd += call.cost_usd
+
+
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """While items are in flight, keep the cycle collector off what was loaded before them and collect less often.
+
+    Thousands of items in flight each hold a task, a transcript and a response; with the default thresholds the
+    collector walks that whole heap again and again (about a third of the engine's CPU at 10,000 judge calls).
+    Freezing moves the modules, the dataset and the models into a generation the collector never scans; the
+    higher thresholds let short-lived request objects die by reference counting before a collection sees them.
+    Both are undone when the run ends.
+    """
+    before = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
 
 
 def _storing_failed(exc: BaseException) -> str:

@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from oversight.db.batches import record_job, run_jobs
 from oversight.db.cache import SqlResponseCache
 from oversight.db.items import existing_judgments, stored_judgments, write_judgments
+from oversight.db.offload import run_db
 from oversight.db.queries import load_transcripts, run_row
 from oversight.ensemble import EnsembleSpec, combine
 from oversight.errors import InputError, OversightError
@@ -188,7 +189,7 @@ async def rejudge(
         if len(pending) >= WRITE_BATCH:
             batch = pending[:]
             pending.clear()
-            await asyncio.to_thread(write_judgments, engine, run["id"], batch)
+            await run_db(engine, write_judgments, engine, run["id"], batch)
             summary.judged += len(batch)
 
     bar = Progress(
@@ -211,11 +212,11 @@ async def rejudge(
                     group.create_task(one(*job))
         if ensemble is not None:
             if pending:
-                await asyncio.to_thread(write_judgments, engine, run["id"], pending[:])
+                await run_db(engine, write_judgments, engine, run["id"], pending[:])
                 summary.judged += len(pending)
                 pending.clear()
-            summary.judged += await asyncio.to_thread(
-                write_ensemble, engine, run["id"], ensemble, ensemble.member_names([m.name for m in models]), version, done
+            summary.judged += await run_db(
+                engine, write_ensemble, engine, run["id"], ensemble, ensemble.member_names([m.name for m in models]), version, done
             )
         summary.status = "finished"
     except* OversightError as eg:
@@ -224,7 +225,7 @@ async def rejudge(
         summary.status = "interrupted"
     finally:
         if pending:
-            await asyncio.to_thread(write_judgments, engine, run["id"], pending[:])
+            await run_db(engine, write_judgments, engine, run["id"], pending[:])
             summary.judged += len(pending)
             pending.clear()
         if actors:
@@ -236,7 +237,7 @@ async def rejudge(
             if started_ray:
                 ray.shutdown()
         if cache is not None:
-            await asyncio.to_thread(cache.flush)
+            await cache.aflush()
         await pool.aclose()
         summary.elapsed = time.perf_counter() - start
     return summary

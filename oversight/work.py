@@ -116,7 +116,8 @@ class ItemMaker:
                 for judge in self.judges
                 for order in orders_for(self.config.orders, self.config.seed, question)
             ]
-            judgments = list(await asyncio.gather(*jobs))
+            # one judge in one order (the common judge run) is awaited as it is: a task for it costs more than its work
+            judgments = [await jobs[0]] if len(jobs) == 1 else list(await asyncio.gather(*jobs))
         return ItemResult(
             item_key=item_key(question, variant), question_uid=uid, transcript=transcript, judgments=judgments, calls=list(calls)
         )

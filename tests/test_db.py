@@ -33,6 +33,43 @@ def test_migrations_match_the_schema(db_url: str):
     assert diff == []
 
 
+def test_a_new_database_is_stamped_as_alembic_stamps_it(db_url: str):
+    # a new database is created and stamped without Alembic; the stamp must be the very table `alembic stamp` makes
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from oversight.db.connect import HEAD_REVISION, _alembic_config
+
+    engine = connect(db_url)
+
+    def version_table() -> tuple[object, ...]:
+        found = inspect(engine)
+        columns = [(c["name"], str(c["type"]), c["nullable"]) for c in found.get_columns("alembic_version")]
+        with engine.connect() as conn:
+            revision = MigrationContext.configure(conn).get_current_revision()
+        return columns, found.get_pk_constraint("alembic_version"), revision
+
+    ours = version_table()
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE alembic_version"))
+    command.stamp(_alembic_config(engine), "head")
+    assert version_table() == ours
+    assert ours[2] == HEAD_REVISION
+    engine.dispose()
+
+
+def test_a_new_database_is_made_without_alembic(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'new.sqlite'}"
+    code = f"import sys; from oversight.db import connect; connect({url!r}); print('alembic' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "False"
+    engine = connect(url)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    engine.dispose()
+    assert diff == []
+
+
 def test_sqlite_uses_wal(sqlite_url: str):
     engine = connect(sqlite_url)
     with engine.connect() as conn:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -37,7 +38,7 @@ class Question(BaseModel):
 
     @property
     def context_hash(self) -> str | None:
-        return hashlib.sha256(self.context.encode("utf-8")).hexdigest() if self.context else None
+        return _text_hash(self.context) if self.context else None
 
     @property
     def cluster(self) -> str:
@@ -60,3 +61,10 @@ class Question(BaseModel):
 def stable_draw(key: str) -> int:
     """A 64-bit number fixed by `key`: the same on every machine and Python version (unlike hash())."""
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
+
+
+@lru_cache(maxsize=256)
+def _text_hash(text: str) -> str:
+    """A context's hash, read several times per question a run (storage, clustering, prompts) and shared by the
+    questions on one article (which lie together in a file): an article is hashed once, not at every read."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

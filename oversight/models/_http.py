@@ -13,6 +13,8 @@ import json
 from typing import Any
 
 import aiohttp
+import orjson
+from aiohttp.payload import BytesPayload
 
 from oversight.models.errors import register_errors
 
@@ -36,7 +38,7 @@ class LeanClient:
 
     def __init__(self, base_url: str, api_key: str) -> None:
         self.base_url = base_url.rstrip("/")
-        self._headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
+        self._headers = {"Authorization": f"Bearer {api_key}"}
         self._session: aiohttp.ClientSession | None = None
 
     def _open(self) -> aiohttp.ClientSession:
@@ -48,7 +50,9 @@ class LeanClient:
         return self._session
 
     async def post(self, path: str, body: dict[str, Any]) -> Any:
-        async with self._open().post(self.base_url + path, data=json.dumps(body)) as response:
+        # orjson and a ready payload: the encoding and aiohttp's payload lookup were a fifth of this call's CPU
+        payload = BytesPayload(orjson.dumps(body), content_type="application/json")
+        async with self._open().post(self.base_url + path, data=payload) as response:
             return _read(response, await response.read())
 
     async def get(self, path: str, timeout: float | None = None) -> Any:
@@ -64,7 +68,12 @@ class LeanClient:
 def _read(response: aiohttp.ClientResponse, raw: bytes) -> Any:
     if response.status >= 400:
         raise HTTPStatusError(response.status, _server_message(raw), response)
-    return json.loads(raw)  # a 200 that is not JSON raises JSONDecodeError: transient, retried
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        # strict JSON failed: a Python server may write NaN or -Infinity (logprobs), which the json module reads;
+        # a 200 that is not JSON at all raises JSONDecodeError there: transient, retried
+        return json.loads(raw)
 
 
 def _server_message(raw: bytes) -> str:

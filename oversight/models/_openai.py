@@ -174,7 +174,7 @@ class OpenAIProvider(ModelProvider):
     def _body(self, messages: list[Message], config: GenerateConfig) -> dict[str, Any]:
         params: dict[str, Any] = {
             "model": self.spec.model,
-            "messages": [m.model_dump() for m in messages],
+            "messages": [{"role": m.role, "content": m.content} for m in messages],
             "max_tokens": config.max_tokens,
             "temperature": config.temperature,
         }
