@@ -109,7 +109,7 @@ def upgrade(engine: Engine) -> str | None:
         from alembic import command
 
         command.upgrade(_alembic_config(engine), "head")
-    return current_revision(engine)
+    return HEAD_REVISION
 
 
 ALEMBIC_VERSION = Table(

@@ -237,3 +237,22 @@ def test_usage_accounting_per_role(tmp_path: Path, sqlite_url: str):
     assert set(rows) == {"debater_a", "debater_b", "judge"}
     assert rows["judge"]["calls"] == 4 and rows["debater_a"]["calls"] == 2
     assert rows["judge"]["prompt_tokens"] == 40 and rows["debater_b"]["completion_tokens"] == 4
+
+
+def test_the_collector_is_eased_during_a_run_and_restored_after(tmp_path: Path, sqlite_url: str):
+    import gc
+
+    from oversight.engine import GC_THRESHOLDS
+
+    seen: list[tuple[tuple[int, int, int], int]] = []
+
+    def watching(request: dict) -> Reply:
+        seen.append((gc.get_threshold(), gc.get_freeze_count()))  # the server runs in this process
+        return scripted(request)
+
+    before = gc.get_threshold()
+    with FakeOpenAIServer(default=watching) as server:
+        summary = run_sync(config(tmp_path, server, sqlite_url, protocol="naive", n=3))
+    assert summary.status == "finished" and seen
+    assert all(threshold == GC_THRESHOLDS and frozen > 0 for threshold, frozen in seen)
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0

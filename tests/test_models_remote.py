@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import math
 import time
 
 import pytest
@@ -40,6 +42,17 @@ def test_plain_completion_and_logprobs(fake_server: FakeOpenAIServer):
     sent = fake_server.requests[0]
     assert sent["logprobs"] is True and sent["top_logprobs"] == 2 and sent["max_tokens"] == 4
     assert sent["model"] == "fake"
+
+
+def test_a_reply_with_non_finite_logprobs_is_read_not_retried(fake_server: FakeOpenAIServer):
+    # Python servers write -Infinity for an impossible token; strict JSON parsers refuse it, the client must not
+    body = chat_completion("B", logprobs={"B": 1.0, "A": 0.5})
+    body["choices"][0]["logprobs"]["content"][0]["top_logprobs"][1]["logprob"] = -math.inf
+    fake_server.push(Reply(body=json.dumps(body)))
+    c = generate(fake_server, GenerateConfig(logprobs=True, top_logprobs=2, max_tokens=1))
+    assert "-Infinity" in json.dumps(body)
+    assert c.first_token_distribution() == pytest.approx({"B": 1.0, "A": 0.0})
+    assert len(fake_server.requests) == 1
 
 
 @pytest.mark.parametrize(
