@@ -382,9 +382,9 @@ def test_run_takes_a_shipped_sample(sqlite_url: str, capsys):
 
 
 def test_the_command_line_starts_without_heavy_imports():
-    # every command is registered at start-up, so a module-level import of any of these in oversight.cli would cost
-    # every `oversight ...` (and `--help`) its import time
-    heavy = ["openai", "aiohttp", "httpx", "sqlalchemy", "alembic", "pydantic", "pandas", "numpy", "scipy", "altair",
+    # every `oversight ...` (and `--help`) imports oversight.cli, so a module-level import of any of these there would
+    # cost every command its import time (Rich included: only output and errors need it)
+    heavy = ["rich", "openai", "aiohttp", "httpx", "sqlalchemy", "alembic", "pydantic", "pandas", "numpy", "scipy", "altair",
              "streamlit", "torch", "ray", "llama_cpp", "jinja2", "yaml"]  # fmt: skip
     code = f"import sys, oversight.cli; print([m for m in {heavy!r} if m in sys.modules])"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)

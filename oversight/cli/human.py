@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from oversight.cli import DbOption, FormatOption, _check_format, app, campaigns_app, err_console, users_app
+from oversight.cli import DbOption, FormatOption, _check_format, app, campaigns_app, err_console, import_app, users_app
 from oversight.cli.output import print_text, render
 from oversight.errors import OversightError
 
@@ -212,10 +212,6 @@ def web(
     sys.stdout.flush()
     sys.stderr.flush()
     os.execve(sys.executable, command, os.environ | {"OVERSIGHT_DB": url})
-
-
-import_app = typer.Typer(help="Bring in results collected elsewhere.", no_args_is_help=True)
-app.add_typer(import_app, name="import")
 
 
 @import_app.command("human-judgments")

@@ -167,8 +167,10 @@ def compare(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the permutation test.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Paired comparison of two runs or two filtered conditions on the questions both judged:
-    accuracy difference, 95% CI clustered by article (CR2), permutation p-value (articles swapped whole)."""
+    """Paired comparison of two runs or two filtered conditions on the questions both judged.
+
+    Gives the accuracy difference, its 95% CI clustered by article (CR2) and a permutation p-value (articles
+    swapped whole)."""
     from oversight.db import connect
     from oversight.db.queries import judgment_rows, run_row
     from oversight.metrics.conditions import compare_conditions, parse_condition
@@ -242,8 +244,9 @@ def plan(
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """From a pilot's judgments: the interval on accuracy A − B now (clustered by article within each condition: CR2, Welch–Satterthwaite df) and the
-    articles and judgments each condition needs for a 95% interval of --width."""
+    """From a pilot's judgments: the interval on accuracy A − B now and the articles and judgments each condition needs for a 95% interval of --width.
+
+    The interval is clustered by article within each condition (CR2, Welch–Satterthwaite df)."""
     from oversight.db import connect
     from oversight.db.queries import judgment_rows
     from oversight.metrics.conditions import label, matching, parse_condition

@@ -8,12 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
-from oversight.cli import DbOption, FormatOption, _check_format, app, err_console
+from oversight.cli import DbOption, FormatOption, _check_format, err_console, study_app
 from oversight.cli.output import print_text, render
 from oversight.errors import InputError
-
-study_app = typer.Typer(help="Studies: grids of runs, debater tournaments and the papers' figures (see recipes/).", no_args_is_help=True)
-app.add_typer(study_app, name="study")
 
 StudyFile = Annotated[Path, typer.Argument(help="The study file (YAML), e.g. recipes/khan2024.yaml.")]
 SetOption = Annotated[
