@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import Engine, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from oversight.db.clean import storable
@@ -20,8 +19,11 @@ log = logging.getLogger(__name__)
 def insert_ignoring_duplicates(engine: Engine, table):  # type: ignore[no-untyped-def]
     """INSERT that skips rows whose key exists (two runs may cache the same call at once); executed with a list
     of rows, so one compiled statement serves every batch (SQLAlchemy's insertmanyvalues)."""
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
+    if engine.dialect.name == "postgresql":  # imported here: SQLite runs need not import the PostgreSQL dialect
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table).on_conflict_do_nothing()
 
 
 class SqlResponseCache:

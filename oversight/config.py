@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from oversight.errors import InputError
@@ -184,6 +183,8 @@ def config_hash(fingerprint: dict[str, Any]) -> str:
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:
+    import yaml  # only a run given a config file reads YAML
+
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -31,6 +31,7 @@ def test_bench_judge_runs_every_client_on_both_workloads(capsys: pytest.CaptureF
         if r["client"] in clients:  # whole processes: start-up is what lies between the process and its requests
             assert r["status"] == "finished" and r["cpu_ms_per_call"] > 0, r
             assert 0 < r["requests_s"] < r["wall_s"] and r["startup_s"] == pytest.approx(r["wall_s"] - r["requests_s"], abs=0.02)
+            assert 0 < r["first_request_s"] < r["wall_s"], r  # the server saw its first request during the process
     assert rows[("judge", 40, "bare openai")]["vs_bare_openai"] == 1.0 and rows[("judge", 40, "bare aiohttp")]["cpu_vs_aiohttp"] == 1.0
 
 

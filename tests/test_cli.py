@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import GSM8K, QUALITY_DEBATE, TRUTHFULQA, write_jsonl
-from fake_openai import FakeOpenAIServer
+from fake_openai import FakeOpenAIServer, Reply, chat_completion
 from oversight.cli import main
 
 
@@ -202,8 +202,6 @@ def test_users_and_campaigns_from_the_cli(capsys, tmp_path: Path):
 def test_leaderboard_metrics_and_compare(capsys, tmp_path: Path):
     import re as _re
 
-    from fake_openai import Reply, chat_completion
-
     dataset = write_jsonl(
         tmp_path / "d.jsonl",
         [{"id": i, "question": f"q{i}?", "options": ["a", "b"], "answer": i % 2, "context": f"story {i}"} for i in range(6)],
@@ -368,7 +366,6 @@ def test_values_postgresql_would_refuse_are_refused_up_front_on_both_backends(ca
 
 
 def test_run_takes_a_shipped_sample(sqlite_url: str, capsys):
-    from fake_openai import Reply, chat_completion
     from oversight.db import connect
     from oversight.db.queries import judgment_rows
 
@@ -389,3 +386,23 @@ def test_the_command_line_starts_without_heavy_imports():
     code = f"import sys, oversight.cli; print([m for m in {heavy!r} if m in sys.modules])"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_run_imports_only_what_it_uses(tmp_path: Path) -> None:
+    # the libraries a run on SQLite against an OpenAI-compatible server never needs: each would add its import time
+    # to the run's start-up (the web app's, the statistics', training's and the cluster's, PostgreSQL's, YAML's)
+    unused = ["streamlit", "pandas", "altair", "scipy", "torch", "ray", "llama_cpp", "transformers", "alembic", "yaml",
+              "sqlalchemy.dialects.postgresql", "psycopg", "openai", "httpx"]  # fmt: skip
+    with FakeOpenAIServer(default=lambda _: Reply(body=chat_completion("A", logprobs={"A": 0.7, "B": 0.3}))) as server:
+        code = (
+            "import atexit, sys\n"
+            f"atexit.register(lambda: print('LOADED', [m for m in {unused!r} if m in sys.modules]))\n"
+            "from oversight.cli import main\n"
+            "main()\n"
+        )
+        args = ["run", "--protocol", "naive", "--dataset", "sample:capitals", "--limit", "3", "--judge",
+                f"openai-compatible/j@{server.base_url}", "--db", f"sqlite:///{tmp_path / 'r.db'}", "--no-progress"]  # fmt: skip
+        done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert server.requests, "the run sent no request"
+    assert "LOADED []" in done.stdout

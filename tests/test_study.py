@@ -222,8 +222,8 @@ def test_set_overrides_reach_nested_keys_and_list_items(tmp_path: Path):
 def test_generated_datasets_are_the_same_file_every_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     from oversight.data import load_dataset
     from oversight.data.prontoqa import generate
+    from oversight.data.references import generated_path
     from oversight.errors import InputError
-    from oversight.study.spec import generated_path
 
     monkeypatch.chdir(tmp_path)
     first = Path(generated_path("generated:prontoqa?n=20&hops=2&seed=1")).read_bytes()

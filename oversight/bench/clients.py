@@ -6,7 +6,7 @@ whole process started the way a user starts it: a bare aiohttp script (the floor
 `oversight run` command, and Inspect AI's equivalent eval when an interpreter with inspect_ai is at hand.
 Workloads: judge calls (one call per item) at 1,000 and 10,000 items, and a 3-round debate (per item: two
 debaters in parallel each round, then the judge in both answer orders). Reported per client: the whole
-process's wall time, the requests' own time inside it (for `oversight run`: the engine, `Runner.run`, timed in
+process's wall time, how long after its launch the server saw its first request, the requests' own time inside it (for `oversight run`: the engine, `Runner.run`, timed in
 this process on a fresh database) and the start-up between them, client CPU per call over the requests, and
 the ratios to the bare `openai` script (wall) and to the bare aiohttp one (CPU).
 """
@@ -18,11 +18,11 @@ import json
 import math
 import multiprocessing
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -38,6 +38,7 @@ class Measured(NamedTuple):
     """One client on one workload: the whole process, and the requests alone (timed inside it)."""
 
     wall_s: float
+    first_request_s: float
     requests_s: float
     cpu_s: float
     status: str
@@ -60,14 +61,17 @@ def _timed(run: Callable[[], Any]) -> tuple[float, float, Any]:
     return time.perf_counter() - wall, time.process_time() - cpu, out
 
 
-def _process(argv: list[str], stdin: str | None = None) -> tuple[float, float, subprocess.CompletedProcess[str]]:
-    """Wall and CPU time of a whole child process, interpreter start-up and imports included."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    wall = time.perf_counter()
+def _process(argv: list[str], url: str, stdin: str | None = None) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+    """Wall time of a whole child process (interpreter start-up and imports included), and how long after its
+    launch the scripted server at `url` saw its first request: the start-up a user waits before any work."""
+    root = url.removesuffix("/v1")
+    urllib.request.urlopen(urllib.request.Request(root + "/bench/reset", data=b"", method="POST"), timeout=10).close()
+    launched, wall = time.time(), time.perf_counter()
     done = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=3600, check=False)
     wall = time.perf_counter() - wall
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), done
+    with urllib.request.urlopen(root + "/bench/first", timeout=10) as response:
+        first = json.load(response)["first"]
+    return wall, (math.nan if first is None else first - launched), done
 
 
 def _failed(done: subprocess.CompletedProcess[str]) -> str:
@@ -83,11 +87,11 @@ def _bare(client: str, url: str, bodies_path: Path, workload: str, rounds: int, 
         "rounds": rounds,
         "concurrency": concurrency,
     }
-    wall, _, done = _process([sys.executable, str(BARE_SCRIPT)], json.dumps(job))
+    wall, first, done = _process([sys.executable, str(BARE_SCRIPT)], url, json.dumps(job))
     if done.returncode != 0:
-        return Measured(wall, math.nan, math.nan, _failed(done))
+        return Measured(wall, first, math.nan, math.nan, _failed(done))
     inner = json.loads(done.stdout.strip().splitlines()[-1])
-    return Measured(wall, inner["wall_s"], inner["cpu_s"], "finished")
+    return Measured(wall, first, inner["wall_s"], inner["cpu_s"], "finished")
 
 
 def oversight_command() -> list[str]:
@@ -106,11 +110,11 @@ def _oversight_run(url: str, dataset: Path, workload: str, rounds: int, concurre
         argv += ["--protocol", "naive", "--orders", "random"]
     else:
         argv += ["--protocol", "debate", "--orders", "both", "--rounds", str(rounds), "--debater", spec, "--debater-max-tokens", "48"]
-    wall, _, done = _process(argv)
+    wall, first, done = _process(argv, url)
     if done.returncode != 0:
-        return Measured(wall, math.nan, math.nan, _failed(done))
+        return Measured(wall, first, math.nan, math.nan, _failed(done))
     engine_wall, engine_cpu, status = _engine(url, dataset, workload, rounds, concurrency, tmp)
-    return Measured(wall, engine_wall, engine_cpu, status)
+    return Measured(wall, first, engine_wall, engine_cpu, status)
 
 
 def _engine(url: str, dataset: Path, workload: str, rounds: int, concurrency: int, tmp: Path) -> tuple[float, float, str]:
@@ -146,11 +150,11 @@ def inspect_python(explicit: str | None) -> str | None:
 
 
 def _inspect(python: str, job: dict[str, Any]) -> Measured:
-    wall, _, done = _process([python, str(INSPECT_SCRIPT)], json.dumps(job))
+    wall, first, done = _process([python, str(INSPECT_SCRIPT)], job["base_url"], json.dumps(job))
     if done.returncode != 0:
-        return Measured(wall, math.nan, math.nan, _failed(done))
+        return Measured(wall, first, math.nan, math.nan, _failed(done))
     out = json.loads(done.stdout.strip().splitlines()[-1])
-    return Measured(wall, out["wall_s"], out["cpu_s"], out["status"] + (f", {out['errors']} errors" if out["errors"] else ""))
+    return Measured(wall, first, out["wall_s"], out["cpu_s"], out["status"] + (f", {out['errors']} errors" if out["errors"] else ""))
 
 
 def clients_benchmark(
@@ -194,6 +198,7 @@ def clients_benchmark(
                         results.append(
                             {"workload": workload, "items": items, "concurrency": concurrency, "client": client, "calls": calls,
                              "wall_s": round(m.wall_s, 2), "requests_s": _round(m.requests_s), "startup_s": _round(m.wall_s - m.requests_s),
+                             "first_request_s": _round(m.first_request_s),
                              "cpu_ms_per_call": _round(1000 * m.cpu_s / calls, 3), "vs_bare_openai": round(m.wall_s / floor, 2),
                              "cpu_vs_aiohttp": _round(m.cpu_s / cpu_floor), "status": m.status}
                         )  # fmt: skip

@@ -53,15 +53,27 @@ def _serve(port: int, latency: float = 0.0) -> None:
     from aiohttp import web
 
     body = json.dumps(REPLY).encode()
+    first: list[float] = []  # when the first request since the last reset arrived (wall clock): a client's start-up
 
     async def handle(request: web.Request) -> web.Response:
+        if not first:
+            first.append(time.time())
         await request.read()
         if latency:
             await asyncio.sleep(latency)  # a model's time to answer, without using this machine's CPU
         return web.Response(body=body, content_type="application/json")
 
+    async def reset(request: web.Request) -> web.Response:
+        first.clear()
+        return web.json_response({})
+
+    async def first_request(request: web.Request) -> web.Response:
+        return web.json_response({"first": first[0] if first else None})
+
     app = web.Application()
     app.router.add_post("/v1/chat/completions", handle)
+    app.router.add_post("/bench/reset", reset)
+    app.router.add_get("/bench/first", first_request)
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
 
 

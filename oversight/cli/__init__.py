@@ -55,7 +55,7 @@ def _group(module: str, typer_app: typer.Typer) -> LazyCommand:
 # what `oversight --help` lists, in this order, without importing the modules; each summary is its command's
 # first help paragraph (a test holds them equal)
 COMMANDS: dict[str, LazyCommand] = {
-    "quickstart": _command("running", "Run naive, expert and debate on a bundled sample with the embedded model, then print the leaderboard."),
+    "quickstart": _command("quickstart", "Run naive, expert and debate on a bundled sample with the embedded model, then print the leaderboard."),
     "run": _command("running", "Run a protocol over a dataset and store transcripts and judgments."),
     "runs": _command("running", "List stored runs with their status and provenance."),
     "judge": _command("running", "Add judges (other models or judge prompts) to a stored run without calling its debaters again."),

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
-from importlib.resources import files
 from typing import Annotated, Any
 
 import typer
@@ -204,7 +202,7 @@ def run(
     if dataset and dataset.startswith(("sample:", "generated:")):
         from pathlib import Path
 
-        from oversight.study.spec import resolve_path
+        from oversight.data.references import resolve_path
 
         dataset = resolve_path(dataset, Path.cwd())  # a shipped sample or generated questions, as in study files
     cli = {
@@ -226,7 +224,7 @@ def run(
         _print_estimate(run_config, as_json)
         return
     summary = run_sync(run_config, console=err_console)
-    _report_run(summary, as_json)
+    report_run(summary, as_json)
 
 
 def _print_estimate(run_config: Any, as_json: bool) -> None:
@@ -247,8 +245,6 @@ def _print_estimate(run_config: Any, as_json: bool) -> None:
 
 def parse_assignments(items: list[str] | None, option: str, *, yaml_values: bool = False) -> dict[str, Any]:
     """`["rounds=2", ...]` as a dict; values read as YAML where asked (`3` is a number, `true` a boolean)."""
-    import yaml
-
     out: dict[str, Any] = {}
     for item in items or []:
         key, sep, value = item.partition("=")
@@ -256,6 +252,8 @@ def parse_assignments(items: list[str] | None, option: str, *, yaml_values: bool
         if not sep or not key:
             raise OversightError(f"{option} {item!r}: write NAME=VALUE")
         if yaml_values:
+            import yaml  # only where some value is given: a run without --set need not import it
+
             try:
                 out[key] = yaml.safe_load(value) if value.strip() else ""
             except yaml.YAMLError:
@@ -265,7 +263,7 @@ def parse_assignments(items: list[str] | None, option: str, *, yaml_values: bool
     return out
 
 
-def _report_run(summary: Any, as_json: bool) -> None:
+def report_run(summary: Any, as_json: bool) -> None:
     data = {k: v for k, v in vars(summary).items()}
     if as_json:
         print_text(json.dumps(data, indent=2))
@@ -283,83 +281,6 @@ def _report_run(summary: Any, as_json: bool) -> None:
         raise typer.Exit(130)
     if summary.status == "failed":
         raise typer.Exit(1)
-
-
-@app.command()
-def quickstart(
-    db: DbOption = None,
-    model: Annotated[
-        str, typer.Option("--model", envvar="OVERSIGHT_QUICKSTART_MODEL", help="Model for every role.")
-    ] = "local/smollm2-135m",
-    rounds: Annotated[int, typer.Option("--rounds", help="Debate rounds.")] = 2,
-) -> None:
-    """Run naive, expert and debate on a bundled sample with the embedded model, then print the leaderboard."""
-    from oversight.config import RunConfig
-    from oversight.db import connect
-    from oversight.engine import run_sync
-    from oversight.metrics.leaderboard import stored_leaderboard
-
-    sample = str(files("oversight.samples") / "quickstart.jsonl")
-    engine = connect(db)
-    started = time.perf_counter()
-    names = []
-    for protocol in ("naive", "expert", "debate"):
-        config = RunConfig(
-            protocol=protocol, dataset=sample, rounds=rounds, debater=model, judges=[model], db=db,
-            run_name=f"quickstart-{protocol}", word_limit=40, debater_max_tokens=64,
-        )  # fmt: skip
-        summary = run_sync(config, engine=engine, console=err_console)
-        names.append(summary.run_name)
-        if summary.status != "finished":
-            _report_run(summary, False)
-    board = stored_leaderboard(engine, runs=names)
-    render(quickstart_table(board), "table", title="Judge accuracy on the quickstart sample (95% CIs clustered by article, CR2)")
-    err_console.print(f"done in {time.perf_counter() - started:.0f} s; results are in {engine.url.render_as_string(hide_password=True)}")
-    err_console.print(quickstart_reading(board, model), highlight=False, soft_wrap=True)
-
-
-def quickstart_table(board: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The leaderboard columns a newcomer needs: raw and order-debiased accuracy with intervals, and the position-bias flag."""
-
-    def interval(value: float | None, low: float | None, high: float | None) -> str:
-        return "—" if value is None else f"{value:.2f} [{low:.2f}, {high:.2f}]"
-
-    return [
-        {"protocol": r["protocol"], "judge": r["judge"], "judgments": r["n"], "invalid": r["invalid"],
-         "accuracy": interval(r["accuracy"], r["ci_low"], r["ci_high"]),
-         "debiased accuracy": interval(r["debiased_accuracy"], r["debiased_ci_low"], r["debiased_ci_high"]),
-         "swap consistency": "—" if r["swap_consistency"] is None else f"{r['swap_consistency']:.2f}",
-         "position-biased": {True: "YES", False: "no", None: "—"}[r["position_biased"]]}
-        for r in board
-    ]  # fmt: skip
-
-
-def quickstart_reading(board: list[dict[str, Any]], model: str) -> str:
-    """What the table means, in words, for someone who has never read Kenton et al."""
-    lines = ["", "How to read this:"]
-    biased = [r for r in board if r["position_biased"]]
-    if biased:
-        worst = min(r["swap_consistency"] for r in biased)
-        lines.append(
-            f"- The judge is position-biased under {', '.join(sorted({r['protocol'] for r in biased}))} (swap consistency down to "
-            f"{worst:.2f}: it mostly picks the answer in the same position whichever answer is there), so its raw accuracy "
-            "sits near 0.50 whatever it knows."
-        )
-    lines += [
-        "- Debiased accuracy averages the judge's probability over both answer orders before deciding (as Kenton et al. 2024 "
-        "do; an exact tie earns half): what the judge believes once its preference for a position cancels out.",
-        "- Swap consistency: the share of items where the judge picks the same answer in both orders (1 = ignores position, "
-        "0 = always the same position).",
-        ("- SmolLM2 (135M parameters) judged" if model == "local/smollm2-135m" else f"- {model} judged")
-        + " six questions on three short stories: this shows the machinery, not evidence about protocols; the intervals say as much"
-        + " (below 0.50 means the judge leans to the wrong answer once position is taken out).",
-        "",
-        "Next: point roles at real models, e.g.",
-        "  oversight run --protocol debate --dataset YOUR_FILE.jsonl --debater openai/gpt-4o-mini --judge openai/gpt-4o-mini --limit 20",
-        "  oversight serve smollm2-135m   (vLLM; or any Hugging Face model on a GPU: see the README, Serving with vLLM)",
-        "  oversight leaderboard · oversight export judgments --format csv · oversight web",
-    ]
-    return "\n".join(lines)
 
 
 @app.command()
