@@ -18,9 +18,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from sqlalchemy import Engine
 
 from oversight import __version__
@@ -39,6 +38,10 @@ from oversight.plugins import is_reference
 from oversight.protocols import Participants
 from oversight.transcript import ItemResult
 from oversight.work import ItemMaker, build_models, item_key, one_call_at_a_time, protocol_for_run, role_spec
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
 
 log = logging.getLogger(__name__)
 WRITE_BATCH = 256
@@ -86,7 +89,7 @@ def file_sha256(path: Path) -> str:
 class Runner:
     def __init__(self, config: RunConfig, *, engine: Engine | None = None, console: Console | None = None) -> None:
         self.config = config
-        self.console = console or Console(stderr=True)
+        self._console = console
         self.protocol = protocol_for_run(config)
         protocol_cls = type(self.protocol)
         self.prompt_version = self.protocol.prompts.version(self.protocol.prompt_templates(self.protocol.prompts))
@@ -130,6 +133,23 @@ class Runner:
             timeout=config.timeout,
             context_policy=config.context_policy,
         )
+
+    @property
+    def console(self) -> Console:
+        """Made when first printed to: a run without a progress bar or notes sends its first request without Rich."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=True, soft_wrap=True)
+        return self._console
+
+    def _progress(self) -> Progress | None:
+        if not self.config.progress:
+            return None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+        return Progress(*columns, console=self.console, transient=False)
 
     def role_spec(self, role: str) -> str:
         return role_spec(self.config, role)
@@ -238,16 +258,7 @@ class Runner:
         queue: asyncio.Queue[ItemResult | None] = asyncio.Queue()
         writer = asyncio.create_task(self._writer(queue, run_id, summary))
         status, error = "finished", None
-        progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=self.console,
-            disable=not self.config.progress,
-            transient=False,
-        )
+        progress = self._progress()
         cluster = None
         try:
             if self.pool.batched and todo:
@@ -259,8 +270,9 @@ class Runner:
 
                 cluster = RayItems(self.config, self.prompt_version)  # Ray starts from the main thread (its signal handlers)
                 make, concurrency = cluster.make, cluster.concurrency
-            with progress:
-                task = progress.add_task(f"{self.protocol.name} · {self.run_name}", total=len(self.items), completed=summary.skipped)
+            with progress or contextlib.nullcontext():
+                if progress is not None:
+                    task = progress.add_task(f"{self.protocol.name} · {self.run_name}", total=len(self.items), completed=summary.skipped)
                 limit = asyncio.Semaphore(concurrency)
 
                 all_done = asyncio.Event()
@@ -271,7 +283,8 @@ class Runner:
                     async with limit:
                         result = await make(question, variant, uids[question.id])
                     queue.put_nowait(result)
-                    progress.advance(task)
+                    if progress is not None:
+                        progress.advance(task)
                     remaining -= 1
                     if remaining == 0:
                         all_done.set()

@@ -394,9 +394,15 @@ def test_a_run_imports_only_what_it_uses(tmp_path: Path) -> None:
     unused = ["streamlit", "pandas", "altair", "scipy", "torch", "ray", "llama_cpp", "transformers", "alembic", "yaml",
               "sqlalchemy.dialects.postgresql", "psycopg", "openai", "httpx"]  # fmt: skip
     with FakeOpenAIServer(default=lambda _: Reply(body=chat_completion("A", logprobs={"A": 0.7, "B": 0.3}))) as server:
+        # and Rich, which prints the summary, only after the first request has gone (the first socket it connects)
         code = (
             "import atexit, sys\n"
             f"atexit.register(lambda: print('LOADED', [m for m in {unused!r} if m in sys.modules]))\n"
+            "seen = []\n"
+            "def hook(event, args):\n"
+            "    if event == 'socket.connect' and not seen:\n"
+            "        seen.append(1); print('BEFORE FIRST REQUEST', [m for m in ('rich',) if m in sys.modules])\n"
+            "sys.addaudithook(hook)\n"
             "from oversight.cli import main\n"
             "main()\n"
         )
@@ -406,3 +412,4 @@ def test_a_run_imports_only_what_it_uses(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert server.requests, "the run sent no request"
     assert "LOADED []" in done.stdout
+    assert "BEFORE FIRST REQUEST []" in done.stdout

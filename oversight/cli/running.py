@@ -7,8 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from oversight.cli import DbOption, FormatOption, _check_format, app, err_console
-from oversight.cli.output import print_text, render
+from oversight.cli import DbOption, FormatOption, _check_format, app
 from oversight.errors import InputError, OversightError, redact
 
 
@@ -223,11 +222,13 @@ def run(
     if dry_run:
         _print_estimate(run_config, as_json)
         return
-    summary = run_sync(run_config, console=err_console)
+    summary = run_sync(run_config)  # the engine makes its console when it first prints: Rich is not imported before the run
     report_run(summary, as_json)
 
 
 def _print_estimate(run_config: Any, as_json: bool) -> None:
+    from oversight.cli import err_console
+    from oversight.cli.output import print_text, render
     from oversight.estimate import estimate
 
     result = estimate(run_config)
@@ -264,6 +265,9 @@ def parse_assignments(items: list[str] | None, option: str, *, yaml_values: bool
 
 
 def report_run(summary: Any, as_json: bool) -> None:
+    from oversight.cli import err_console
+    from oversight.cli.output import print_text
+
     data = {k: v for k, v in vars(summary).items()}
     if as_json:
         print_text(json.dumps(data, indent=2))
@@ -286,6 +290,7 @@ def report_run(summary: Any, as_json: bool) -> None:
 @app.command()
 def runs(db: DbOption = None, fmt: FormatOption = "table") -> None:
     """List stored runs with their status and provenance."""
+    from oversight.cli.output import print_text, render
     from oversight.db import connect
     from oversight.db.queries import run_summaries
 
@@ -341,6 +346,8 @@ def judge(
     """Add judges (other models or judge prompts) to a stored run without calling its debaters again."""
     import asyncio
 
+    from oversight.cli import err_console
+    from oversight.cli.output import print_text
     from oversight.db import connect
     from oversight.models import parse_spec
     from oversight.rejudge import rejudge
