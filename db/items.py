@@ -30,10 +30,15 @@ def question_uid(q: Question) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:40]
 
 
+def question_uids(questions: list[Question]) -> dict[str, str]:
+    """Question id -> uid, from the content alone: what `store_questions` will key the rows by."""
+    return {q.id: question_uid(q) for q in questions}
+
+
 def store_questions(engine: Engine, questions: list[Question]) -> dict[str, str]:
     """Store each context once (by hash) and each question once (by content); returns question id -> uid."""
     contexts = {q.context_hash: q.context for q in questions if q.context_hash}
-    uid_of = {q.id: question_uid(q) for q in questions}
+    uid_of = question_uids(questions)
     rows = {
         uid_of[q.id]: {
             "uid": uid_of[q.id],

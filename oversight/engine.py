@@ -28,7 +28,7 @@ from oversight.data import LoadReport, Question, load_dataset
 from oversight.db import connect
 from oversight.db.batches import record_job, run_jobs
 from oversight.db.cache import SqlResponseCache
-from oversight.db.items import store_questions, write_items
+from oversight.db.items import question_uids, store_questions, write_items
 from oversight.db.offload import run_db
 from oversight.db.runs import HEARTBEAT_SECONDS, finish_run, heartbeat, lease_owner, start_run
 from oversight.errors import InputError, OversightError
@@ -231,7 +231,7 @@ class Runner:
         if self.config.batch and not self.pool.batched:
             raise InputError("--batch: none of this run's models has a batch API (batches go to openai and openai-compatible models)")
         self._check_context_windows(participants, judges)
-        uids = store_questions(self.engine, self.questions)
+        uids = question_uids(self.questions)  # the rows themselves are stored by the writer, while the first requests are out
         owner = lease_owner()
         run_id, done = start_run(
             self.engine,
@@ -335,13 +335,21 @@ class Runner:
                 last_beat = time.monotonic()
 
     async def _writer(self, queue: asyncio.Queue[ItemResult | None], run_id: int, summary: RunSummary) -> None:
-        finished = False
+        """Store the questions, then finished items in batches.
+
+        The questions go in when the first item has finished (or when the run ends before one has): a run's first
+        requests do not wait for thousands of question rows, and no item is written before its question.
+        """
+        finished, questions_stored = False, False
         while not finished:
             batch = [await queue.get()]
             while not queue.empty() and len(batch) < WRITE_BATCH:
                 batch.append(queue.get_nowait())
             if batch[-1] is None or None in batch:
                 finished = True
+            if not questions_stored:
+                await run_db(self.engine, store_questions, self.engine, self.questions)
+                questions_stored = True
             items = [b for b in batch if b is not None]
             if items:
                 await run_db(self.engine, write_items, self.engine, run_id, items)

@@ -14,7 +14,7 @@ from fake_openai import FakeOpenAIServer, Reply, chat_completion
 from oversight.config import RunConfig
 from oversight.db import connect
 from oversight.db.queries import judgment_rows, transcript_rows
-from oversight.db.schema import Judgment, ModelCall, Quote, Run, Transcript, Turn
+from oversight.db.schema import Judgment, ModelCall, QuestionRow, Quote, Run, Transcript, Turn
 from oversight.engine import Runner, run_sync
 from oversight.errors import InputError
 
@@ -60,6 +60,32 @@ def counts(db: str) -> dict[str, int]:
         }
     engine.dispose()
     return out
+
+
+def test_the_first_requests_do_not_wait_for_the_question_rows(tmp_path: Path, sqlite_url: str):
+    # a run of many questions sends its first requests before their rows are stored, and stores them before any item
+    stored_at_first_request: list[int] = []
+
+    def reply(request: dict) -> Reply:
+        if not stored_at_first_request:
+            engine = connect(sqlite_url)
+            with engine.connect() as conn:
+                stored_at_first_request.append(conn.execute(select(func.count()).select_from(QuestionRow)).scalar_one())
+            engine.dispose()
+        return scripted(request)
+
+    with FakeOpenAIServer(default=reply) as server:
+        summary = run_sync(config(tmp_path, server, sqlite_url, protocol="naive", n=40))
+    assert summary.status == "finished" and summary.written == 40
+    assert stored_at_first_request == [0]
+    engine = connect(sqlite_url)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(QuestionRow)).scalar_one() == 40
+        orphans = conn.execute(
+            select(func.count()).select_from(Transcript).where(~Transcript.question_uid.in_(select(QuestionRow.uid)))
+        ).scalar_one()
+    engine.dispose()
+    assert orphans == 0
 
 
 def test_debate_run_stores_everything(tmp_path: Path, db_url: str):
