@@ -35,10 +35,11 @@ def question_uids(questions: list[Question]) -> dict[str, str]:
     return {q.id: question_uid(q) for q in questions}
 
 
-def store_questions(engine: Engine, questions: list[Question]) -> dict[str, str]:
-    """Store each context once (by hash) and each question once (by content); returns question id -> uid."""
+def store_questions(engine: Engine, questions: list[Question], uid_of: dict[str, str] | None = None) -> dict[str, str]:
+    """Store each context once (by hash) and each question once (by content); returns question id -> uid
+    (`uid_of`, where the caller has them already from `question_uids`)."""
     contexts = {q.context_hash: q.context for q in questions if q.context_hash}
-    uid_of = question_uids(questions)
+    uid_of = uid_of if uid_of is not None else question_uids(questions)
     rows = {
         uid_of[q.id]: {
             "uid": uid_of[q.id],

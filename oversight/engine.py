@@ -256,7 +256,7 @@ class Runner:
         summary = RunSummary(self.run_name, run_id, "running", len(self.items), len(self.items) - len(todo), 0, 0.0)
         start = time.perf_counter()
         queue: asyncio.Queue[ItemResult | None] = asyncio.Queue()
-        writer = asyncio.create_task(self._writer(queue, run_id, summary))
+        writer = asyncio.create_task(self._writer(queue, run_id, summary, uids))
         status, error = "finished", None
         progress = self._progress()
         cluster = None
@@ -334,7 +334,7 @@ class Runner:
                     raise OversightError(f"run {self.run_name!r} was taken over by another process; this one stops")
                 last_beat = time.monotonic()
 
-    async def _writer(self, queue: asyncio.Queue[ItemResult | None], run_id: int, summary: RunSummary) -> None:
+    async def _writer(self, queue: asyncio.Queue[ItemResult | None], run_id: int, summary: RunSummary, uids: dict[str, str]) -> None:
         """Store the questions, then finished items in batches.
 
         The questions go in when the first item has finished (or when the run ends before one has): a run's first
@@ -348,7 +348,7 @@ class Runner:
             if batch[-1] is None or None in batch:
                 finished = True
             if not questions_stored:
-                await run_db(self.engine, store_questions, self.engine, self.questions)
+                await run_db(self.engine, store_questions, self.engine, self.questions, uids)
                 questions_stored = True
             items = [b for b in batch if b is not None]
             if items:

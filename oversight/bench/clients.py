@@ -6,9 +6,10 @@ whole process started the way a user starts it: a bare aiohttp script (the floor
 `oversight run` command, and Inspect AI's equivalent eval when an interpreter with inspect_ai is at hand.
 Workloads: judge calls (one call per item) at 1,000 and 10,000 items, and a 3-round debate (per item: two
 debaters in parallel each round, then the judge in both answer orders). Reported per client: the whole
-process's wall time, how long after its launch the server saw its first request, the requests' own time inside it (for `oversight run`: the engine, `Runner.run`, timed in
-this process on a fresh database) and the start-up between them, client CPU per call over the requests, and
-the ratios to the bare `openai` script (wall) and to the bare aiohttp one (CPU).
+process's wall time, how long after its launch the server saw its first request, the requests' own time
+inside it (for `oversight run`: the engine, `Runner.run`, timed in this process on a fresh database) and the
+start-up between them, client CPU per call over the requests, and the ratios to the bare `openai` script
+(wall) and to the bare aiohttp one (CPU).
 """
 
 from __future__ import annotations
